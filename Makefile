@@ -1,0 +1,100 @@
+# ramp: progressive delivery for Kubernetes. `make help` lists the targets.
+include hack/versions.env
+
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+.DEFAULT_GOAL := help
+
+RAMP_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ramp
+RAMP_BIN_DIR ?= $(RAMP_CACHE_DIR)/bin/$(K8S_VERSION)
+RAMP_CLUSTER_DIR ?= $(RAMP_CACHE_DIR)/cluster
+export RAMP_CACHE_DIR RAMP_BIN_DIR RAMP_CLUSTER_DIR
+
+TOOLS_DIR := $(RAMP_CACHE_DIR)/tools
+CONTROLLER_GEN := $(TOOLS_DIR)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+KUBECONFIG_LOCAL := $(RAMP_CLUSTER_DIR)/kubeconfig
+KUBECTL := $(RAMP_BIN_DIR)/kubectl
+GO_TEST_FLAGS ?=
+
+##@ Getting started
+
+.PHONY: demo
+demo: ## Bring up the local cluster, install ramp, run the controller and show it working.
+	hack/demo.sh
+
+.PHONY: test
+test: vet test-unit test-integration e2e ## Run every test: vet, unit, envtest integration and e2e.
+
+##@ Development
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  %-20s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
+	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate CRDs into config/crd/bases and the ClusterRole into config/rbac.
+	$(CONTROLLER_GEN) rbac:roleName=ramp-controller crd paths=./... \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: verify-generated
+verify-generated: generate manifests ## Fail when generated code or manifests are stale.
+	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
+		git status --porcelain -- api config; git --no-pager diff -- api config | head -n 50; \
+		echo "generated files are stale: run 'make generate manifests' and commit the result"; exit 1; fi
+
+.PHONY: fmt
+fmt: ## Run gofmt on the code.
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: vet
+vet: ## Run go vet over every package, test tags included.
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
+	go vet -tags integration,e2e ./...
+
+.PHONY: build
+build: ## Build the controller into bin/.
+	go build -o bin/ramp-controller ./cmd/ramp-controller
+
+.PHONY: test-unit
+test-unit: ## Run the unit tests (no cluster needed).
+	go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: envtest-assets
+envtest-assets: ## Build the etcd and kube-apiserver binaries envtest uses (cached).
+	hack/build-bins.sh envtest
+
+.PHONY: test-integration
+test-integration: envtest-assets ## Run the envtest integration tests against a real kube-apiserver.
+	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) go test -tags integration $(GO_TEST_FLAGS) ./controllers/... ./api/... ./pkg/...
+
+.PHONY: e2e
+e2e: ## Run the e2e suite on the local control plane (started, and stopped after, if not up).
+	hack/e2e.sh $(GO_TEST_FLAGS)
+
+##@ Local cluster
+
+.PHONY: cluster-up
+cluster-up: ## Start the local control plane (builds its binaries once, into the cache).
+	hack/cluster-up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local control plane and remove its state.
+	hack/cluster-down.sh
+
+.PHONY: install
+install: ## Apply the CRDs to the current cluster (KUBECONFIG, else the local one).
+	$(KUBECTL) --kubeconfig $${KUBECONFIG:-$(KUBECONFIG_LOCAL)} apply --server-side -k config/crd
+
+.PHONY: run
+run: install ## Run the controller as a local process against the current cluster.
+	go run ./cmd/ramp-controller --kubeconfig $${KUBECONFIG:-$(KUBECONFIG_LOCAL)} \
+		--metrics-bind-address=:8080 --metrics-secure=false --zap-devel
+
+$(CONTROLLER_GEN):
+	mkdir -p $(TOOLS_DIR)
+	GOBIN=$(TOOLS_DIR) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+	mv $(TOOLS_DIR)/controller-gen $@

@@ -1,0 +1,162 @@
+//go:build integration
+
+package v1alpha1_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	var err error
+	env, err = testenv.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if err := env.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop envtest:", err)
+	}
+	os.Exit(code)
+}
+
+// newRollout is the smallest Rollout the API accepts, with a name unique to the test.
+func newRollout(t *testing.T, steps ...v1alpha1.CanaryStep) *v1alpha1.Rollout {
+	labels := map[string]string{"app": "web"}
+	return &v1alpha1.Rollout{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: objectName(t)},
+		Spec: v1alpha1.RolloutSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx:1.27"}}},
+			},
+			Strategy: v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{Steps: steps}},
+		},
+	}
+}
+
+// objectName turns the test's name into a valid, unique object name.
+func objectName(t *testing.T) string {
+	name := []byte(strings.ToLower(t.Name()))
+	for i, c := range name {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			name[i] = '-'
+		}
+	}
+	return string(name)
+}
+
+func TestRolloutDefaultsAreApplied(t *testing.T) {
+	ctx := context.Background()
+	ro := newRollout(t)
+	if err := env.Client.Create(ctx, ro); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	got := &v1alpha1.Rollout{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ro), got); err != nil {
+		t.Fatalf("get: %v", err)
+	}
+	s := got.Spec
+	checks := []struct {
+		field string
+		got   any
+		want  any
+	}{
+		{"spec.replicas", ptr.Deref(s.Replicas, -1), int32(1)},
+		{"spec.revisionHistoryLimit", ptr.Deref(s.RevisionHistoryLimit, -1), int32(10)},
+		{"spec.progressDeadlineSeconds", ptr.Deref(s.ProgressDeadlineSeconds, -1), int32(600)},
+		{"spec.strategy.canary.maxSurge", ptr.Deref(s.Strategy.Canary.MaxSurge, intstr.FromInt32(-1)), intstr.FromString("25%")},
+		{"spec.strategy.canary.maxUnavailable", ptr.Deref(s.Strategy.Canary.MaxUnavailable, intstr.FromInt32(-1)), intstr.FromString("25%")},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want default %v", c.field, c.got, c.want)
+		}
+	}
+}
+
+func TestRolloutStepsAreValidatedAtAdmission(t *testing.T) {
+	tests := []struct {
+		name    string
+		step    v1alpha1.CanaryStep
+		wantErr string // empty: accepted
+	}{
+		{"weight", v1alpha1.CanaryStep{SetWeight: ptr.To[int32](20)}, ""},
+		{"pause until promoted", v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{}}, ""},
+		{"pause seconds as number", v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{Duration: ptr.To(intstr.FromInt32(30))}}, ""},
+		{"pause 5m", v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{Duration: ptr.To(intstr.FromString("5m"))}}, ""},
+		{"canary scale replicas", v1alpha1.CanaryStep{SetCanaryScale: &v1alpha1.SetCanaryScale{Replicas: ptr.To[int32](2)}}, ""},
+		{"weight above 100", v1alpha1.CanaryStep{SetWeight: ptr.To[int32](101)}, "should be less than or equal to 100"},
+		{"two actions", v1alpha1.CanaryStep{SetWeight: ptr.To[int32](20), Pause: &v1alpha1.RolloutPause{}}, "a step sets exactly one of"},
+		{"no action", v1alpha1.CanaryStep{}, "a step sets exactly one of"},
+		{"bad duration", v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{Duration: ptr.To(intstr.FromString("5 minutes"))}}, "duration is a whole number of seconds"},
+		{"empty canary scale", v1alpha1.CanaryStep{SetCanaryScale: &v1alpha1.SetCanaryScale{}}, "setCanaryScale sets exactly one of"},
+		{"canary scale weight above 100", v1alpha1.CanaryStep{SetCanaryScale: &v1alpha1.SetCanaryScale{Weight: ptr.To[int32](150)}}, "should be less than or equal to 100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := env.Client.Create(context.Background(), newRollout(t, tt.step), client.DryRunAll)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("valid step rejected: %v", err)
+			case tt.wantErr != "" && err == nil:
+				t.Fatalf("invalid step accepted, want an error containing %q", tt.wantErr)
+			case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
+				t.Fatalf("error %q does not contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestRolloutWithoutStrategyIsRejected(t *testing.T) {
+	ro := newRollout(t)
+	ro.Spec.Strategy.Canary = nil
+	err := env.Client.Create(context.Background(), ro, client.DryRunAll)
+	if err == nil || !strings.Contains(err.Error(), "spec.strategy must set canary") {
+		t.Fatalf("want rejection naming spec.strategy, got %v", err)
+	}
+}
+
+// The scale subresource is what `kubectl scale` and a HorizontalPodAutoscaler use.
+func TestRolloutScaleSubresource(t *testing.T) {
+	ctx := context.Background()
+	ro := newRollout(t)
+	if err := env.Client.Create(ctx, ro); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	scale := &autoscalingv1.Scale{}
+	if err := env.Client.SubResource("scale").Get(ctx, ro, scale); err != nil {
+		t.Fatalf("get scale: %v", err)
+	}
+	if scale.Spec.Replicas != 1 {
+		t.Fatalf("scale.spec.replicas = %d, want 1", scale.Spec.Replicas)
+	}
+	scale.Spec.Replicas = 5
+	if err := env.Client.SubResource("scale").Update(ctx, ro, client.WithSubResourceBody(scale)); err != nil {
+		t.Fatalf("update scale: %v", err)
+	}
+	got := &v1alpha1.Rollout{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ro), got); err != nil {
+		t.Fatalf("get: %v", err)
+	}
+	if r := ptr.Deref(got.Spec.Replicas, -1); r != 5 {
+		t.Fatalf("spec.replicas after scaling = %d, want 5", r)
+	}
+}

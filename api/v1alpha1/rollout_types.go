@@ -1,0 +1,341 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// RolloutSpec is the desired state of a Rollout. Field names and meanings follow Argo Rollouts'
+// argoproj.io/v1alpha1 Rollout so that its manifests move over by changing apiVersion.
+type RolloutSpec struct {
+	// Replicas is the number of desired pods.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// Selector is the label query over pods that belong to this Rollout. It must match the
+	// template's labels.
+	Selector *metav1.LabelSelector `json:"selector"`
+
+	// Template describes the pods that will be created.
+	Template corev1.PodTemplateSpec `json:"template"`
+
+	// MinReadySeconds is how long a new pod must be ready, with none of its containers crashing,
+	// before it counts as available.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	MinReadySeconds int32 `json:"minReadySeconds,omitempty"`
+
+	// RevisionHistoryLimit is how many old, scaled-down ReplicaSets are kept for rollback.
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
+
+	// Paused stops the rollout from progressing until it is set back to false.
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+
+	// ProgressDeadlineSeconds is how long a step may make no progress before the Rollout is
+	// reported Degraded with reason ProgressDeadlineExceeded.
+	// +kubebuilder:default=600
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
+
+	// ProgressDeadlineAbort aborts the rollout when the progress deadline is exceeded.
+	// +optional
+	ProgressDeadlineAbort bool `json:"progressDeadlineAbort,omitempty"`
+
+	// RestartAt asks for every pod created before this time to be replaced, in a rolling way.
+	// +optional
+	RestartAt *metav1.Time `json:"restartAt,omitempty"`
+
+	// RollbackWindow makes going back to one of the last N revisions a fast rollback that
+	// skips the steps.
+	// +optional
+	RollbackWindow *RollbackWindowSpec `json:"rollbackWindow,omitempty"`
+
+	// Strategy is how a new revision is released.
+	Strategy RolloutStrategy `json:"strategy"`
+}
+
+// RollbackWindowSpec bounds which earlier revisions are rolled back to without steps.
+type RollbackWindowSpec struct {
+	// Revisions is how many of the most recent revisions count as within the window.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Revisions int32 `json:"revisions,omitempty"`
+}
+
+// RolloutStrategy holds the release strategy. Exactly one strategy is set.
+type RolloutStrategy struct {
+	// Canary releases the new revision step by step beside the stable one.
+	// +optional
+	Canary *CanaryStrategy `json:"canary,omitempty"`
+}
+
+// CanaryStrategy releases a new revision beside the stable one, following Steps.
+type CanaryStrategy struct {
+	// Steps are run in order for every new revision; none means straight to full.
+	// +kubebuilder:validation:MaxItems=100
+	// +optional
+	Steps []CanaryStep `json:"steps,omitempty"`
+
+	// MaxSurge is how many pods (or what percentage of replicas) may exist above replicas.
+	// +kubebuilder:default="25%"
+	// +kubebuilder:validation:XIntOrString
+	// +optional
+	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
+
+	// MaxUnavailable is how many pods (or what percentage of replicas) may be unavailable.
+	// +kubebuilder:default="25%"
+	// +kubebuilder:validation:XIntOrString
+	// +optional
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+
+	// CanaryService is a Service whose selector the controller points at the canary pods.
+	// +optional
+	CanaryService string `json:"canaryService,omitempty"`
+
+	// StableService is a Service whose selector the controller points at the stable pods.
+	// +optional
+	StableService string `json:"stableService,omitempty"`
+
+	// CanaryMetadata is added to the canary pods while they are the canary.
+	// +optional
+	CanaryMetadata *PodTemplateMetadata `json:"canaryMetadata,omitempty"`
+
+	// StableMetadata is added to the stable pods while they are stable.
+	// +optional
+	StableMetadata *PodTemplateMetadata `json:"stableMetadata,omitempty"`
+
+	// ScaleDownDelaySeconds is how long the old ReplicaSet is kept after a promotion.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	ScaleDownDelaySeconds *int32 `json:"scaleDownDelaySeconds,omitempty"`
+
+	// AbortScaleDownDelaySeconds is how long the canary is kept after an abort (0 = kept).
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	AbortScaleDownDelaySeconds *int32 `json:"abortScaleDownDelaySeconds,omitempty"`
+
+	// DynamicStableScale scales the stable ReplicaSet down as traffic moves to the canary.
+	// +optional
+	DynamicStableScale bool `json:"dynamicStableScale,omitempty"`
+
+	// MinPodsPerReplicaSet is the fewest pods either side runs while it takes traffic.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	MinPodsPerReplicaSet *int32 `json:"minPodsPerReplicaSet,omitempty"`
+}
+
+// CanaryStep is one step of a canary. Exactly one action is set.
+// +kubebuilder:validation:XValidation:rule="[has(self.setWeight), has(self.pause), has(self.setCanaryScale)].filter(x, x).size() == 1",message="a step sets exactly one of setWeight, pause, setCanaryScale"
+type CanaryStep struct {
+	// SetWeight sends this percentage of traffic to the canary.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	SetWeight *int32 `json:"setWeight,omitempty"`
+
+	// Pause stops the rollout: for Duration, or until promoted when Duration is unset.
+	// +optional
+	Pause *RolloutPause `json:"pause,omitempty"`
+
+	// SetCanaryScale sets the canary's size independently of its traffic weight.
+	// +optional
+	SetCanaryScale *SetCanaryScale `json:"setCanaryScale,omitempty"`
+}
+
+// RolloutPause is a pause step.
+// +kubebuilder:validation:XValidation:rule="!has(self.duration) || type(self.duration) == int || self.duration.matches('^[0-9]+(s|m|h)?$')",message="duration is a whole number of seconds, or a number followed by s, m or h (30s, 5m, 1h)"
+type RolloutPause struct {
+	// Duration is how long to pause: seconds as a number, or a string such as 30s, 5m or 1h.
+	// Unset means until promoted.
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=16
+	// +optional
+	Duration *intstr.IntOrString `json:"duration,omitempty"`
+}
+
+// SetCanaryScale sizes the canary. Exactly one of its fields is set.
+// +kubebuilder:validation:XValidation:rule="[has(self.replicas), has(self.weight), has(self.matchTrafficWeight) && self.matchTrafficWeight].filter(x, x).size() == 1",message="setCanaryScale sets exactly one of replicas, weight, matchTrafficWeight"
+type SetCanaryScale struct {
+	// Replicas is an absolute number of canary pods.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// Weight sizes the canary as a percentage of spec.replicas.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	Weight *int32 `json:"weight,omitempty"`
+
+	// MatchTrafficWeight sizes the canary after the current traffic weight again.
+	// +optional
+	MatchTrafficWeight bool `json:"matchTrafficWeight,omitempty"`
+}
+
+// PodTemplateMetadata is extra metadata put on the pods of one side of a rollout.
+type PodTemplateMetadata struct {
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// RolloutPhase is the summary state of a Rollout.
+// +kubebuilder:validation:Enum=Healthy;Progressing;Paused;Degraded
+type RolloutPhase string
+
+// The phases of a Rollout.
+const (
+	RolloutPhaseHealthy     RolloutPhase = "Healthy"
+	RolloutPhaseProgressing RolloutPhase = "Progressing"
+	RolloutPhasePaused      RolloutPhase = "Paused"
+	RolloutPhaseDegraded    RolloutPhase = "Degraded"
+)
+
+// PauseReason says why a rollout is paused.
+type PauseReason string
+
+// The reasons a rollout pauses.
+const (
+	PauseReasonCanaryPauseStep PauseReason = "CanaryPauseStep"
+)
+
+// PauseCondition is one reason the rollout is paused and since when.
+type PauseCondition struct {
+	Reason    PauseReason `json:"reason"`
+	StartTime metav1.Time `json:"startTime"`
+}
+
+// RolloutStatus is the observed state of a Rollout.
+type RolloutStatus struct {
+	// Phase summarises the rollout's state; Message says why.
+	// +optional
+	Phase RolloutPhase `json:"phase,omitempty"`
+	// +optional
+	Message string `json:"message,omitempty"`
+
+	// ObservedGeneration is the spec generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// CurrentPodHash is the pod-template hash of the newest revision.
+	// +optional
+	CurrentPodHash string `json:"currentPodHash,omitempty"`
+	// StableRS is the pod-template hash of the stable revision.
+	// +optional
+	StableRS string `json:"stableRS,omitempty"`
+	// CurrentStepIndex is the index of the step being run; len(steps) when all are done.
+	// +optional
+	CurrentStepIndex *int32 `json:"currentStepIndex,omitempty"`
+	// CurrentStepHash is a hash of the steps, so that a change of steps restarts them.
+	// +optional
+	CurrentStepHash string `json:"currentStepHash,omitempty"`
+
+	// PauseConditions are the reasons the rollout is paused. Clearing them promotes.
+	// +optional
+	// +listType=map
+	// +listMapKey=reason
+	PauseConditions []PauseCondition `json:"pauseConditions,omitempty"`
+	// ControllerPause is true while the controller itself has paused the rollout.
+	// +optional
+	ControllerPause bool `json:"controllerPause,omitempty"`
+	// Abort, set by a user or the controller, aborts the rollout.
+	// +optional
+	Abort bool `json:"abort,omitempty"`
+	// AbortedAt is when the rollout was aborted.
+	// +optional
+	AbortedAt *metav1.Time `json:"abortedAt,omitempty"`
+	// PromoteFull, set by a user, skips every remaining step.
+	// +optional
+	PromoteFull bool `json:"promoteFull,omitempty"`
+
+	// Replicas is the number of pods of every revision.
+	// +optional
+	Replicas int32 `json:"replicas,omitempty"`
+	// UpdatedReplicas is the number of pods of the newest revision.
+	// +optional
+	UpdatedReplicas int32 `json:"updatedReplicas,omitempty"`
+	// ReadyReplicas is the number of ready pods.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+	// AvailableReplicas is the number of available pods.
+	// +optional
+	AvailableReplicas int32 `json:"availableReplicas,omitempty"`
+	// Selector is spec.selector as a string, for the scale subresource.
+	// +optional
+	Selector string `json:"selector,omitempty"`
+
+	// Canary holds the state specific to the canary strategy.
+	// +optional
+	Canary CanaryStatus `json:"canary,omitempty"`
+
+	// Conditions are the standard conditions: Available, Progressing, Paused, Healthy, InvalidSpec.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// CanaryStatus is the status of a canary rollout.
+type CanaryStatus struct {
+	// Weights is the traffic split now in force.
+	// +optional
+	Weights *TrafficWeights `json:"weights,omitempty"`
+}
+
+// TrafficWeights is the split of traffic between the two sides of a rollout.
+type TrafficWeights struct {
+	Canary WeightDestination `json:"canary"`
+	Stable WeightDestination `json:"stable"`
+}
+
+// WeightDestination is the weight sent to one side and which revision that is.
+type WeightDestination struct {
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	Weight int32 `json:"weight"`
+	// +optional
+	PodTemplateHash string `json:"podTemplateHash,omitempty"`
+}
+
+// Rollout replaces a Deployment: it releases new revisions of its pod template progressively.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.replicas,selectorpath=.status.selector
+// +kubebuilder:resource:shortName=ro,categories=all
+// +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.spec.replicas`
+// +kubebuilder:printcolumn:name="Current",type=integer,JSONPath=`.status.replicas`
+// +kubebuilder:printcolumn:name="Up-to-date",type=integer,JSONPath=`.status.updatedReplicas`
+// +kubebuilder:printcolumn:name="Available",type=integer,JSONPath=`.status.availableReplicas`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Step",type=integer,JSONPath=`.status.currentStepIndex`
+// +kubebuilder:printcolumn:name="Set-weight",type=integer,JSONPath=`.status.canary.weights.canary.weight`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="has(self.spec.strategy.canary)",message="spec.strategy must set canary"
+type Rollout struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   RolloutSpec   `json:"spec,omitempty"`
+	Status RolloutStatus `json:"status,omitempty"`
+}
+
+// RolloutList is a list of Rollouts.
+// +kubebuilder:object:root=true
+type RolloutList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Rollout `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Rollout{}, &RolloutList{})
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Builds the local control plane from Go modules into $RAMP_BIN_DIR, once:
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok.
+# A binary that is already there is reused. The first build takes 15-25 minutes on 2 cores.
+#
+# Usage: hack/build-bins.sh [all|envtest]   (envtest = etcd and kube-apiserver only)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+want=${1:-all}
+mkdir -p "$RAMP_BIN_DIR" "$RAMP_CACHE_DIR/build"
+build_log="$RAMP_CACHE_DIR/build/build.log"
+
+# One build at a time, even when envtest and cluster-up ask together.
+exec 9>"$RAMP_CACHE_DIR/build/lock"
+flock 9
+
+k8s_ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+  k8s_ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+done
+
+# run_with_progress LABEL CMD...: runs CMD with output to the build log, printing a line
+# every 30 s so a long first build is never silent.
+run_with_progress() {
+  local label=$1; shift
+  local start; start=$(date +%s)
+  say "building $label (log: $build_log)"
+  ("$@") >>"$build_log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -0 "$pid" 2>/dev/null && say "  still building $label ($(( $(date +%s) - start ))s so far)"
+  done
+  if ! wait "$pid"; then
+    tail -n 30 "$build_log" >&2
+    die "building $label failed; full log in $build_log"
+  fi
+  stage "built $label"
+}
+
+build_etcd() {
+  [ -x "$RAMP_BIN_DIR/etcd" ] && return
+  local dir="$RAMP_CACHE_DIR/build/etcd-$ETCD_VERSION"
+  mkdir -p "$dir"
+  cat >"$dir/main.go" <<'GO'
+// Command etcd is etcd's own main, built from its Go module.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+  cat >"$dir/go.mod" <<GOMOD
+module ramp.local/etcd
+
+go 1.26
+
+require go.etcd.io/etcd/server/v3 $ETCD_VERSION
+GOMOD
+  run_with_progress "etcd $ETCD_VERSION" bash -c "cd '$dir' && go mod tidy && go build -ldflags='-s -w' -o '$RAMP_BIN_DIR/etcd.tmp' . && mv '$RAMP_BIN_DIR/etcd.tmp' '$RAMP_BIN_DIR/etcd'"
+}
+
+# k8s.io/kubernetes replaces its staging modules with local folders, so it builds only from a
+# wrapper module that points each of them at the published version instead.
+k8s_wrapper() {
+  local dir="$RAMP_CACHE_DIR/build/kubernetes-$K8S_VERSION"
+  if [ ! -f "$dir/go.sum" ]; then
+    mkdir -p "$dir"
+    local gomod; gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    {
+      printf 'module ramp.local/kubernetes\n\ngo 1.26\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$K8S_VERSION"
+      sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\t\1 => \1 '"$K8S_STAGING_VERSION"'#p' "$gomod"
+      printf ')\n'
+    } >"$dir/go.mod"
+    cat >"$dir/tools.go" <<'GO'
+//go:build tools
+
+// Package tools pins the Kubernetes commands this wrapper module builds.
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+GO
+    run_with_progress "kubernetes $K8S_VERSION module graph" bash -c "cd '$dir' && go mod tidy"
+  fi
+  echo "$dir"
+}
+
+build_k8s() {
+  local dir=""
+  for cmd in "$@"; do
+    [ -x "$RAMP_BIN_DIR/$cmd" ] && continue
+    [ -n "$dir" ] || dir=$(k8s_wrapper | tail -n 1)
+    run_with_progress "$cmd $K8S_VERSION" bash -c "cd '$dir' && go build -ldflags='$k8s_ldflags' -o '$RAMP_BIN_DIR/$cmd.tmp' k8s.io/kubernetes/cmd/$cmd && mv '$RAMP_BIN_DIR/$cmd.tmp' '$RAMP_BIN_DIR/$cmd'"
+  done
+}
+
+build_kwok() {
+  if [ ! -x "$RAMP_BIN_DIR/kwok" ]; then
+    run_with_progress "kwok $KWOK_VERSION" bash -c "GOBIN='$RAMP_BIN_DIR' go install -ldflags='-s -w' sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  fi
+  # kwok refuses to start without stages; they ship in its module.
+  if [ ! -f "$RAMP_BIN_DIR/kwok-stages.yaml" ]; then
+    local mod; mod=$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+    local out="$RAMP_BIN_DIR/kwok-stages.yaml.tmp"
+    : >"$out"
+    for s in node/fast node/heartbeat pod/fast; do
+      for f in "$mod"/kustomize/stage/$s/*.yaml; do
+        case "$(basename "$f")" in kustomization.yaml) continue ;; esac
+        printf -- '---\n' >>"$out"
+        cat "$f" >>"$out"
+      done
+    done
+    mv "$out" "$RAMP_BIN_DIR/kwok-stages.yaml"
+  fi
+}
+
+case "$want" in
+  envtest) build_etcd; build_k8s kube-apiserver ;;
+  all) build_etcd; build_k8s kube-apiserver kube-controller-manager kube-scheduler kubectl; build_kwok ;;
+  *) die "usage: $0 [all|envtest]" ;;
+esac
+say "binaries ready in $RAMP_BIN_DIR"

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Brings up a real Kubernetes control plane on loopback: etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler and kwok (fake nodes whose pods become Running and
+# Ready). Idempotent: a healthy cluster is left as it is; a half-started one is cleaned up first.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+NODES=${RAMP_NODES:-3}
+PODS_PER_NODE=${RAMP_PODS_PER_NODE:-700}
+KUBECTL="$RAMP_BIN_DIR/kubectl"
+KUBECONFIG_PATH="$RAMP_CLUSTER_DIR/kubeconfig"
+components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+print_env() {
+  say "cluster ready; to use it:"
+  echo "export KUBECONFIG=$KUBECONFIG_PATH PATH=$RAMP_BIN_DIR:\$PATH"
+}
+
+running() { [ -f "$RAMP_CLUSTER_DIR/pids/$1" ] && kill -0 "$(cat "$RAMP_CLUSTER_DIR/pids/$1")" 2>/dev/null; }
+
+all_running() {
+  local c
+  for c in "${components[@]}"; do running "$c" || return 1; done
+  "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" get --raw /readyz >/dev/null 2>&1
+}
+
+"$HACK_DIR/build-bins.sh" all
+stage "control-plane binaries"
+
+if all_running; then
+  say "cluster already up in $RAMP_CLUSTER_DIR"
+  print_env
+  exit 0
+fi
+if [ -d "$RAMP_CLUSTER_DIR" ]; then
+  say "cleaning up a cluster that is down or half started"
+  "$HACK_DIR/cluster-down.sh" >/dev/null
+fi
+mkdir -p "$RAMP_CLUSTER_DIR"/{pids,logs,pki,etcd}
+
+# free_port: a random loopback port nobody listens on, distinct from those already taken.
+taken=""
+free_port() {
+  local p
+  while :; do
+    p=$(( 20000 + RANDOM % 20000 ))
+    case " $taken " in *" $p "*) continue ;; esac
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      taken+=" $p"; echo "$p"; return
+    fi
+  done
+}
+ETCD_PORT=$(free_port); taken+=" $ETCD_PORT"
+ETCD_PEER_PORT=$(free_port); taken+=" $ETCD_PEER_PORT"
+API_PORT=$(free_port); taken+=" $API_PORT"
+KCM_PORT=$(free_port); taken+=" $KCM_PORT"
+SCHED_PORT=$(free_port); taken+=" $SCHED_PORT"
+KWOK_PORT=$(free_port); taken+=" $KWOK_PORT"
+cat >"$RAMP_CLUSTER_DIR/ports.env" <<PORTS
+ETCD_PORT=$ETCD_PORT
+API_PORT=$API_PORT
+KCM_PORT=$KCM_PORT
+SCHED_PORT=$SCHED_PORT
+KWOK_PORT=$KWOK_PORT
+PORTS
+
+pki="$RAMP_CLUSTER_DIR/pki"
+(cd "$REPO_ROOT" && go run ./hack/keygen "$pki/sa.key")
+token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+echo "$token,admin,admin,system:masters" >"$pki/tokens.csv"
+chmod 600 "$pki/tokens.csv"
+cat >"$KUBECONFIG_PATH" <<KCFG
+apiVersion: v1
+kind: Config
+clusters:
+- name: ramp-local
+  cluster:
+    server: https://127.0.0.1:$API_PORT
+    insecure-skip-tls-verify: true
+users:
+- name: admin
+  user:
+    token: $token
+contexts:
+- name: ramp-local
+  context: {cluster: ramp-local, user: admin}
+current-context: ramp-local
+KCFG
+chmod 600 "$KUBECONFIG_PATH"
+stage "ports, keys and kubeconfig"
+
+# start NAME ARGS...: starts a component in its own session, logging to logs/NAME.log.
+start() {
+  local name=$1; shift
+  setsid "$RAMP_BIN_DIR/$name" "$@" </dev/null >"$RAMP_CLUSTER_DIR/logs/$name.log" 2>&1 &
+  echo $! >"$RAMP_CLUSTER_DIR/pids/$name"
+}
+
+# fail NAME MESSAGE: prints the tail of a component's log, stops what was started, exits 1.
+fail() {
+  say "$1 failed: $2; last lines of $RAMP_CLUSTER_DIR/logs/$1.log:" >&2
+  tail -n 25 "$RAMP_CLUSTER_DIR/logs/$1.log" >&2 || true
+  "$HACK_DIR/cluster-down.sh" --keep-logs >/dev/null 2>&1 || true
+  die "cluster-up failed (logs kept in $RAMP_CLUSTER_DIR/logs)"
+}
+
+# wait_for NAME SECONDS CMD...: polls CMD until it succeeds, failing if NAME dies or time runs out.
+wait_for() {
+  local name=$1 secs=$2; shift 2
+  local deadline=$(( $(date +%s) + secs ))
+  until "$@" >/dev/null 2>&1; do
+    running "$name" || fail "$name" "the process exited"
+    [ "$(date +%s)" -lt "$deadline" ] || fail "$name" "not ready after ${secs}s"
+    sleep 0.5
+  done
+}
+k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
+
+start etcd --name=ramp --data-dir="$RAMP_CLUSTER_DIR/etcd" \
+  --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
+  --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster="ramp=http://127.0.0.1:$ETCD_PEER_PORT" --unsafe-no-fsync --log-level=warn
+wait_for etcd 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$ETCD_PORT"
+stage "etcd on :$ETCD_PORT"
+
+start kube-apiserver --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+  --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
+  --cert-dir="$pki" --token-auth-file="$pki/tokens.csv" --authorization-mode=Node,RBAC \
+  --service-account-key-file="$pki/sa.key" --service-account-signing-key-file="$pki/sa.key" \
+  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+  --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true
+wait_for kube-apiserver 90 k get --raw /readyz
+stage "kube-apiserver on :$API_PORT"
+
+start kube-controller-manager --kubeconfig="$KUBECONFIG_PATH" --bind-address=127.0.0.1 --secure-port="$KCM_PORT" \
+  --leader-elect=false --controllers='*,-nodeipam' --service-account-private-key-file="$pki/sa.key" \
+  --root-ca-file="$pki/apiserver.crt" --use-service-account-credentials=false
+start kube-scheduler --kubeconfig="$KUBECONFIG_PATH" --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --leader-elect=false
+start kwok --kubeconfig="$KUBECONFIG_PATH" --config="$RAMP_BIN_DIR/kwok-stages.yaml" \
+  --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+  --cidr=10.244.0.1/16 --node-ip=10.0.0.1 --server-address="127.0.0.1:$KWOK_PORT"
+wait_for kube-controller-manager 60 k get --raw /readyz
+stage "kube-controller-manager, kube-scheduler, kwok started"
+
+for i in $(seq 1 "$NODES"); do
+  cat <<NODE
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-$i
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {type: kwok, kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
+status:
+  allocatable: {cpu: "64", memory: 256Gi, pods: "$PODS_PER_NODE"}
+  capacity: {cpu: "64", memory: 256Gi, pods: "$PODS_PER_NODE"}
+---
+NODE
+done | k apply -f - >/dev/null
+no_taints() { [ -z "$(k get nodes -l type=kwok -o jsonpath='{.items[*].spec.taints}')" ]; }
+nodes_ready() {
+  [ "$(k get nodes -l type=kwok -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True)" -eq "$NODES" ]
+}
+wait_for kwok 60 nodes_ready
+wait_for kube-controller-manager 60 no_taints
+wait_for kube-controller-manager 60 k get serviceaccount default -n default
+stage "$NODES kwok nodes Ready, untainted"
+
+print_env

@@ -1,0 +1,24 @@
+# Shared shell helpers for hack/ scripts. Source it; it sets no options of its own.
+# shellcheck shell=bash
+
+HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$HACK_DIR/.." && pwd)
+# shellcheck source=versions.env
+. "$HACK_DIR/versions.env"
+
+RAMP_CACHE_DIR=${RAMP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ramp}
+# Where the control-plane binaries live; override with RAMP_BIN_DIR.
+RAMP_BIN_DIR=${RAMP_BIN_DIR:-$RAMP_CACHE_DIR/bin/$K8S_VERSION}
+# Where the local cluster keeps its state, logs, PID files and kubeconfig.
+RAMP_CLUSTER_DIR=${RAMP_CLUSTER_DIR:-$RAMP_CACHE_DIR/cluster}
+
+log_start=$(date +%s)
+stage_start=$log_start
+# stage NAME: prints one line for the stage that ends now, with its duration.
+stage() {
+  local now; now=$(date +%s)
+  printf '[ramp] %-40s %4ss\n' "$1" "$((now - stage_start))"
+  stage_start=$now
+}
+say() { printf '[ramp] %s\n' "$*"; }
+die() { printf '[ramp] ERROR: %s\n' "$*" >&2; exit 1; }
