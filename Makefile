@@ -39,6 +39,7 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
 manifests: $(CONTROLLER_GEN) ## Generate CRDs into config/crd/bases and the ClusterRole into config/rbac.
 	$(CONTROLLER_GEN) rbac:roleName=ramp-controller crd paths=./... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	go run ./hack/crdtrim config/crd/bases/*.yaml
 
 .PHONY: verify-generated
 verify-generated: generate manifests ## Fail when generated code or manifests are stale.
