@@ -68,8 +68,9 @@ GOMOD
 
 # k8s.io/kubernetes replaces its staging modules with local folders, so it builds only from a
 # wrapper module that points each of them at the published version instead.
+k8s_dir="$RAMP_CACHE_DIR/build/kubernetes-$K8S_VERSION"
 k8s_wrapper() {
-  local dir="$RAMP_CACHE_DIR/build/kubernetes-$K8S_VERSION"
+  local dir=$k8s_dir
   if [ ! -f "$dir/go.sum" ]; then
     mkdir -p "$dir"
     local gomod; gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
@@ -93,15 +94,13 @@ import (
 GO
     run_with_progress "kubernetes $K8S_VERSION module graph" bash -c "cd '$dir' && go mod tidy"
   fi
-  echo "$dir"
 }
 
 build_k8s() {
-  local dir=""
   for cmd in "$@"; do
     [ -x "$RAMP_BIN_DIR/$cmd" ] && continue
-    [ -n "$dir" ] || dir=$(k8s_wrapper | tail -n 1)
-    run_with_progress "$cmd $K8S_VERSION" bash -c "cd '$dir' && go build -ldflags='$k8s_ldflags' -o '$RAMP_BIN_DIR/$cmd.tmp' k8s.io/kubernetes/cmd/$cmd && mv '$RAMP_BIN_DIR/$cmd.tmp' '$RAMP_BIN_DIR/$cmd'"
+    k8s_wrapper
+    run_with_progress "$cmd $K8S_VERSION" bash -c "cd '$k8s_dir' && go build -ldflags='$k8s_ldflags' -o '$RAMP_BIN_DIR/$cmd.tmp' k8s.io/kubernetes/cmd/$cmd && mv '$RAMP_BIN_DIR/$cmd.tmp' '$RAMP_BIN_DIR/$cmd'"
   done
 }
 

@@ -7,27 +7,16 @@ set -euo pipefail
 
 NODES=${RAMP_NODES:-3}
 PODS_PER_NODE=${RAMP_PODS_PER_NODE:-700}
-KUBECTL="$RAMP_BIN_DIR/kubectl"
-KUBECONFIG_PATH="$RAMP_CLUSTER_DIR/kubeconfig"
-components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 print_env() {
   say "cluster ready; to use it:"
   echo "export KUBECONFIG=$KUBECONFIG_PATH PATH=$RAMP_BIN_DIR:\$PATH"
 }
 
-running() { [ -f "$RAMP_CLUSTER_DIR/pids/$1" ] && kill -0 "$(cat "$RAMP_CLUSTER_DIR/pids/$1")" 2>/dev/null; }
-
-all_running() {
-  local c
-  for c in "${components[@]}"; do running "$c" || return 1; done
-  "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" get --raw /readyz >/dev/null 2>&1
-}
-
 "$HACK_DIR/build-bins.sh" all
 stage "control-plane binaries"
 
-if all_running; then
+if cluster_up; then
   say "cluster already up in $RAMP_CLUSTER_DIR"
   print_env
   exit 0
@@ -128,13 +117,13 @@ start kube-apiserver --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
   --cert-dir="$pki" --token-auth-file="$pki/tokens.csv" --authorization-mode=Node,RBAC \
   --service-account-key-file="$pki/sa.key" --service-account-signing-key-file="$pki/sa.key" \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-  --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true
+  --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true --endpoint-reconciler-type=none
 wait_for kube-apiserver 90 k get --raw /readyz
 stage "kube-apiserver on :$API_PORT"
 
 start kube-controller-manager --kubeconfig="$KUBECONFIG_PATH" --bind-address=127.0.0.1 --secure-port="$KCM_PORT" \
   --leader-elect=false --controllers='*,-nodeipam' --service-account-private-key-file="$pki/sa.key" \
-  --root-ca-file="$pki/apiserver.crt" --use-service-account-credentials=false
+  --use-service-account-credentials=false
 start kube-scheduler --kubeconfig="$KUBECONFIG_PATH" --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --leader-elect=false
 start kwok --kubeconfig="$KUBECONFIG_PATH" --config="$RAMP_BIN_DIR/kwok-stages.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \

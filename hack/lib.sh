@@ -22,3 +22,17 @@ stage() {
 }
 say() { printf '[ramp] %s\n' "$*"; }
 die() { printf '[ramp] ERROR: %s\n' "$*" >&2; exit 1; }
+
+KUBECTL="$RAMP_BIN_DIR/kubectl"
+KUBECONFIG_PATH="$RAMP_CLUSTER_DIR/kubeconfig"
+components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+# running NAME: true while the component cluster-up started is alive.
+running() { [ -f "$RAMP_CLUSTER_DIR/pids/$1" ] && kill -0 "$(cat "$RAMP_CLUSTER_DIR/pids/$1")" 2>/dev/null; }
+
+# cluster_up: true when every component runs and the API server is ready.
+cluster_up() {
+  local c
+  for c in "${components[@]}"; do running "$c" || return 1; done
+  "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" get --raw /readyz >/dev/null 2>&1
+}

@@ -27,6 +27,7 @@ func main() {
 		metricsSecure bool
 		probeAddr     string
 		leaderElect   bool
+		leaderElectNS string
 		enableHTTP2   bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8443",
@@ -36,6 +37,8 @@ func main() {
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
 	flag.BoolVar(&leaderElect, "leader-elect", false,
 		"Elect a leader so that only one replica reconciles; turn on when running more than one.")
+	flag.StringVar(&leaderElectNS, "leader-election-namespace", "",
+		"Namespace of the leader-election Lease; empty means the controller's own namespace when in a cluster.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"Allow HTTP/2 on the metrics server (off by default: HTTP/2 Rapid Reset, CVE-2023-44487).")
 	zapOpts := zap.Options{}
@@ -59,6 +62,7 @@ func main() {
 		HealthProbeBindAddress:        probeAddr,
 		LeaderElection:                leaderElect,
 		LeaderElectionID:              leaderElectionID,
+		LeaderElectionNamespace:       leaderElectNS,
 		LeaderElectionReleaseOnCancel: true,
 	})
 	if err != nil {

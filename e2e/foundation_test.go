@@ -1,0 +1,197 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ramp-dev/ramp/e2e/framework"
+)
+
+// The install a user runs must pass the API server's own validation, admission included.
+func TestInstallManifestsPassServerDryRun(t *testing.T) {
+	out, err := cluster.Kubectl("apply", "-k", "config/default", "--dry-run=server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"customresourcedefinition.apiextensions.k8s.io/rollouts.rollouts.ramp.dev", "deployment.apps/ramp-controller", "clusterrole.rbac.authorization.k8s.io/ramp-controller"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry-run output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCRDsAreEstablished(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(framework.RepoRoot(), "config", "crd", "bases", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no CRDs in config/crd/bases (%v)", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want apiextensionsv1.CustomResourceDefinition
+		if err := yaml.Unmarshal(data, &want); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		got := &apiextensionsv1.CustomResourceDefinition{}
+		if err := cluster.Client.Get(context.Background(), types.NamespacedName{Name: want.Name}, got); err != nil {
+			t.Fatalf("CRD %s not installed: %v", want.Name, err)
+		}
+		if !established(got) {
+			t.Errorf("CRD %s is not Established: %+v", want.Name, got.Status.Conditions)
+		}
+	}
+}
+
+func established(crd *apiextensionsv1.CustomResourceDefinition) bool {
+	for _, cond := range crd.Status.Conditions {
+		if cond.Type == apiextensionsv1.Established {
+			return cond.Status == apiextensionsv1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// The controller's identity may do what config/rbac grants and nothing more.
+func TestControllerIdentityIsLeastPrivilege(t *testing.T) {
+	kubeconfig, err := cluster.ImpersonatingKubeconfig(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	tests := []struct {
+		attrs authorizationv1.ResourceAttributes
+		want  bool
+	}{
+		{authorizationv1.ResourceAttributes{Namespace: framework.ControllerNamespace, Verb: "update", Group: "coordination.k8s.io", Resource: "leases"}, true},
+		{authorizationv1.ResourceAttributes{Verb: "create", Group: "authentication.k8s.io", Resource: "tokenreviews"}, true},
+		{authorizationv1.ResourceAttributes{Verb: "list", Resource: "secrets"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "update", Group: "coordination.k8s.io", Resource: "leases"}, false},
+		{authorizationv1.ResourceAttributes{Verb: "delete", Resource: "namespaces"}, false},
+	}
+	for _, tt := range tests {
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &tt.attrs}}
+		got, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(context.Background(), review, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("access review: %v", err)
+		}
+		if got.Status.Allowed != tt.want {
+			t.Errorf("%s %s/%s in %q: allowed=%v, want %v", tt.attrs.Verb, tt.attrs.Group, tt.attrs.Resource, tt.attrs.Namespace, got.Status.Allowed, tt.want)
+		}
+	}
+}
+
+// The controller starts against the cluster as its ServiceAccount, wins the leader election,
+// serves metrics only to authorized callers and logs no permission errors.
+func TestControllerStartsAsItsServiceAccount(t *testing.T) {
+	ctrl := cluster.StartController(t, controllerBin, "--leader-elect", "--leader-election-namespace="+framework.ControllerNamespace)
+
+	framework.Eventually(t, 60*time.Second, "the controller to hold the leader Lease", func(ctx context.Context) (bool, string, error) {
+		lease := &coordinationv1.Lease{}
+		err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: framework.ControllerNamespace, Name: "ramp-controller.rollouts.ramp.dev"}, lease)
+		if err != nil {
+			return false, "", err
+		}
+		holder := ""
+		if lease.Spec.HolderIdentity != nil {
+			holder = *lease.Spec.HolderIdentity
+		}
+		return holder != "" && strings.Contains(ctrl.Logs(), "Successfully acquired lease"), "holder " + holder, nil
+	})
+
+	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	url := "https://" + ctrl.MetricAddr + "/metrics"
+	if code, _ := get(t, insecure, url, ""); code != http.StatusUnauthorized {
+		t.Errorf("metrics without a token: status %d, want 401", code)
+	}
+	code, body := get(t, insecure, url, cluster.Config.BearerToken)
+	if code != http.StatusOK || !strings.Contains(body, "leader_election_master_status") {
+		t.Errorf("metrics as an authorized caller: status %d, body lacks leader_election_master_status:\n%.500s", code, body)
+	}
+	if logs := ctrl.Logs(); strings.Contains(logs, "forbidden") {
+		t.Errorf("the controller hit a permission error; a RBAC rule is missing:\n%s", logs)
+	}
+	if ctrl.Exited() {
+		t.Errorf("the controller exited")
+	}
+}
+
+func get(t *testing.T, c *http.Client, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// kwok, the scheduler and the controller-manager are wired: a Deployment's pods are scheduled
+// onto the fake nodes and become Ready.
+func TestDeploymentBecomesAvailable(t *testing.T) {
+	ns := cluster.Namespace(t)
+	cluster.Apply(t, ns, []byte(`
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: nginx:1.27}
+`))
+	framework.Eventually(t, 90*time.Second, "3 available replicas", func(ctx context.Context) (bool, string, error) {
+		d := &appsv1.Deployment{}
+		if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, d); err != nil {
+			return false, "", err
+		}
+		return d.Status.AvailableReplicas == 3, "available " + itoa(d.Status.AvailableReplicas), nil
+	})
+	pods := &corev1.PodList{}
+	if err := cluster.Client.List(context.Background(), pods, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		if !strings.HasPrefix(p.Spec.NodeName, "kwok-node-") || p.Status.Phase != corev1.PodRunning {
+			t.Errorf("pod %s: node %q phase %s, want Running on a kwok node", p.Name, p.Spec.NodeName, p.Status.Phase)
+		}
+	}
+}
+
+func itoa(i int32) string { return strconv.Itoa(int(i)) }

@@ -1,0 +1,118 @@
+// Package framework is the e2e suite's toolbox: a connection to the local control plane,
+// a namespace per test, YAML apply, polling with a deadline, state dumps on failure and the
+// controller as a child process of the test.
+package framework
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	rolloutsv1alpha1 "github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+// ControllerNamespace and ControllerServiceAccount are the identity config/rbac grants to the
+// controller; the suite runs the controller as that ServiceAccount.
+const (
+	ControllerNamespace      = "ramp-system"
+	ControllerServiceAccount = "ramp-controller"
+)
+
+// Cluster is a connection to the local control plane as its administrator.
+type Cluster struct {
+	Kubeconfig string // admin kubeconfig path
+	BinDir     string // folder of the control-plane binaries (kubectl among them)
+	Config     *rest.Config
+	Client     client.Client
+	Clientset  kubernetes.Interface
+}
+
+// Connect reads RAMP_E2E_KUBECONFIG and RAMP_BIN_DIR, which hack/e2e.sh sets.
+func Connect() (*Cluster, error) {
+	kubeconfig, binDir := os.Getenv("RAMP_E2E_KUBECONFIG"), os.Getenv("RAMP_BIN_DIR")
+	if kubeconfig == "" || binDir == "" {
+		return nil, errors.New("RAMP_E2E_KUBECONFIG and RAMP_BIN_DIR are not set: run the e2e suite with `make e2e`, which starts the local cluster")
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("load kubeconfig %s: %w", kubeconfig, err)
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	scheme := clientgoscheme.Scheme
+	if err := rolloutsv1alpha1.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("register ramp types: %w", err)
+	}
+	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("register CRD types: %w", err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("clientset: %w", err)
+	}
+	return &Cluster{Kubeconfig: kubeconfig, BinDir: binDir, Config: cfg, Client: c, Clientset: cs}, nil
+}
+
+// Kubectl runs the cluster's kubectl as its administrator and returns its combined output.
+func (c *Cluster) Kubectl(args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(c.BinDir, "kubectl"), append([]string{"--kubeconfig", c.Kubeconfig}, args...)...)
+	cmd.Dir = RepoRoot()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("kubectl %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// InstallRamp applies config/local: the CRDs, the namespace and the controller's RBAC, and
+// waits until every CRD is established.
+func (c *Cluster) InstallRamp() error {
+	if _, err := c.Kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=ramp-e2e", "-k", "config/local"); err != nil {
+		return err
+	}
+	_, err := c.Kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", "config/crd/bases")
+	return err
+}
+
+// ImpersonatingKubeconfig writes a kubeconfig that authenticates as the administrator but acts
+// as the controller's ServiceAccount, so the controller has exactly the RBAC a real install
+// gives it. It returns the file's path.
+func (c *Cluster) ImpersonatingKubeconfig(dir string) (string, error) {
+	raw, err := clientcmd.LoadFromFile(c.Kubeconfig)
+	if err != nil {
+		return "", fmt.Errorf("load kubeconfig: %w", err)
+	}
+	user := "system:serviceaccount:" + ControllerNamespace + ":" + ControllerServiceAccount
+	for _, ctx := range raw.Contexts {
+		auth := raw.AuthInfos[ctx.AuthInfo]
+		if auth == nil {
+			continue
+		}
+		imp := auth.DeepCopy()
+		imp.Impersonate = user
+		imp.ImpersonateGroups = []string{"system:serviceaccounts", "system:serviceaccounts:" + ControllerNamespace, "system:authenticated"}
+		raw.AuthInfos[ctx.AuthInfo] = imp
+	}
+	path := filepath.Join(dir, "controller.kubeconfig")
+	return path, clientcmd.WriteToFile(*raw, path)
+}
+
+// RepoRoot is the repository's top folder.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}

@@ -1,0 +1,192 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// BuildController compiles cmd/ramp-controller into dir and returns the binary's path.
+func BuildController(dir string) (string, error) {
+	bin := filepath.Join(dir, "ramp-controller")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/ramp-controller")
+	cmd.Dir = RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build ramp-controller: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// Controller is ramp-controller running as a child process of the test, as the controller's
+// ServiceAccount. Its output goes to a file that is written into the test log when the test
+// fails.
+type Controller struct {
+	t          testing.TB
+	bin        string
+	kubeconfig string
+	args       []string
+	logPath    string
+	ProbeAddr  string
+	MetricAddr string
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// StartController starts the controller binary with its own identity and free ports, waits
+// until it reports ready, and stops it when the test ends. Extra flags go in args.
+func (c *Cluster) StartController(t testing.TB, bin string, args ...string) *Controller {
+	t.Helper()
+	dir := t.TempDir()
+	kubeconfig, err := c.ImpersonatingKubeconfig(dir)
+	if err != nil {
+		t.Fatalf("controller kubeconfig: %v", err)
+	}
+	ctrl := &Controller{
+		t: t, bin: bin, kubeconfig: kubeconfig, args: args,
+		logPath:    filepath.Join(dir, "controller.log"),
+		ProbeAddr:  freeAddr(t),
+		MetricAddr: freeAddr(t),
+	}
+	t.Cleanup(func() {
+		ctrl.Stop()
+		if t.Failed() {
+			t.Logf("==== controller log ====\n%s", ctrl.Logs())
+		}
+	})
+	ctrl.Start()
+	return ctrl
+}
+
+// Start starts the process (again) and waits until /readyz answers 200.
+func (c *Controller) Start() {
+	c.t.Helper()
+	logFile, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		c.t.Fatalf("controller log: %v", err)
+	}
+	args := append([]string{
+		"--kubeconfig=" + c.kubeconfig,
+		"--health-probe-bind-address=" + c.ProbeAddr,
+		"--metrics-bind-address=" + c.MetricAddr,
+	}, c.args...)
+	cmd := exec.Command(c.bin, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// The controller dies with the test binary, whatever way the test ends.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		c.t.Fatalf("start controller: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); logFile.Close(); close(done) }()
+	c.mu.Lock()
+	c.cmd, c.done = cmd, done
+	c.mu.Unlock()
+
+	Eventually(c.t, 60*time.Second, "controller /readyz", func(ctx context.Context) (bool, string, error) {
+		select {
+		case <-done:
+			return false, "", errors.New("controller exited: " + cmd.ProcessState.String())
+		default:
+		}
+		code, err := httpStatus(ctx, "http://"+c.ProbeAddr+"/readyz")
+		return code == http.StatusOK, "status " + strconv.Itoa(code), err
+	})
+}
+
+// Stop sends SIGTERM and waits for the process to exit, killing it after 15 s.
+func (c *Controller) Stop() {
+	c.mu.Lock()
+	cmd, done := c.cmd, c.done
+	c.cmd = nil
+	c.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+// Kill ends the process at once, as a crash or an evicted pod would.
+func (c *Controller) Kill() {
+	c.mu.Lock()
+	cmd, done := c.cmd, c.done
+	c.cmd = nil
+	c.mu.Unlock()
+	if cmd != nil {
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+// Restart stops the controller and starts it again with the same flags and ports.
+func (c *Controller) Restart() {
+	c.t.Helper()
+	c.Stop()
+	c.Start()
+}
+
+// Exited reports whether the process has ended on its own.
+func (c *Controller) Exited() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		return false
+	}
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Logs returns everything the controller has written so far, across restarts.
+func (c *Controller) Logs() string {
+	data, err := os.ReadFile(c.logPath)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	return string(data)
+}
+
+func httpStatus(ctx context.Context, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// freeAddr returns a loopback address with a port nothing listens on right now.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}

@@ -1,0 +1,43 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/ramp-dev/ramp/e2e/framework"
+)
+
+var (
+	cluster       *framework.Cluster
+	controllerBin string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	var err error
+	if cluster, err = framework.Connect(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := cluster.InstallRamp(); err != nil {
+		fmt.Fprintln(os.Stderr, "install ramp:", err)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "ramp-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if controllerBin, err = framework.BuildController(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}

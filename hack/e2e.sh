@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the e2e suite on the local control plane. Starts the cluster when it is not up, and then
+# stops it at the end (RAMP_KEEP_CLUSTER=1 keeps it). Arguments go to `go test`, e.g. -run X.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+started=false
+if ! cluster_up; then
+  "$HACK_DIR/cluster-up.sh"
+  started=true
+fi
+stop_if_started() {
+  if $started && [ -z "${RAMP_KEEP_CLUSTER:-}" ]; then "$HACK_DIR/cluster-down.sh"; fi
+}
+trap stop_if_started EXIT
+
+export RAMP_E2E_KUBECONFIG="$KUBECONFIG_PATH" RAMP_BIN_DIR
+cd "$REPO_ROOT"
+go test -tags e2e -count=1 -timeout 30m "$@" ./e2e/...
