@@ -60,28 +60,15 @@ func TestCRDsAreEstablished(t *testing.T) {
 		if err := cluster.Client.Get(context.Background(), types.NamespacedName{Name: want.Name}, got); err != nil {
 			t.Fatalf("CRD %s not installed: %v", want.Name, err)
 		}
-		if !established(got) {
+		if !framework.CRDEstablished(got) {
 			t.Errorf("CRD %s is not Established: %+v", want.Name, got.Status.Conditions)
 		}
 	}
 }
 
-func established(crd *apiextensionsv1.CustomResourceDefinition) bool {
-	for _, cond := range crd.Status.Conditions {
-		if cond.Type == apiextensionsv1.Established {
-			return cond.Status == apiextensionsv1.ConditionTrue
-		}
-	}
-	return false
-}
-
 // The controller's identity may do what config/rbac grants and nothing more.
 func TestControllerIdentityIsLeastPrivilege(t *testing.T) {
-	kubeconfig, err := cluster.ImpersonatingKubeconfig(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	cfg, err := clientcmd.BuildConfigFromFlags("", cluster.ControllerKubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}

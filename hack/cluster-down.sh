@@ -8,10 +8,11 @@ keep_logs=false
 [ "${1:-}" = "--keep-logs" ] && keep_logs=true
 [ -d "$RAMP_CLUSTER_DIR" ] || { say "no cluster in $RAMP_CLUSTER_DIR"; exit 0; }
 
-# ours PID NAME: true when PID is still the component we started (not a reused PID).
-ours() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q -- "$RAMP_BIN_DIR/$2"; }
+# ours PID NAME: true when PID is still the program we started (not a reused PID).
+ours() { tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | head -n1 | grep -q -- "/$2\$"; }
 
-for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+# The demo's controller first, then the control plane from the top down.
+for name in ramp-controller kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
   pidfile="$RAMP_CLUSTER_DIR/pids/$name"
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")

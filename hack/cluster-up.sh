@@ -27,24 +27,12 @@ if [ -d "$RAMP_CLUSTER_DIR" ]; then
 fi
 mkdir -p "$RAMP_CLUSTER_DIR"/{pids,logs,pki,etcd}
 
-# free_port: a random loopback port nobody listens on, distinct from those already taken.
-taken=""
-free_port() {
-  local p
-  while :; do
-    p=$(( 20000 + RANDOM % 20000 ))
-    case " $taken " in *" $p "*) continue ;; esac
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      taken+=" $p"; echo "$p"; return
-    fi
-  done
-}
-ETCD_PORT=$(free_port); taken+=" $ETCD_PORT"
-ETCD_PEER_PORT=$(free_port); taken+=" $ETCD_PEER_PORT"
-API_PORT=$(free_port); taken+=" $API_PORT"
-KCM_PORT=$(free_port); taken+=" $KCM_PORT"
-SCHED_PORT=$(free_port); taken+=" $SCHED_PORT"
-KWOK_PORT=$(free_port); taken+=" $KWOK_PORT"
+free_port ETCD_PORT
+free_port ETCD_PEER_PORT
+free_port API_PORT
+free_port KCM_PORT
+free_port SCHED_PORT
+free_port KWOK_PORT
 cat >"$RAMP_CLUSTER_DIR/ports.env" <<PORTS
 ETCD_PORT=$ETCD_PORT
 API_PORT=$API_PORT
@@ -75,7 +63,11 @@ contexts:
   context: {cluster: ramp-local, user: admin}
 current-context: ramp-local
 KCFG
-chmod 600 "$KUBECONFIG_PATH"
+# The same admin credentials acting as the controller's ServiceAccount: runs the controller
+# locally with exactly the permissions config/rbac grants it (once config/local is applied).
+sed 's#^    token: .*#&\n    as: system:serviceaccount:ramp-system:ramp-controller\n    as-groups: [system:serviceaccounts, system:serviceaccounts:ramp-system, system:authenticated]#' \
+  "$KUBECONFIG_PATH" >"$RAMP_CLUSTER_DIR/controller.kubeconfig"
+chmod 600 "$KUBECONFIG_PATH" "$RAMP_CLUSTER_DIR/controller.kubeconfig"
 stage "ports, keys and kubeconfig"
 
 # start NAME ARGS...: starts a component in its own session, logging to logs/NAME.log.

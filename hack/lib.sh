@@ -36,3 +36,19 @@ cluster_up() {
   for c in "${components[@]}"; do running "$c" || return 1; done
   "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" get --raw /readyz >/dev/null 2>&1
 }
+
+# free_port VAR: sets VAR to a random loopback port nobody listens on, distinct from those
+# already handed out by this script.
+ports_taken=""
+free_port() {
+  local p
+  while :; do
+    p=$(( 20000 + RANDOM % 20000 ))
+    case " $ports_taken " in *" $p "*) continue ;; esac
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      ports_taken+=" $p"
+      printf -v "$1" '%s' "$p"
+      return
+    fi
+  done
+}

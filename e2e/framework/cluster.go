@@ -4,6 +4,7 @@
 package framework
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/client-go/kubernetes"
@@ -22,27 +24,27 @@ import (
 	rolloutsv1alpha1 "github.com/ramp-dev/ramp/api/v1alpha1"
 )
 
-// ControllerNamespace and ControllerServiceAccount are the identity config/rbac grants to the
-// controller; the suite runs the controller as that ServiceAccount.
-const (
-	ControllerNamespace      = "ramp-system"
-	ControllerServiceAccount = "ramp-controller"
-)
+// ControllerNamespace is where config/rbac puts the controller's identity and Lease.
+const ControllerNamespace = "ramp-system"
 
 // Cluster is a connection to the local control plane as its administrator.
 type Cluster struct {
 	Kubeconfig string // admin kubeconfig path
-	BinDir     string // folder of the control-plane binaries (kubectl among them)
-	Config     *rest.Config
-	Client     client.Client
-	Clientset  kubernetes.Interface
+	// ControllerKubeconfig has the admin's credentials impersonating the controller's
+	// ServiceAccount, so the controller runs with exactly the RBAC a real install gives it.
+	ControllerKubeconfig string
+	BinDir               string // folder of the control-plane binaries (kubectl among them)
+	Config               *rest.Config
+	Client               client.Client
+	Clientset            kubernetes.Interface
 }
 
-// Connect reads RAMP_E2E_KUBECONFIG and RAMP_BIN_DIR, which hack/e2e.sh sets.
+// Connect reads RAMP_E2E_KUBECONFIG, RAMP_E2E_CONTROLLER_KUBECONFIG and RAMP_BIN_DIR, which
+// hack/e2e.sh sets.
 func Connect() (*Cluster, error) {
-	kubeconfig, binDir := os.Getenv("RAMP_E2E_KUBECONFIG"), os.Getenv("RAMP_BIN_DIR")
-	if kubeconfig == "" || binDir == "" {
-		return nil, errors.New("RAMP_E2E_KUBECONFIG and RAMP_BIN_DIR are not set: run the e2e suite with `make e2e`, which starts the local cluster")
+	kubeconfig, ctrlKubeconfig, binDir := os.Getenv("RAMP_E2E_KUBECONFIG"), os.Getenv("RAMP_E2E_CONTROLLER_KUBECONFIG"), os.Getenv("RAMP_BIN_DIR")
+	if kubeconfig == "" || ctrlKubeconfig == "" || binDir == "" {
+		return nil, errors.New("RAMP_E2E_KUBECONFIG, RAMP_E2E_CONTROLLER_KUBECONFIG and RAMP_BIN_DIR are not set: run the e2e suite with `make e2e`, which starts the local cluster")
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
@@ -64,7 +66,7 @@ func Connect() (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clientset: %w", err)
 	}
-	return &Cluster{Kubeconfig: kubeconfig, BinDir: binDir, Config: cfg, Client: c, Clientset: cs}, nil
+	return &Cluster{Kubeconfig: kubeconfig, ControllerKubeconfig: ctrlKubeconfig, BinDir: binDir, Config: cfg, Client: c, Clientset: cs}, nil
 }
 
 // Kubectl runs the cluster's kubectl as its administrator and returns its combined output.
@@ -84,31 +86,38 @@ func (c *Cluster) InstallRamp() error {
 	if _, err := c.Kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=ramp-e2e", "-k", "config/local"); err != nil {
 		return err
 	}
-	_, err := c.Kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", "config/crd/bases")
-	return err
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		crds := &apiextensionsv1.CustomResourceDefinitionList{}
+		if err := c.Client.List(ctx, crds); err != nil {
+			return fmt.Errorf("list CRDs: %w", err)
+		}
+		pending := []string{}
+		for i := range crds.Items {
+			if crd := &crds.Items[i]; crd.Spec.Group == rolloutsv1alpha1.GroupVersion.Group && !CRDEstablished(crd) {
+				pending = append(pending, crd.Name)
+			}
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("CRDs not established after a minute: %v", pending)
+		case <-time.After(pollInterval):
+		}
+	}
 }
 
-// ImpersonatingKubeconfig writes a kubeconfig that authenticates as the administrator but acts
-// as the controller's ServiceAccount, so the controller has exactly the RBAC a real install
-// gives it. It returns the file's path.
-func (c *Cluster) ImpersonatingKubeconfig(dir string) (string, error) {
-	raw, err := clientcmd.LoadFromFile(c.Kubeconfig)
-	if err != nil {
-		return "", fmt.Errorf("load kubeconfig: %w", err)
-	}
-	user := "system:serviceaccount:" + ControllerNamespace + ":" + ControllerServiceAccount
-	for _, ctx := range raw.Contexts {
-		auth := raw.AuthInfos[ctx.AuthInfo]
-		if auth == nil {
-			continue
+// CRDEstablished reports whether the API server serves a CRD.
+func CRDEstablished(crd *apiextensionsv1.CustomResourceDefinition) bool {
+	for _, cond := range crd.Status.Conditions {
+		if cond.Type == apiextensionsv1.Established {
+			return cond.Status == apiextensionsv1.ConditionTrue
 		}
-		imp := auth.DeepCopy()
-		imp.Impersonate = user
-		imp.ImpersonateGroups = []string{"system:serviceaccounts", "system:serviceaccounts:" + ControllerNamespace, "system:authenticated"}
-		raw.AuthInfos[ctx.AuthInfo] = imp
 	}
-	path := filepath.Join(dir, "controller.kubeconfig")
-	return path, clientcmd.WriteToFile(*raw, path)
+	return false
 }
 
 // RepoRoot is the repository's top folder.

@@ -49,12 +49,8 @@ type Controller struct {
 func (c *Cluster) StartController(t testing.TB, bin string, args ...string) *Controller {
 	t.Helper()
 	dir := t.TempDir()
-	kubeconfig, err := c.ImpersonatingKubeconfig(dir)
-	if err != nil {
-		t.Fatalf("controller kubeconfig: %v", err)
-	}
 	ctrl := &Controller{
-		t: t, bin: bin, kubeconfig: kubeconfig, args: args,
+		t: t, bin: bin, kubeconfig: c.ControllerKubeconfig, args: args,
 		logPath:    filepath.Join(dir, "controller.log"),
 		ProbeAddr:  freeAddr(t),
 		MetricAddr: freeAddr(t),
