@@ -182,3 +182,11 @@ spec:
 }
 
 func itoa(i int32) string { return strconv.Itoa(int(i)) }
+
+// Every example a user copies must be accepted by the API server as it stands.
+func TestExamplesPassServerDryRun(t *testing.T) {
+	ns := cluster.Namespace(t)
+	if _, err := cluster.Kubectl("apply", "--dry-run=server", "-n", ns, "-f", "examples/"); err != nil {
+		t.Fatal(err)
+	}
+}

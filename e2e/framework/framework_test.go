@@ -1,0 +1,34 @@
+package framework
+
+import "testing"
+
+func TestDNSLabel(t *testing.T) {
+	tests := map[string]string{
+		"TestDeploymentBecomesAvailable":                     "testdeploymentbecomesavailable",
+		"TestSteps/pause_5m":                                 "teststeps-pause-5m",
+		"Test__Odd--Name/":                                   "test-odd-name",
+		"TestAVeryLongNameThatGoesOnAndOnForEver":            "testaverylongnamethatgoesonandonforever",
+		"TestAVeryLongNameThatGoesOnAndOnForEverAndEver_sub": "testaverylongnamethatgoesonandonforevera",
+	}
+	for in, want := range tests {
+		if got := dnsLabel(in, 40); got != want {
+			t.Errorf("dnsLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := dnsLabel("Test_x_", 6); got != "test-x" {
+		t.Errorf("a cut must not end in a dash: got %q", got)
+	}
+}
+
+func TestDecodeYAMLSkipsEmptyDocuments(t *testing.T) {
+	objs, err := decodeYAML([]byte("---\napiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n# only a comment\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 2 || objs[0].GetKind() != "Service" || objs[1].GetName() != "b" {
+		t.Fatalf("got %d objects: %v", len(objs), objs)
+	}
+	if _, err := decodeYAML([]byte("apiVersion: v1\nkind: [unclosed\n")); err == nil {
+		t.Fatal("malformed YAML decoded without an error")
+	}
+}
