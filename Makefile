@@ -37,7 +37,7 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs into config/crd/bases and the ClusterRole into config/rbac.
-	$(CONTROLLER_GEN) rbac:roleName=ramp-controller crd paths=./... \
+	$(CONTROLLER_GEN) rbac:roleName=ramp-controller crd:generateEmbeddedObjectMeta=true paths=./... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	go run ./hack/crdtrim config/crd/bases/*.yaml
 

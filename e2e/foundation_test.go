@@ -115,12 +115,18 @@ func TestControllerStartsAsItsServiceAccount(t *testing.T) {
 
 	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	url := "https://" + ctrl.MetricAddr + "/metrics"
-	if code, _ := get(t, insecure, url, ""); code != http.StatusUnauthorized {
+	var code int
+	framework.Eventually(t, 30*time.Second, "the metrics endpoint to answer", func(ctx context.Context) (bool, string, error) {
+		var err error
+		code, _, err = get(ctx, insecure, url, "")
+		return err == nil, "", err
+	})
+	if code != http.StatusUnauthorized {
 		t.Errorf("metrics without a token: status %d, want 401", code)
 	}
-	code, body := get(t, insecure, url, cluster.Config.BearerToken)
-	if code != http.StatusOK || !strings.Contains(body, "leader_election_master_status") {
-		t.Errorf("metrics as an authorized caller: status %d, body lacks leader_election_master_status:\n%.500s", code, body)
+	code, body, err := get(context.Background(), insecure, url, cluster.Config.BearerToken)
+	if err != nil || code != http.StatusOK || !strings.Contains(body, "leader_election_master_status") {
+		t.Errorf("metrics as an authorized caller: status %d, error %v, body lacks leader_election_master_status:\n%.500s", code, err, body)
 	}
 	if logs := ctrl.Logs(); strings.Contains(logs, "forbidden") {
 		t.Errorf("the controller hit a permission error; a RBAC rule is missing:\n%s", logs)
@@ -130,19 +136,21 @@ func TestControllerStartsAsItsServiceAccount(t *testing.T) {
 	}
 }
 
-func get(t *testing.T, c *http.Client, url, token string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+func get(ctx context.Context, c *http.Client, url, token string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, "", err
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
 }
 
 // kwok, the scheduler and the controller-manager are wired: a Deployment's pods are scheduled

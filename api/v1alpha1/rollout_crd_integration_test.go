@@ -90,6 +90,10 @@ func TestRolloutDefaultsAreApplied(t *testing.T) {
 			t.Errorf("%s = %v, want default %v", c.field, c.got, c.want)
 		}
 	}
+	// The pod template's metadata has a schema of its own; without it the API server prunes it.
+	if got.Spec.Template.Labels["app"] != "web" {
+		t.Errorf("spec.template.metadata.labels pruned: got %v", got.Spec.Template.Labels)
+	}
 }
 
 func TestRolloutStepsAreValidatedAtAdmission(t *testing.T) {
