@@ -13,7 +13,8 @@ export RAMP_CACHE_DIR RAMP_BIN_DIR RAMP_CLUSTER_DIR
 TOOLS_DIR := $(RAMP_CACHE_DIR)/tools
 CONTROLLER_GEN := $(TOOLS_DIR)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUBECONFIG_LOCAL := $(RAMP_CLUSTER_DIR)/kubeconfig
-KUBECTL := $(RAMP_BIN_DIR)/kubectl
+# The local cluster's kubectl when it has been built, else the one on PATH.
+KUBECTL := $(or $(wildcard $(RAMP_BIN_DIR)/kubectl),kubectl)
 GO_TEST_FLAGS ?=
 
 ##@ Getting started

@@ -10,7 +10,14 @@ if ! cluster_up; then
   started=true
 fi
 stop_if_started() {
-  if $started && [ -z "${RAMP_KEEP_CLUSTER:-}" ]; then "$HACK_DIR/cluster-down.sh"; fi
+  local rc=$?
+  $started && [ -z "${RAMP_KEEP_CLUSTER:-}" ] || return 0
+  if [ "$rc" -eq 0 ]; then
+    "$HACK_DIR/cluster-down.sh"
+  else
+    "$HACK_DIR/cluster-down.sh" --keep-logs
+    say "e2e failed; the control plane's logs are kept in $RAMP_CLUSTER_DIR/logs"
+  fi
 }
 trap stop_if_started EXIT
 
