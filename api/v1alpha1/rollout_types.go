@@ -130,10 +130,19 @@ type CanaryStrategy struct {
 	// +kubebuilder:validation:Minimum=1
 	// +optional
 	MinPodsPerReplicaSet *int32 `json:"minPodsPerReplicaSet,omitempty"`
+
+	// TrafficRouting shifts traffic with a data plane (NGINX ingress or Istio) instead of
+	// approximating the weight with pod counts.
+	// +optional
+	TrafficRouting *RolloutTrafficRouting `json:"trafficRouting,omitempty"`
+
+	// Analysis runs in the background for the whole canary and aborts it on failure.
+	// +optional
+	Analysis *RolloutAnalysisBackground `json:"analysis,omitempty"`
 }
 
 // CanaryStep is one step of a canary. Exactly one action is set.
-// +kubebuilder:validation:XValidation:rule="[has(self.setWeight), has(self.pause), has(self.setCanaryScale)].filter(x, x).size() == 1",message="a step sets exactly one of setWeight, pause, setCanaryScale"
+// +kubebuilder:validation:XValidation:rule="[has(self.setWeight), has(self.pause), has(self.setCanaryScale), has(self.analysis), has(self.setHeaderRoute), has(self.setMirrorRoute)].filter(x, x).size() == 1",message="a step sets exactly one of setWeight, pause, setCanaryScale, analysis, setHeaderRoute, setMirrorRoute"
 type CanaryStep struct {
 	// SetWeight sends this percentage of traffic to the canary.
 	// +kubebuilder:validation:Minimum=0
@@ -148,6 +157,18 @@ type CanaryStep struct {
 	// SetCanaryScale sets the canary's size independently of its traffic weight.
 	// +optional
 	SetCanaryScale *SetCanaryScale `json:"setCanaryScale,omitempty"`
+
+	// Analysis runs an analysis and waits for its result before the next step.
+	// +optional
+	Analysis *RolloutAnalysis `json:"analysis,omitempty"`
+
+	// SetHeaderRoute sends requests that match headers to the canary (needs trafficRouting).
+	// +optional
+	SetHeaderRoute *SetHeaderRoute `json:"setHeaderRoute,omitempty"`
+
+	// SetMirrorRoute mirrors a share of matching requests to the canary (needs trafficRouting).
+	// +optional
+	SetMirrorRoute *SetMirrorRoute `json:"setMirrorRoute,omitempty"`
 }
 
 // RolloutPause is a pause step.
@@ -272,6 +293,11 @@ type RolloutStatus struct {
 	// Selector is spec.selector as a string, for the scale subresource.
 	// +optional
 	Selector string `json:"selector,omitempty"`
+
+	// CollisionCount is mixed into the pod-template hash when a ReplicaSet name is taken by an
+	// object with another template.
+	// +optional
+	CollisionCount *int32 `json:"collisionCount,omitempty"`
 
 	// Canary holds the state specific to the canary strategy.
 	// +optional
