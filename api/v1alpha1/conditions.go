@@ -1,0 +1,38 @@
+package v1alpha1
+
+// Condition types of a Rollout's status.conditions.
+const (
+	// ConditionAvailable: at least replicas - maxUnavailable pods are available.
+	ConditionAvailable = "Available"
+	// ConditionProgressing: a revision is being released (False when aborted or stuck).
+	ConditionProgressing = "Progressing"
+	// ConditionPaused: a pause step, spec.paused or the controller holds the rollout.
+	ConditionPaused = "Paused"
+	// ConditionHealthy: the stable revision runs at full scale and nothing is in flight.
+	ConditionHealthy = "Healthy"
+	// ConditionInvalidSpec: the spec cannot be honoured; the message names the field.
+	ConditionInvalidSpec = "InvalidSpec"
+)
+
+// Reasons, used both in conditions and as the reason of the timeline's log lines and Events.
+const (
+	ReasonRevisionDetected  = "RevisionDetected"
+	ReasonStepCompleted     = "StepCompleted"
+	ReasonPaused            = "RolloutPaused"
+	ReasonResumed           = "RolloutResumed"
+	ReasonPromoted          = "RolloutPromoted"
+	ReasonPromotedFull      = "RolloutPromotedFull"
+	ReasonAborted           = "RolloutAborted"
+	ReasonRetried           = "RolloutRetried"
+	ReasonRolledBack        = "RolloutRolledBack"
+	ReasonCompleted         = "RolloutCompleted"
+	ReasonHealthy           = "RolloutHealthy"
+	ReasonProgressing       = "RolloutProgressing"
+	ReasonInvalidSpec       = "InvalidSpec"
+	ReasonServiceNotFound   = "ServiceNotFound"
+	ReasonAvailable         = "AvailableReplicas"
+	ReasonUnavailable       = "NotEnoughAvailableReplicas"
+	ReasonManuallyPaused    = "ManuallyPaused"
+	ReasonCanaryPauseStep   = "CanaryPauseStep"
+	ReasonStepsNotCompleted = "StepsNotCompleted"
+)

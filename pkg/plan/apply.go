@@ -1,0 +1,157 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/workload"
+)
+
+func replicasOf(ro *v1alpha1.Rollout) int32 { return max(0, ptr.Deref(ro.Spec.Replicas, 1)) }
+
+func (c *canary) specReplicas(rs *appsv1.ReplicaSet) int32 {
+	if rs == nil {
+		return 0
+	}
+	return ptr.Deref(rs.Spec.Replicas, 1)
+}
+
+func (c *canary) available(rs *appsv1.ReplicaSet) int32 {
+	if rs == nil {
+		return 0
+	}
+	return rs.Status.AvailableReplicas
+}
+
+func (c *canary) side(rs *appsv1.ReplicaSet) Side {
+	return Side{Replicas: c.specReplicas(rs), Available: c.available(rs)}
+}
+
+func (c *canary) sides(rss []*appsv1.ReplicaSet) []Side {
+	out := make([]Side, len(rss))
+	for i, rs := range rss {
+		out[i] = c.side(rs)
+	}
+	return out
+}
+
+// settled: the ReplicaSet is set to want pods and that many are available.
+func (c *canary) settled(rs *appsv1.ReplicaSet, want int32) bool {
+	return c.specReplicas(rs) == want && c.available(rs) >= want
+}
+
+func (c *canary) othersGone() bool {
+	for _, rs := range c.others {
+		if c.specReplicas(rs) > 0 || rs.Status.Replicas > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// apply records a bounded step as ReplicaSet scales (or the size of the one to create).
+func (c *canary) apply(s Scale) {
+	set := func(rs *appsv1.ReplicaSet, n int32) {
+		if rs != nil && c.specReplicas(rs) != n {
+			c.p.Scale[rs.Name] = n
+		}
+	}
+	setCurrent := func(n int32) {
+		if c.current == nil {
+			c.p.Create.Spec.Replicas = ptr.To(n)
+		} else {
+			set(c.current, n)
+		}
+	}
+	if c.current == c.stable {
+		setCurrent(s.Stable) // steady state: the one revision is the stable side
+	} else {
+		setCurrent(s.Canary)
+		set(c.stable, s.Stable)
+	}
+	for i, rs := range c.others {
+		set(rs, s.Others[i])
+	}
+}
+
+func (c *canary) setWeights(canaryWeight int32) {
+	c.st.Canary.Weights = &v1alpha1.TrafficWeights{
+		Canary: v1alpha1.WeightDestination{Weight: canaryWeight, PodTemplateHash: c.hash},
+		Stable: v1alpha1.WeightDestination{Weight: 100 - canaryWeight, PodTemplateHash: c.st.StableRS},
+	}
+}
+
+func (c *canary) setPhase(phase v1alpha1.RolloutPhase, message string) {
+	if phase == v1alpha1.RolloutPhaseHealthy && c.st.Phase != v1alpha1.RolloutPhaseHealthy {
+		c.p.note(v1alpha1.ReasonHealthy, message)
+	}
+	c.st.Phase, c.st.Message = phase, message
+}
+
+// planSelectors points canaryService and stableService at their revisions, each only once that
+// revision has available pods, so that a Service never selects nothing.
+func (c *canary) planSelectors() {
+	point := func(name string, rs *appsv1.ReplicaSet) {
+		if name == "" || rs == nil || c.available(rs) == 0 {
+			return
+		}
+		svc := c.in.Services[name]
+		if svc.Spec.Selector[v1alpha1.PodTemplateHashLabel] != workload.HashOf(rs) {
+			c.p.Selectors[name] = workload.HashOf(rs)
+		}
+	}
+	point(c.spec.StableService, c.stable)
+	canarySide := c.current
+	if c.available(c.current) == 0 {
+		canarySide = c.stable
+	}
+	point(c.spec.CanaryService, canarySide)
+}
+
+// planHistory deletes the oldest scaled-down revisions beyond revisionHistoryLimit.
+func (c *canary) planHistory() {
+	limit := int(ptr.Deref(c.ro.Spec.RevisionHistoryLimit, 10))
+	var idle []*appsv1.ReplicaSet
+	for _, rs := range c.others {
+		if rs != c.current && rs != c.stable && c.specReplicas(rs) == 0 && rs.Status.Replicas == 0 {
+			if _, scaling := c.p.Scale[rs.Name]; !scaling {
+				idle = append(idle, rs)
+			}
+		}
+	}
+	sort.Slice(idle, func(i, j int) bool { return workload.Revision(idle[i]) > workload.Revision(idle[j]) })
+	for _, rs := range idle[min(limit, len(idle)):] {
+		c.p.Delete = append(c.p.Delete, rs.Name)
+	}
+}
+
+func (c *canary) setConditions() {
+	st, ro, now := c.st, c.ro, c.in.Now
+	if st.AvailableReplicas >= c.bounds.MinAvailable {
+		setCondition(st, ro, now, v1alpha1.ConditionAvailable, true, v1alpha1.ReasonAvailable, fmt.Sprintf("%d of %d pods available", st.AvailableReplicas, c.replicas))
+	} else {
+		setCondition(st, ro, now, v1alpha1.ConditionAvailable, false, v1alpha1.ReasonUnavailable, fmt.Sprintf("%d of %d pods available, %d needed", st.AvailableReplicas, c.replicas, c.bounds.MinAvailable))
+	}
+	switch st.Phase {
+	case v1alpha1.RolloutPhaseDegraded:
+		setCondition(st, ro, now, v1alpha1.ConditionProgressing, false, v1alpha1.ReasonAborted, st.Message)
+	case v1alpha1.RolloutPhaseHealthy:
+		setCondition(st, ro, now, v1alpha1.ConditionProgressing, true, v1alpha1.ReasonCompleted, st.Message)
+	default:
+		setCondition(st, ro, now, v1alpha1.ConditionProgressing, true, v1alpha1.ReasonProgressing, st.Message)
+	}
+	pauseReason := v1alpha1.ReasonCanaryPauseStep
+	if ro.Spec.Paused {
+		pauseReason = v1alpha1.ReasonManuallyPaused
+	}
+	setCondition(st, ro, now, v1alpha1.ConditionPaused, st.Phase == v1alpha1.RolloutPhasePaused, pauseReason, st.Message)
+	healthyReason := v1alpha1.ReasonStepsNotCompleted
+	if st.Phase == v1alpha1.RolloutPhaseHealthy {
+		healthyReason = v1alpha1.ReasonHealthy
+	}
+	setCondition(st, ro, now, v1alpha1.ConditionHealthy, st.Phase == v1alpha1.RolloutPhaseHealthy, healthyReason, st.Message)
+}

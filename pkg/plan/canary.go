@@ -1,0 +1,316 @@
+package plan
+
+import (
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/workload"
+)
+
+// canary is one planning pass over a canary Rollout.
+type canary struct {
+	in       Input
+	ro       *v1alpha1.Rollout
+	spec     *v1alpha1.CanaryStrategy
+	st       *v1alpha1.RolloutStatus
+	p        *Plan
+	replicas int32
+	bounds   Bounds
+	hash     string
+	current  *appsv1.ReplicaSet // the revision of spec.template; nil until created
+	stable   *appsv1.ReplicaSet // status.stableRS; nil when it is gone
+	others   []*appsv1.ReplicaSet
+}
+
+// Compute plans one reconcile of a Rollout: the scale of each ReplicaSet, the Services'
+// selectors, the new status and the timeline notes. It is pure and safe to call again from
+// scratch at any time (a restarted controller plans from the status it wrote).
+func Compute(in Input) Plan {
+	ro := in.Rollout
+	p := Plan{Status: *ro.Status.DeepCopy(), Scale: map[string]int32{}, Selectors: map[string]string{}}
+	st := &p.Status
+	st.ObservedGeneration = ro.Generation
+	st.Selector = selectorString(ro)
+
+	if msg := Validate(ro); msg != "" {
+		degrade(&p, in.Now, ro, v1alpha1.ReasonInvalidSpec, msg)
+		setCondition(st, ro, in.Now, v1alpha1.ConditionInvalidSpec, true, v1alpha1.ReasonInvalidSpec, msg)
+		countReplicas(st, in.ReplicaSets, "")
+		return p
+	}
+	setCondition(st, ro, in.Now, v1alpha1.ConditionInvalidSpec, false, "ValidSpec", "")
+
+	c := &canary{in: in, ro: ro, spec: ro.Spec.Strategy.Canary, st: st, p: &p, replicas: replicasOf(ro)}
+	c.bounds, _ = ResolveBounds(c.replicas, c.spec.MaxSurge, c.spec.MaxUnavailable) // validated above
+	hash, err := workload.TemplateHash(&ro.Spec.Template, st.CollisionCount)
+	if err != nil {
+		degrade(&p, in.Now, ro, v1alpha1.ReasonInvalidSpec, "spec.template: "+err.Error())
+		return p
+	}
+	c.hash = hash
+	if msg := c.missingService(); msg != "" {
+		degrade(&p, in.Now, ro, v1alpha1.ReasonServiceNotFound, msg)
+		countReplicas(st, in.ReplicaSets, hash)
+		return p
+	}
+	c.sortReplicaSets()
+	if c.current == nil {
+		p.Create = workload.NewReplicaSet(ro, hash, c.nextRevision(), 0)
+	}
+
+	if st.StableRS == "" || (c.stable == nil && st.StableRS != hash) {
+		// First revision, or the stable one was deleted: nothing to protect, no steps.
+		c.adoptAsStable()
+	}
+	if hash == st.StableRS {
+		c.planStable()
+	} else {
+		c.planCanary()
+	}
+
+	c.planSelectors()
+	c.planHistory()
+	countReplicas(st, in.ReplicaSets, hash)
+	c.setConditions()
+	return p
+}
+
+func (c *canary) missingService() string {
+	for field, name := range map[string]string{"canaryService": c.spec.CanaryService, "stableService": c.spec.StableService} {
+		if name != "" && c.in.Services[name] == nil {
+			return fmt.Sprintf("spec.strategy.canary.%s: Service %s/%s not found: create it, or remove the field", field, c.ro.Namespace, name)
+		}
+	}
+	return ""
+}
+
+func (c *canary) sortReplicaSets() {
+	for _, rs := range c.in.ReplicaSets {
+		switch workload.HashOf(rs) {
+		case c.hash:
+			c.current = rs
+		case c.st.StableRS:
+			c.stable = rs
+		default:
+			c.others = append(c.others, rs)
+		}
+	}
+	if c.hash == c.st.StableRS {
+		c.stable = c.current
+	}
+}
+
+func (c *canary) nextRevision() int64 {
+	var n int64
+	for _, rs := range c.in.ReplicaSets {
+		n = max(n, workload.Revision(rs))
+	}
+	return n + 1
+}
+
+func (c *canary) adoptAsStable() {
+	if c.stable != nil && c.stable != c.current {
+		c.others = append(c.others, c.stable)
+	}
+	c.st.StableRS, c.stable = c.hash, c.current
+	c.st.CurrentPodHash = c.hash
+	c.st.CurrentStepHash = stepsHash(c.spec.Steps)
+	c.st.CurrentStepIndex = ptr.To(int32(len(c.spec.Steps)))
+}
+
+// planStable runs the stable revision at full scale and scales every other revision away:
+// the steady state, and the fast rollback when the template returns to the stable one.
+func (c *canary) planStable() {
+	st := c.st
+	if st.CurrentPodHash != "" && st.CurrentPodHash != c.hash {
+		c.p.note(v1alpha1.ReasonRolledBack, fmt.Sprintf("template is back to the stable revision %s: fast rollback, steps skipped", c.hash))
+	}
+	st.CurrentPodHash, st.CurrentStepHash = c.hash, stepsHash(c.spec.Steps)
+	st.CurrentStepIndex = ptr.To(int32(len(c.spec.Steps)))
+	st.Abort, st.AbortedAt, st.PromoteFull, st.ControllerPause, st.PauseConditions = false, nil, false, false, nil
+
+	step := BoundedStep(c.bounds, Side{}, c.side(c.current), c.sides(c.others), 0, c.replicas)
+	c.apply(step)
+	c.setWeights(0)
+	if c.settled(c.current, c.replicas) && c.othersGone() {
+		c.setPhase(v1alpha1.RolloutPhaseHealthy, fmt.Sprintf("revision %s runs at full scale", c.hash))
+		return
+	}
+	c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("scaling revision %s to %d available pods (%d now) and older revisions to zero", c.hash, c.replicas, c.available(c.current)))
+}
+
+// planCanary walks the steps for a revision that is not stable yet.
+func (c *canary) planCanary() {
+	st, steps, now := c.st, c.spec.Steps, c.in.Now
+	if st.CurrentPodHash != c.hash || st.CurrentStepHash != stepsHash(steps) {
+		c.startRevision()
+	}
+	idx := min(ptr.Deref(st.CurrentStepIndex, 0), int32(len(steps)))
+	defer func() { st.CurrentStepIndex = &idx }()
+
+	if st.Abort {
+		c.planAbort(idx)
+		return
+	}
+	if st.AbortedAt != nil {
+		// abort was cleared: retry the revision from the first step.
+		st.AbortedAt, idx = nil, 0
+		c.p.note(v1alpha1.ReasonRetried, fmt.Sprintf("retrying revision %s from step %s", c.hash, stepLabel(0, steps)))
+	}
+	if st.PromoteFull && int(idx) < len(steps) {
+		c.p.note(v1alpha1.ReasonPromotedFull, fmt.Sprintf("promoted to full at step %s: remaining steps skipped", stepLabel(idx, steps)))
+		idx = int32(len(steps))
+		st.PauseConditions, st.ControllerPause = nil, false
+	}
+	for {
+		canaryTarget, stableTarget := c.targets(idx)
+		step := BoundedStep(c.bounds, c.side(c.current), c.side(c.stable), c.sides(c.others), canaryTarget, stableTarget)
+		reached := c.settled(c.current, canaryTarget) && c.specReplicas(c.stable) <= stableTarget && c.othersGone()
+		if int(idx) == len(steps) {
+			if reached {
+				c.p.note(v1alpha1.ReasonCompleted, fmt.Sprintf("revision %s is fully available and becomes stable", c.hash))
+				c.others = append(c.others, c.stable)
+				c.st.StableRS, c.stable = c.hash, c.current
+				c.planStable()
+				return
+			}
+			c.apply(step)
+			c.setWeights(100)
+			c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("all steps done: waiting for revision %s to be fully available (%d/%d)", c.hash, c.available(c.current), c.replicas))
+			return
+		}
+		c.apply(step)
+		c.setWeights(weightAt(steps, idx))
+		switch s := steps[idx]; {
+		case s.SetWeight != nil:
+			if !reached {
+				c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("step %s: setWeight %d: waiting for %d canary and %d stable pods (%d and %d available)",
+					stepLabel(idx, steps), *s.SetWeight, canaryTarget, stableTarget, c.available(c.current), c.available(c.stable)))
+				return
+			}
+			c.p.note(v1alpha1.ReasonStepCompleted, fmt.Sprintf("step %s: setWeight %d reached with %d canary pods available", stepLabel(idx, steps), *s.SetWeight, c.available(c.current)))
+			idx++
+		case s.Pause != nil:
+			if c.ro.Spec.Paused {
+				c.setPhase(v1alpha1.RolloutPhasePaused, "spec.paused is true: set it to false to continue")
+				return
+			}
+			if !c.pauseStep(idx, s.Pause, now) {
+				return
+			}
+			idx++
+		}
+	}
+}
+
+func (c *canary) startRevision() {
+	st, steps := c.st, c.spec.Steps
+	reason, msg := v1alpha1.ReasonRevisionDetected, fmt.Sprintf("new revision %s: starting %d steps", c.hash, len(steps))
+	if st.CurrentPodHash == c.hash {
+		msg = fmt.Sprintf("steps of revision %s changed: restarting them", c.hash)
+	}
+	st.CurrentPodHash, st.CurrentStepHash = c.hash, stepsHash(steps)
+	st.CurrentStepIndex = ptr.To(int32(0))
+	st.Abort, st.AbortedAt, st.PromoteFull, st.ControllerPause, st.PauseConditions = false, nil, false, false, nil
+	if c.withinRollbackWindow() {
+		reason, msg = v1alpha1.ReasonRolledBack, fmt.Sprintf("revision %s is within spec.rollbackWindow: fast rollback, steps skipped", c.hash)
+		st.CurrentStepIndex = ptr.To(int32(len(steps)))
+	}
+	c.p.note(reason, msg)
+}
+
+// withinRollbackWindow: the template went back to one of the last rollbackWindow.revisions
+// revisions before the stable one.
+func (c *canary) withinRollbackWindow() bool {
+	w := c.ro.Spec.RollbackWindow
+	if w == nil || w.Revisions == 0 || c.current == nil || c.stable == nil {
+		return false
+	}
+	rev, stableRev := workload.Revision(c.current), workload.Revision(c.stable)
+	if rev == 0 || rev >= stableRev {
+		return false
+	}
+	newer := 0
+	for _, rs := range c.in.ReplicaSets {
+		if r := workload.Revision(rs); r > rev && r < stableRev {
+			newer++
+		}
+	}
+	return newer < int(w.Revisions)
+}
+
+// pauseStep handles a pause step; it reports whether the pause is over.
+func (c *canary) pauseStep(idx int32, pause *v1alpha1.RolloutPause, now time.Time) bool {
+	st, steps := c.st, c.spec.Steps
+	d, _ := pauseDuration(pause) // validated
+	cond := pauseCondition(st)
+	if cond == nil && st.ControllerPause {
+		// The controller paused and someone cleared the pause: promoted.
+		st.ControllerPause = false
+		c.p.note(v1alpha1.ReasonPromoted, fmt.Sprintf("promoted past the pause at step %s", stepLabel(idx, steps)))
+		return true
+	}
+	if cond == nil {
+		st.PauseConditions = append(st.PauseConditions, v1alpha1.PauseCondition{Reason: v1alpha1.PauseReasonCanaryPauseStep, StartTime: metav1.NewTime(now)})
+		st.ControllerPause = true
+		cond = pauseCondition(st)
+		until := "until promoted (kubectl ramp promote " + c.ro.Name + ")"
+		if d > 0 {
+			until = "for " + d.String()
+		}
+		c.p.note(v1alpha1.ReasonPaused, fmt.Sprintf("paused at step %s %s", stepLabel(idx, steps), until))
+	}
+	if d > 0 {
+		end := cond.StartTime.Add(d)
+		if !now.Before(end) {
+			st.PauseConditions, st.ControllerPause = nil, false
+			c.p.note(v1alpha1.ReasonResumed, fmt.Sprintf("pause of %s at step %s ended", d, stepLabel(idx, steps)))
+			return true
+		}
+		c.p.requeueAt(now, end)
+		c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("step %s: paused for %s, until %s", stepLabel(idx, steps), d, end.UTC().Format(time.RFC3339)))
+		return false
+	}
+	c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("step %s: paused until promoted", stepLabel(idx, steps)))
+	return false
+}
+
+// planAbort returns the stable revision to full scale and, after
+// abortScaleDownDelaySeconds, scales the canary to zero.
+func (c *canary) planAbort(idx int32) {
+	st, now := c.st, c.in.Now
+	if st.AbortedAt == nil {
+		st.AbortedAt = ptr.To(metav1.NewTime(now))
+		st.PauseConditions, st.ControllerPause = nil, false
+		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted at step %s: stable revision %s back to full scale", c.hash, stepLabel(idx, c.spec.Steps), st.StableRS))
+	}
+	canaryTarget := int32(0)
+	if d := time.Duration(ptr.Deref(c.spec.AbortScaleDownDelaySeconds, 0)) * time.Second; d > 0 {
+		if end := st.AbortedAt.Add(d); now.Before(end) {
+			canaryTarget = c.specReplicas(c.current)
+			c.p.requeueAt(now, end)
+		}
+	}
+	c.apply(BoundedStep(c.bounds, c.side(c.current), c.side(c.stable), c.sides(c.others), canaryTarget, c.replicas))
+	c.setWeights(0)
+	c.setPhase(v1alpha1.RolloutPhaseDegraded, fmt.Sprintf("update to revision %s aborted: stable revision %s serves; retry with kubectl ramp retry %s, or change the template", c.hash, st.StableRS, c.ro.Name))
+}
+
+// targets are the canary and stable pod counts for the weight in force at step idx.
+func (c *canary) targets(idx int32) (canary, stable int32) {
+	return WeightedCounts(c.replicas, weightAt(c.spec.Steps, idx), ptr.Deref(c.spec.MinPodsPerReplicaSet, 0))
+}
+
+func pauseCondition(st *v1alpha1.RolloutStatus) *v1alpha1.PauseCondition {
+	for i := range st.PauseConditions {
+		if st.PauseConditions[i].Reason == v1alpha1.PauseReasonCanaryPauseStep {
+			return &st.PauseConditions[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,293 @@
+package plan
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+func weight(w int32) v1alpha1.CanaryStep { return v1alpha1.CanaryStep{SetWeight: ptr.To(w)} }
+func pause() v1alpha1.CanaryStep         { return v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{}} }
+func pauseFor(d string) v1alpha1.CanaryStep {
+	return v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{Duration: ptr.To(intstr.FromString(d))}}
+}
+
+// promote does what `kubectl ramp promote` does: clear the pause conditions.
+func (w *world) promote() { w.ro.Status.PauseConditions = nil }
+
+func TestFirstRevisionGoesStraightToHealthy(t *testing.T) {
+	w := newWorld(t, 5, weight(20), pause())
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 5})
+	if w.ro.Status.StableRS != w.hashOf("web:1") {
+		t.Errorf("stableRS %q, want the first revision", w.ro.Status.StableRS)
+	}
+	if !slices.Equal(w.reasons(), []string{v1alpha1.ReasonHealthy}) {
+		t.Errorf("timeline %v, want one Healthy", w.reasons())
+	}
+	if p := w.reconcile(); len(p.Notes) != 0 || len(p.Scale) != 0 {
+		t.Errorf("a settled rollout planned %+v", p)
+	}
+}
+
+func TestCanaryWalksStepsToCompletion(t *testing.T) {
+	w := newWorld(t, 5, weight(20), pause(), weight(60), pauseFor("30s"))
+	w.settle()
+	w.notes = nil
+	w.setImage("web:2")
+
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 4, "web:2": 1})
+	if len(w.ro.Status.PauseConditions) != 1 || !w.ro.Status.ControllerPause {
+		t.Fatalf("want one pause condition set by the controller: %+v", w.ro.Status)
+	}
+	w.settle() // an indefinite pause holds
+	w.expect(v1alpha1.RolloutPhasePaused, 1, nil)
+
+	w.promote()
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 3, map[string]int32{"web:1": 2, "web:2": 3})
+	if w.last.RequeueAfter != 30*time.Second {
+		t.Errorf("requeue after %s, want exactly the 30s pause", w.last.RequeueAfter)
+	}
+	w.now = w.now.Add(29 * time.Second)
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 3, nil)
+	if w.last.RequeueAfter != time.Second {
+		t.Errorf("requeue after %s, want the 1s left", w.last.RequeueAfter)
+	}
+	w.now = w.now.Add(time.Second)
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 4, map[string]int32{"web:1": 0, "web:2": 5})
+	if w.ro.Status.StableRS != w.hashOf("web:2") {
+		t.Errorf("stableRS %q, want the new revision", w.ro.Status.StableRS)
+	}
+	want := []string{
+		v1alpha1.ReasonRevisionDetected, v1alpha1.ReasonStepCompleted, v1alpha1.ReasonPaused, v1alpha1.ReasonPromoted,
+		v1alpha1.ReasonStepCompleted, v1alpha1.ReasonPaused, v1alpha1.ReasonResumed, v1alpha1.ReasonCompleted, v1alpha1.ReasonHealthy,
+	}
+	if !slices.Equal(w.reasons(), want) {
+		t.Errorf("timeline\n got %v\nwant %v", w.reasons(), want)
+	}
+}
+
+func TestPodsNotReadyHoldTheStep(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause())
+	w.settle()
+	w.setImage("web:2")
+	for i := 0; i < 5; i++ {
+		w.reconcile() // no pod ever becomes available
+	}
+	w.expect(v1alpha1.RolloutPhaseProgressing, 0, map[string]int32{"web:1": 4, "web:2": 1})
+	if !strings.Contains(w.ro.Status.Message, "waiting for 2 canary") {
+		t.Errorf("message %q does not say what the step waits for", w.ro.Status.Message)
+	}
+}
+
+func TestAbortRestoresStableAndRetryRestarts(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause(), weight(75))
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 2, "web:2": 2})
+
+	w.ro.Status.Abort = true
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 4, "web:2": 0})
+	if w.ro.Status.AbortedAt == nil || len(w.ro.Status.PauseConditions) != 0 {
+		t.Errorf("abort must record abortedAt and clear the pause: %+v", w.ro.Status)
+	}
+	if n := w.notes[len(w.notes)-1]; n.Reason != v1alpha1.ReasonAborted || !n.Warning {
+		t.Errorf("last note %+v, want an Aborted warning", n)
+	}
+
+	w.ro.Status.Abort = false // kubectl ramp retry
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 2, "web:2": 2})
+	if !slices.Contains(w.reasons(), v1alpha1.ReasonRetried) {
+		t.Errorf("timeline %v lacks a retry", w.reasons())
+	}
+}
+
+func TestAbortScaleDownDelayKeepsTheCanary(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause())
+	w.ro.Spec.Strategy.Canary.AbortScaleDownDelaySeconds = ptr.To[int32](10)
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	w.ro.Status.Abort = true
+	w.settle()
+	// The canary keeps its pods for the delay; stable grows as far as maxSurge allows meanwhile.
+	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 3, "web:2": 2})
+	if w.last.RequeueAfter != 10*time.Second {
+		t.Errorf("requeue after %s, want the 10s delay", w.last.RequeueAfter)
+	}
+	w.now = w.now.Add(10 * time.Second)
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 4, "web:2": 0})
+}
+
+func TestFastRollbackToStable(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause())
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	w.setImage("web:1")
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 4, "web:2": 0})
+	if !slices.Contains(w.reasons(), v1alpha1.ReasonRolledBack) {
+		t.Errorf("timeline %v lacks the rollback", w.reasons())
+	}
+}
+
+func TestThirdRevisionMidRolloutReplacesTheCanary(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause())
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	w.setImage("web:3")
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 2, "web:2": 0, "web:3": 2})
+	w.promote()
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 0, "web:2": 0, "web:3": 4})
+}
+
+func TestPromoteFullSkipsRemainingSteps(t *testing.T) {
+	w := newWorld(t, 4, weight(25), pause(), weight(50), pause())
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	w.ro.Status.PromoteFull = true
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 4, map[string]int32{"web:1": 0, "web:2": 4})
+	if w.ro.Status.PromoteFull {
+		t.Error("promoteFull must be cleared once the revision is stable")
+	}
+}
+
+func TestSpecPausedHoldsAtAPauseStep(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pauseFor("10s"), weight(100))
+	w.settle()
+	w.ro.Spec.Paused = true
+	w.setImage("web:2")
+	w.settle()
+	w.now = w.now.Add(time.Hour)
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 2, "web:2": 2})
+	w.ro.Spec.Paused = false
+	w.settle()
+	w.now = w.now.Add(10 * time.Second)
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 3, map[string]int32{"web:1": 0, "web:2": 4})
+}
+
+func TestScaleChangeMidRollout(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause())
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	w.ro.Spec.Replicas = ptr.To[int32](10) // kubectl scale, an HPA
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 5, "web:2": 5})
+}
+
+func TestEditedStepsRestartTheSteps(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause())
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	w.promote()
+	w.ro.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{weight(25), pause()}
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 3, "web:2": 1})
+}
+
+func TestInvalidSpecTouchesNothing(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause())
+	w.settle()
+	w.ro.Spec.Template.Labels = map[string]string{"app": "other"}
+	p := w.reconcile()
+	if p.Create != nil || len(p.Scale) != 0 || len(p.Selectors) != 0 || len(p.Delete) != 0 {
+		t.Fatalf("an invalid spec planned changes: %+v", p)
+	}
+	if w.ro.Status.Phase != v1alpha1.RolloutPhaseDegraded || !strings.Contains(w.ro.Status.Message, "spec.selector") {
+		t.Errorf("phase %s message %q, want Degraded naming spec.selector", w.ro.Status.Phase, w.ro.Status.Message)
+	}
+	if again := w.reconcile(); len(again.Notes) != 0 {
+		t.Errorf("the same problem was noted twice: %+v", again.Notes)
+	}
+}
+
+func TestMissingServiceTouchesNothing(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause())
+	w.ro.Spec.Strategy.Canary.StableService = "web-stable"
+	p := w.reconcile()
+	if p.Create != nil || len(p.Scale) != 0 {
+		t.Fatalf("a missing Service still planned changes: %+v", p)
+	}
+	if !strings.Contains(w.ro.Status.Message, "Service shop/web-stable not found") {
+		t.Errorf("message %q does not name the Service", w.ro.Status.Message)
+	}
+}
+
+func TestServicesFollowAvailableRevisions(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause())
+	w.ro.Spec.Strategy.Canary.StableService, w.ro.Spec.Strategy.Canary.CanaryService = "web-stable", "web-canary"
+	for _, name := range []string{"web-stable", "web-canary"} {
+		w.services[name] = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}}}
+	}
+	w.settle()
+	v1, v2 := w.hashOf("web:1"), w.hashOf("web:2")
+	selects := func(svc string) string { return w.services[svc].Spec.Selector[v1alpha1.PodTemplateHashLabel] }
+	if selects("web-stable") != v1 || selects("web-canary") != v1 {
+		t.Fatalf("after the first revision: stable %s canary %s, want both %s", selects("web-stable"), selects("web-canary"), v1)
+	}
+	w.setImage("web:2")
+	w.reconcile() // canary created, no pod available yet
+	if selects("web-canary") != v1 {
+		t.Errorf("canary Service moved to %s before its pods were available", selects("web-canary"))
+	}
+	w.settle()
+	if selects("web-stable") != v1 || selects("web-canary") != v2 {
+		t.Errorf("mid-rollout: stable %s canary %s, want %s and %s", selects("web-stable"), selects("web-canary"), v1, v2)
+	}
+	w.promote()
+	w.settle()
+	if selects("web-stable") != v2 || selects("web-canary") != v2 {
+		t.Errorf("after promotion: stable %s canary %s, want both %s", selects("web-stable"), selects("web-canary"), v2)
+	}
+}
+
+func TestRevisionHistoryLimit(t *testing.T) {
+	w := newWorld(t, 2)
+	w.ro.Spec.RevisionHistoryLimit = ptr.To[int32](1)
+	for _, image := range []string{"web:1", "web:2", "web:3", "web:4"} {
+		w.setImage(image)
+		w.settle()
+	}
+	if len(w.rss) != 2 || w.pods("web:4") != 2 || w.rss["web-"+w.hashOf("web:3")] == nil {
+		t.Errorf("want the current and one old revision kept: %s", w.describe())
+	}
+}
+
+func TestRollbackWindowSkipsSteps(t *testing.T) {
+	w := newWorld(t, 2, weight(50), pause())
+	w.ro.Spec.RollbackWindow = &v1alpha1.RollbackWindowSpec{Revisions: 1}
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	w.promote()
+	w.settle()
+	w.setImage("web:1") // back to the previous revision
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 2, "web:2": 0})
+}

@@ -1,0 +1,64 @@
+package plan
+
+import (
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+// Input is everything the planner looks at: the Rollout, the ReplicaSets it owns, the Services
+// it names (nil when missing) and the time.
+type Input struct {
+	Rollout     *v1alpha1.Rollout
+	ReplicaSets []*appsv1.ReplicaSet
+	Services    map[string]*corev1.Service
+	Now         time.Time
+}
+
+// Plan is what the controller applies, in order: create, scale, point Services, delete,
+// write status, requeue.
+type Plan struct {
+	// Create is the current revision's ReplicaSet when it does not exist yet.
+	Create *appsv1.ReplicaSet
+	// Scale holds the replicas to set, by ReplicaSet name, for those that change.
+	Scale map[string]int32
+	// Selectors holds the pod-template hash each named Service must select, for those that change.
+	Selectors map[string]string
+	// Delete names old, scaled-down ReplicaSets beyond revisionHistoryLimit.
+	Delete []string
+	// Status is the Rollout's new status.
+	Status v1alpha1.RolloutStatus
+	// RequeueAfter is when to look again though nothing changes (a pause or delay ends); 0: never.
+	RequeueAfter time.Duration
+	// Notes are the state transitions this plan makes, for the timeline.
+	Notes []Note
+}
+
+// Note is one state transition: one log line and one Event with the same reason.
+type Note struct {
+	Reason  string
+	Message string
+	Warning bool
+}
+
+func (p *Plan) note(reason, message string) {
+	p.Notes = append(p.Notes, Note{Reason: reason, Message: message})
+}
+
+func (p *Plan) warn(reason, message string) {
+	p.Notes = append(p.Notes, Note{Reason: reason, Message: message, Warning: true})
+}
+
+// requeueAt asks to be called again at t (the earliest of all such asks wins).
+func (p *Plan) requeueAt(now, t time.Time) {
+	d := t.Sub(now)
+	if d <= 0 {
+		d = time.Second
+	}
+	if p.RequeueAfter == 0 || d < p.RequeueAfter {
+		p.RequeueAfter = d
+	}
+}

@@ -1,0 +1,59 @@
+package plan
+
+import (
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/workload"
+)
+
+// degrade sets phase Degraded with a message naming the problem; only a change is a note.
+func degrade(p *Plan, now time.Time, ro *v1alpha1.Rollout, reason, message string) {
+	st := &p.Status
+	if st.Phase != v1alpha1.RolloutPhaseDegraded || st.Message != message {
+		p.warn(reason, message)
+	}
+	st.Phase, st.Message = v1alpha1.RolloutPhaseDegraded, message
+	setCondition(st, ro, now, v1alpha1.ConditionProgressing, false, reason, message)
+	setCondition(st, ro, now, v1alpha1.ConditionHealthy, false, reason, message)
+}
+
+// setCondition sets a condition, keeping its transition time unless its status changes.
+func setCondition(st *v1alpha1.RolloutStatus, ro *v1alpha1.Rollout, now time.Time, typ string, status bool, reason, message string) {
+	s := metav1.ConditionFalse
+	if status {
+		s = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+		Type: typ, Status: s, Reason: reason, Message: message,
+		ObservedGeneration: ro.Generation, LastTransitionTime: metav1.NewTime(now),
+	})
+}
+
+// countReplicas fills the replica counts from the ReplicaSets' own status.
+func countReplicas(st *v1alpha1.RolloutStatus, rss []*appsv1.ReplicaSet, currentHash string) {
+	st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas = 0, 0, 0, 0
+	for _, rs := range rss {
+		st.Replicas += rs.Status.Replicas
+		st.ReadyReplicas += rs.Status.ReadyReplicas
+		st.AvailableReplicas += rs.Status.AvailableReplicas
+		if currentHash != "" && workload.HashOf(rs) == currentHash {
+			st.UpdatedReplicas = rs.Status.Replicas
+		}
+	}
+}
+
+func selectorString(ro *v1alpha1.Rollout) string {
+	if ro.Spec.Selector == nil {
+		return ""
+	}
+	sel, err := metav1.LabelSelectorAsSelector(ro.Spec.Selector)
+	if err != nil {
+		return ""
+	}
+	return sel.String()
+}

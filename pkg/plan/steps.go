@@ -1,0 +1,65 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/rand"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+// pauseDuration is a pause step's duration; 0 means until promoted.
+func pauseDuration(p *v1alpha1.RolloutPause) (time.Duration, error) {
+	if p.Duration == nil {
+		return 0, nil
+	}
+	if p.Duration.Type == intstr.Int {
+		return time.Duration(p.Duration.IntVal) * time.Second, nil
+	}
+	s := p.Duration.StrVal
+	if n, err := strconv.Atoi(s); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	if !strings.ContainsAny(s[len(s)-1:], "smh") {
+		return 0, fmt.Errorf("%q is not a duration: use seconds (30) or a number with s, m or h (30s, 5m, 1h)", s)
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration: use seconds (30) or a number with s, m or h (30s, 5m, 1h)", s)
+	}
+	return d, nil
+}
+
+// weightAt is the canary weight in force at step index i: the last setWeight before it, or
+// 100 once every step is done.
+func weightAt(steps []v1alpha1.CanaryStep, i int32) int32 {
+	if int(i) >= len(steps) {
+		return 100
+	}
+	var w int32
+	for _, s := range steps[:i+1] {
+		if s.SetWeight != nil {
+			w = *s.SetWeight
+		}
+	}
+	return w
+}
+
+// stepsHash identifies the step list, so that editing it restarts the steps.
+func stepsHash(steps []v1alpha1.CanaryStep) string {
+	data, _ := json.Marshal(steps) // plain data: cannot fail
+	h := fnv.New32a()
+	_, _ = h.Write(data)
+	return rand.SafeEncodeString(fmt.Sprint(h.Sum32()))
+}
+
+// stepLabel is "3/5": the 1-based step being run out of all, for the timeline.
+func stepLabel(i int32, steps []v1alpha1.CanaryStep) string {
+	return fmt.Sprintf("%d/%d", min(int(i)+1, len(steps)), len(steps))
+}

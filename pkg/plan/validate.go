@@ -1,0 +1,58 @@
+package plan
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+// Validate checks what the CRD schema cannot: it returns a message naming the field and the
+// fix, or "" when the spec can be honoured.
+func Validate(ro *v1alpha1.Rollout) string {
+	spec := ro.Spec
+	if spec.Selector == nil || (len(spec.Selector.MatchLabels) == 0 && len(spec.Selector.MatchExpressions) == 0) {
+		return "spec.selector is empty: it must select the pods of spec.template by their labels"
+	}
+	sel, err := metav1.LabelSelectorAsSelector(spec.Selector)
+	if err != nil {
+		return fmt.Sprintf("spec.selector is invalid: %v", err)
+	}
+	if !sel.Matches(labels.Set(spec.Template.Labels)) {
+		return fmt.Sprintf("spec.selector %s does not match spec.template.metadata.labels %v: make the template's labels match the selector", sel, spec.Template.Labels)
+	}
+	if _, ok := spec.Selector.MatchLabels[v1alpha1.PodTemplateHashLabel]; ok {
+		return fmt.Sprintf("spec.selector must not use the %s label: ramp sets it on each revision's pods", v1alpha1.PodTemplateHashLabel)
+	}
+	c := spec.Strategy.Canary
+	if c == nil {
+		return "spec.strategy.canary is required"
+	}
+	if _, err := ResolveBounds(replicasOf(ro), c.MaxSurge, c.MaxUnavailable); err != nil {
+		return fmt.Sprintf("spec.strategy.canary.maxSurge/maxUnavailable: %v", err)
+	}
+	for i, step := range c.Steps {
+		field := fmt.Sprintf("spec.strategy.canary.steps[%d]", i)
+		switch {
+		case step.Pause != nil:
+			if _, err := pauseDuration(step.Pause); err != nil {
+				return fmt.Sprintf("%s.pause.duration: %v", field, err)
+			}
+		case c.TrafficRouting == nil && step.SetCanaryScale != nil:
+			return field + ".setCanaryScale needs spec.strategy.canary.trafficRouting: without a router the canary's size follows setWeight"
+		case c.TrafficRouting == nil && (step.SetHeaderRoute != nil || step.SetMirrorRoute != nil):
+			return field + ": header and mirror routes need spec.strategy.canary.trafficRouting"
+		case step.Analysis != nil:
+			return field + ".analysis: analysis steps are not supported by this version of ramp yet; remove the step"
+		}
+	}
+	if c.TrafficRouting != nil {
+		return "spec.strategy.canary.trafficRouting is not supported by this version of ramp yet; remove it to release by pod counts"
+	}
+	if c.Analysis != nil {
+		return "spec.strategy.canary.analysis is not supported by this version of ramp yet; remove it"
+	}
+	return ""
+}

@@ -1,0 +1,179 @@
+package plan
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/workload"
+)
+
+// world is a toy cluster for planner tests: it applies plans to ReplicaSets the way the
+// controller and the ReplicaSet controller would, with pods becoming available on demand.
+type world struct {
+	t        testing.TB
+	ro       *v1alpha1.Rollout
+	rss      map[string]*appsv1.ReplicaSet
+	services map[string]*corev1.Service
+	now      time.Time
+	notes    []Note
+	last     Plan
+}
+
+func newWorld(t testing.TB, replicas int32, steps ...v1alpha1.CanaryStep) *world {
+	labels := map[string]string{"app": "web"}
+	ro := &v1alpha1.Rollout{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", UID: "uid", Generation: 1},
+		Spec: v1alpha1.RolloutSpec{
+			Replicas:             ptr.To(replicas),
+			RevisionHistoryLimit: ptr.To[int32](10),
+			Selector:             &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "web:1"}}},
+			},
+			Strategy: v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{
+				Steps:          steps,
+				MaxSurge:       ptr.To(intstr.FromString("25%")),
+				MaxUnavailable: ptr.To(intstr.FromInt32(0)),
+			}},
+		},
+	}
+	return &world{t: t, ro: ro, rss: map[string]*appsv1.ReplicaSet{}, services: map[string]*corev1.Service{},
+		now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+}
+
+func (w *world) replicaSets() []*appsv1.ReplicaSet {
+	out := make([]*appsv1.ReplicaSet, 0, len(w.rss))
+	for _, rs := range w.rss {
+		out = append(out, rs.DeepCopy())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// reconcile plans once and applies the plan: creates, scales (pods beyond the new size go
+// first among the unavailable), selectors, deletes and status.
+func (w *world) reconcile() Plan {
+	w.t.Helper()
+	services := map[string]*corev1.Service{}
+	for k, v := range w.services {
+		services[k] = v.DeepCopy()
+	}
+	p := Compute(Input{Rollout: w.ro.DeepCopy(), ReplicaSets: w.replicaSets(), Services: services, Now: w.now})
+	if p.Create != nil {
+		if _, exists := w.rss[p.Create.Name]; exists {
+			w.t.Fatalf("plan creates %s, which exists", p.Create.Name)
+		}
+		w.rss[p.Create.Name] = p.Create.DeepCopy()
+	}
+	for name, n := range p.Scale {
+		rs := w.rss[name]
+		if rs == nil {
+			w.t.Fatalf("plan scales %s, which does not exist", name)
+		}
+		rs.Spec.Replicas = ptr.To(n)
+		rs.Status.Replicas = min(rs.Status.Replicas, n)
+		rs.Status.ReadyReplicas = min(rs.Status.ReadyReplicas, n)
+		rs.Status.AvailableReplicas = min(rs.Status.AvailableReplicas, n)
+	}
+	for name, hash := range p.Selectors {
+		if w.services[name].Spec.Selector == nil {
+			w.services[name].Spec.Selector = map[string]string{}
+		}
+		w.services[name].Spec.Selector[v1alpha1.PodTemplateHashLabel] = hash
+	}
+	for _, name := range p.Delete {
+		delete(w.rss, name)
+	}
+	w.ro.Status = p.Status
+	w.notes = append(w.notes, p.Notes...)
+	w.last = p
+	return p
+}
+
+// ready makes every pod of every ReplicaSet exist and be available.
+func (w *world) ready() {
+	for _, rs := range w.rss {
+		n := ptr.Deref(rs.Spec.Replicas, 1)
+		rs.Status.Replicas, rs.Status.ReadyReplicas, rs.Status.AvailableReplicas = n, n, n
+	}
+}
+
+// settle reconciles and makes pods ready until a plan changes nothing, at most n rounds.
+func (w *world) settle() {
+	w.t.Helper()
+	for i := 0; i < 50; i++ {
+		status, rss := w.ro.Status.DeepCopy(), w.replicaSets()
+		p := w.reconcile()
+		w.ready()
+		if reflect.DeepEqual(status, &w.ro.Status) && reflect.DeepEqual(rss, w.replicaSets()) && p.Create == nil && len(p.Scale) == 0 {
+			return
+		}
+	}
+	w.t.Fatalf("no fixed point after 50 rounds: %s", w.describe())
+}
+
+func (w *world) setImage(image string) {
+	w.ro.Spec.Template.Spec.Containers[0].Image = image
+	w.ro.Generation++
+}
+
+func (w *world) hashOf(image string) string {
+	tpl := w.ro.Spec.Template.DeepCopy()
+	tpl.Spec.Containers[0].Image = image
+	h, err := workload.TemplateHash(tpl, nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return h
+}
+
+// pods is the replicas of the revision running image (0 when it has no ReplicaSet).
+func (w *world) pods(image string) int32 {
+	rs := w.rss[workload.ReplicaSetName("web", w.hashOf(image))]
+	if rs == nil {
+		return 0
+	}
+	return ptr.Deref(rs.Spec.Replicas, 1)
+}
+
+func (w *world) expect(phase v1alpha1.RolloutPhase, step int32, podsByImage map[string]int32) {
+	w.t.Helper()
+	if w.ro.Status.Phase != phase {
+		w.t.Errorf("phase %s, want %s: %s", w.ro.Status.Phase, phase, w.describe())
+	}
+	if got := ptr.Deref(w.ro.Status.CurrentStepIndex, -1); got != step {
+		w.t.Errorf("step index %d, want %d: %s", got, step, w.describe())
+	}
+	for image, want := range podsByImage {
+		if got := w.pods(image); got != want {
+			w.t.Errorf("%s runs %d pods, want %d: %s", image, got, want, w.describe())
+		}
+	}
+}
+
+func (w *world) reasons() []string {
+	out := make([]string, len(w.notes))
+	for i, n := range w.notes {
+		out[i] = n.Reason
+	}
+	return out
+}
+
+func (w *world) describe() string {
+	s := fmt.Sprintf("phase=%s message=%q step=%d stable=%s", w.ro.Status.Phase, w.ro.Status.Message, ptr.Deref(w.ro.Status.CurrentStepIndex, -1), w.ro.Status.StableRS)
+	for _, rs := range w.replicaSets() {
+		s += fmt.Sprintf(" [%s spec=%d avail=%d]", rs.Name, ptr.Deref(rs.Spec.Replicas, 1), rs.Status.AvailableReplicas)
+	}
+	return s
+}
