@@ -1,0 +1,124 @@
+package plan
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+// totals is the pods and available pods of every ReplicaSet in the world.
+func (w *world) totals() (pods, available int32) {
+	for _, rs := range w.rss {
+		pods += ptr.Deref(rs.Spec.Replicas, 1)
+		available += rs.Status.AvailableReplicas
+	}
+	return pods, available
+}
+
+// progress makes a random share of the pods not yet available become available.
+func (w *world) progress(rng *rand.Rand) {
+	for _, rs := range w.rss {
+		n := ptr.Deref(rs.Spec.Replicas, 1)
+		rs.Status.Replicas = n
+		if missing := n - rs.Status.AvailableReplicas; missing > 0 {
+			rs.Status.AvailableReplicas += rng.Int32N(missing + 1)
+		}
+		rs.Status.ReadyReplicas = rs.Status.AvailableReplicas
+	}
+}
+
+// Property: whatever users and pods do, a planner decision never takes available pods below
+// replicas - maxUnavailable (or below what was available), never runs more than
+// replicas + maxSurge pods (or what already ran), and once the disturbances stop every
+// sequence ends Healthy, or Degraded after an abort: never stuck.
+func TestCanaryPlannerInvariants(t *testing.T) {
+	images := []string{"web:1", "web:2", "web:3"}
+	for seed := uint64(0); seed < 300; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		steps := randomSteps(rng)
+		w := newWorld(t, 1+rng.Int32N(8), steps...)
+		var log []string
+		check := func(what string) {
+			pods, avail := w.totals()
+			w.reconcile()
+			b, _ := ResolveBounds(replicasOf(w.ro), w.ro.Spec.Strategy.Canary.MaxSurge, w.ro.Spec.Strategy.Canary.MaxUnavailable)
+			afterPods, afterAvail := w.totals()
+			if afterAvail < min(b.MinAvailable, avail) {
+				t.Fatalf("seed %d after %v: available %d -> %d, below minAvailable %d: %s", seed, log, avail, afterAvail, b.MinAvailable, w.describe())
+			}
+			if afterPods > max(b.MaxTotal, pods) {
+				t.Fatalf("seed %d after %v: pods %d -> %d, above maxTotal %d: %s", seed, log, pods, afterPods, b.MaxTotal, w.describe())
+			}
+			log = append(log, what)
+		}
+		for i := 0; i < 60; i++ {
+			var what string
+			switch rng.IntN(12) {
+			case 0:
+				img := images[rng.IntN(len(images))]
+				w.setImage(img)
+				what = "image " + img
+			case 1:
+				n := rng.Int32N(9)
+				w.ro.Spec.Replicas = ptr.To(n)
+				what = fmt.Sprintf("scale %d", n)
+			case 2:
+				w.promote()
+				what = "promote"
+			case 3:
+				w.ro.Status.Abort = rng.IntN(2) == 0
+				what = fmt.Sprintf("abort=%v", w.ro.Status.Abort)
+			case 4:
+				w.ro.Status.PromoteFull = true
+				what = "promote full"
+			case 5:
+				w.ro.Spec.Paused = !w.ro.Spec.Paused
+				what = fmt.Sprintf("paused=%v", w.ro.Spec.Paused)
+			case 6, 7:
+				w.now = w.now.Add(time.Duration(rng.IntN(40)) * time.Second)
+				what = "time"
+			default:
+				w.progress(rng)
+				what = "pods"
+			}
+			check(what)
+		}
+		// The disturbances stop: pods become ready, pauses end or are promoted.
+		w.ro.Spec.Paused = false
+		for i := 0; ; i++ {
+			if i > 100 {
+				t.Fatalf("seed %d after %v: stuck: %s", seed, log, w.describe())
+			}
+			w.ready()
+			w.now = w.now.Add(time.Minute)
+			w.promote()
+			check("settle")
+			if ph := w.ro.Status.Phase; (ph == v1alpha1.RolloutPhaseHealthy || ph == v1alpha1.RolloutPhaseDegraded) && len(w.last.Scale) == 0 && w.last.Create == nil {
+				break
+			}
+		}
+		if w.ro.Status.Phase == v1alpha1.RolloutPhaseDegraded && !w.ro.Status.Abort {
+			t.Fatalf("seed %d after %v: Degraded without an abort: %s", seed, log, w.describe())
+		}
+	}
+}
+
+func randomSteps(rng *rand.Rand) []v1alpha1.CanaryStep {
+	var steps []v1alpha1.CanaryStep
+	for i := rng.IntN(6); i > 0; i-- {
+		switch rng.IntN(3) {
+		case 0:
+			steps = append(steps, weight(rng.Int32N(101)))
+		case 1:
+			steps = append(steps, pause())
+		default:
+			steps = append(steps, pauseFor(fmt.Sprintf("%ds", rng.IntN(90))))
+		}
+	}
+	return steps
+}
