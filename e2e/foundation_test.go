@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ramp-dev/ramp/e2e/framework"
+	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 
 // The install a user runs must pass the API server's own validation, admission included.
@@ -100,7 +101,7 @@ func TestControllerIdentityIsLeastPrivilege(t *testing.T) {
 func TestControllerStartsAsItsServiceAccount(t *testing.T) {
 	ctrl := cluster.StartController(t, controllerBin, "--leader-elect", "--leader-election-namespace="+framework.ControllerNamespace)
 
-	framework.Eventually(t, 60*time.Second, "the controller to hold the leader Lease", func(ctx context.Context) (bool, string, error) {
+	testenv.Eventually(t, 60*time.Second, "the controller to hold the leader Lease", func(ctx context.Context) (bool, string, error) {
 		lease := &coordinationv1.Lease{}
 		err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: framework.ControllerNamespace, Name: "ramp-controller.rollouts.ramp.dev"}, lease)
 		if err != nil {
@@ -116,7 +117,7 @@ func TestControllerStartsAsItsServiceAccount(t *testing.T) {
 	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	url := "https://" + ctrl.MetricAddr + "/metrics"
 	var code int
-	framework.Eventually(t, 30*time.Second, "the metrics endpoint to answer", func(ctx context.Context) (bool, string, error) {
+	testenv.Eventually(t, 30*time.Second, "the metrics endpoint to answer", func(ctx context.Context) (bool, string, error) {
 		var err error
 		code, _, err = get(ctx, insecure, url, "")
 		return err == nil, "", err
@@ -171,7 +172,7 @@ spec:
       containers:
       - {name: web, image: nginx:1.27}
 `))
-	framework.Eventually(t, 90*time.Second, "3 available replicas", func(ctx context.Context) (bool, string, error) {
+	testenv.Eventually(t, 90*time.Second, "3 available replicas", func(ctx context.Context) (bool, string, error) {
 		d := &appsv1.Deployment{}
 		if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, d); err != nil {
 			return false, "", err

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rolloutsv1alpha1 "github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 
 // ControllerNamespace is where config/rbac puts the controller's identity and Lease.
@@ -105,7 +106,7 @@ func (c *Cluster) InstallRamp() error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("CRDs not established after a minute: %v", pending)
-		case <-time.After(pollInterval):
+		case <-time.After(testenv.PollInterval):
 		}
 	}
 }

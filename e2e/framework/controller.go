@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 
 // BuildController compiles cmd/ramp-controller into dir and returns the binary's path.
@@ -91,7 +93,7 @@ func (c *Controller) Start() {
 	c.cmd, c.done = cmd, done
 	c.mu.Unlock()
 
-	Eventually(c.t, 60*time.Second, "controller /readyz", func(ctx context.Context) (bool, string, error) {
+	testenv.Eventually(c.t, 60*time.Second, "controller /readyz", func(ctx context.Context) (bool, string, error) {
 		select {
 		case <-done:
 			return false, "", errors.New("controller exited: " + cmd.ProcessState.String())

@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 )
@@ -62,4 +63,13 @@ func stepsHash(steps []v1alpha1.CanaryStep) string {
 // stepLabel is "3/5": the 1-based step being run out of all, for the timeline.
 func stepLabel(i int32, steps []v1alpha1.CanaryStep) string {
 	return fmt.Sprintf("%d/%d", min(int(i)+1, len(steps)), len(steps))
+}
+
+// StepLabel is the step a Rollout's status is at, as "3/5" (1-based; "5/5" when done, "" with
+// no canary strategy).
+func StepLabel(ro *v1alpha1.Rollout) string {
+	if ro.Spec.Strategy.Canary == nil {
+		return ""
+	}
+	return stepLabel(ptr.Deref(ro.Status.CurrentStepIndex, 0), ro.Spec.Strategy.Canary.Steps)
 }

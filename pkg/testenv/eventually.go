@@ -1,4 +1,4 @@
-package framework
+package testenv
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// pollInterval is how often Eventually checks; short, since every check is a cheap read.
-const pollInterval = 250 * time.Millisecond
+// PollInterval is how often Eventually checks; short, since every check is a cheap read.
+const PollInterval = 250 * time.Millisecond
 
 // Eventually calls check until it reports done, failing the test when timeout passes first.
 // check returns a description of what it saw, shown on failure, and an error that is treated
@@ -29,7 +29,7 @@ func Eventually(t testing.TB, timeout time.Duration, what string, check func(ctx
 		select {
 		case <-ctx.Done():
 			t.Fatalf("timed out after %s waiting for %s; last saw: %s; last error: %v", timeout, what, saw, lastErr)
-		case <-time.After(pollInterval):
+		case <-time.After(PollInterval):
 		}
 	}
 }

@@ -1,0 +1,152 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/plan"
+	"github.com/ramp-dev/ramp/pkg/timeline"
+)
+
+// fieldManager is the field manager of every write the controller makes.
+const fieldManager = "ramp-controller"
+
+// serviceIndex indexes Rollouts by the Services they name, so a Service change finds them.
+const serviceIndex = "spec.strategy.canary.services"
+
+// RolloutReconciler drives Rollouts: observe, plan (pkg/plan), apply, write status.
+type RolloutReconciler struct {
+	client.Client
+	Clock    clock.PassiveClock
+	Timeline timeline.Recorder
+}
+
+// +kubebuilder:rbac:groups=rollouts.ramp.dev,resources=rollouts,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rollouts.ramp.dev,resources=rollouts/status,verbs=get;patch
+// +kubebuilder:rbac:groups=rollouts.ramp.dev,resources=rollouts/finalizers,verbs=update
+// +kubebuilder:rbac:groups=apps,resources=replicasets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one Rollout a step closer to its plan.
+func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	ro := &v1alpha1.Rollout{}
+	if err := r.Get(ctx, req.NamespacedName, ro); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !ro.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // owned ReplicaSets go with it through garbage collection
+	}
+	rss, err := r.replicaSets(ctx, ro)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	services, err := r.services(ctx, ro)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+
+	p := plan.Compute(plan.Input{Rollout: ro, ReplicaSets: rss, Services: services, Now: r.Clock.Now()})
+	if err := r.apply(ctx, ro, &p); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.writeStatus(ctx, ro, p.Status); apierrors.IsConflict(err) {
+		// Planned from a Rollout older than the server's (a user's promote or abort, or our
+		// own last write not cached yet): the watch brings the newer one, planned afresh.
+		log.FromContext(ctx).V(1).Info("status changed meanwhile, planning again")
+		return ctrl.Result{}, nil
+	} else if err != nil {
+		return ctrl.Result{}, err
+	}
+	fromPhase := ro.Status.Phase
+	ro.Status = p.Status
+	r.Timeline.Record(ro, fromPhase, p.Notes)
+	return ctrl.Result{RequeueAfter: p.RequeueAfter}, nil
+}
+
+// writeStatus patches the status when it changed, with an optimistic lock: a user's promote
+// or abort written meanwhile makes it fail and the Rollout is planned again with it.
+func (r *RolloutReconciler) writeStatus(ctx context.Context, ro *v1alpha1.Rollout, status v1alpha1.RolloutStatus) error {
+	if equality.Semantic.DeepEqual(ro.Status, status) {
+		return nil
+	}
+	patched := ro.DeepCopy()
+	patched.Status = status
+	err := r.Status().Patch(ctx, patched, client.MergeFromWithOptions(ro, client.MergeFromWithOptimisticLock{}), client.FieldOwner(fieldManager))
+	if err != nil {
+		return fmt.Errorf("patch status of rollout %s/%s: %w", ro.Namespace, ro.Name, err)
+	}
+	return nil
+}
+
+// services returns the Services the Rollout names, nil for those that do not exist.
+func (r *RolloutReconciler) services(ctx context.Context, ro *v1alpha1.Rollout) (map[string]*corev1.Service, error) {
+	out := map[string]*corev1.Service{}
+	for _, name := range serviceNames(ro) {
+		svc := &corev1.Service{}
+		err := r.Get(ctx, client.ObjectKey{Namespace: ro.Namespace, Name: name}, svc)
+		switch {
+		case apierrors.IsNotFound(err):
+			out[name] = nil
+		case err != nil:
+			return nil, fmt.Errorf("get service %s/%s: %w", ro.Namespace, name, err)
+		default:
+			out[name] = svc
+		}
+	}
+	return out, nil
+}
+
+func serviceNames(ro *v1alpha1.Rollout) []string {
+	c := ro.Spec.Strategy.Canary
+	if c == nil {
+		return nil
+	}
+	var names []string
+	for _, n := range []string{c.CanaryService, c.StableService} {
+		if n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// SetupWithManager registers the reconciler: Rollouts, the ReplicaSets they own, and the
+// Services they name.
+func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.Rollout{}, serviceIndex, func(o client.Object) []string {
+		return serviceNames(o.(*v1alpha1.Rollout))
+	})
+	if err != nil {
+		return fmt.Errorf("index rollouts by service: %w", err)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.Rollout{}).
+		Owns(&appsv1.ReplicaSet{}).
+		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsNaming)).
+		Complete(r)
+}
+
+func (r *RolloutReconciler) rolloutsNaming(ctx context.Context, svc client.Object) []reconcile.Request {
+	list := &v1alpha1.RolloutList{}
+	if err := r.List(ctx, list, client.InNamespace(svc.GetNamespace()), client.MatchingFields{serviceIndex: svc.GetName()}); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, len(list.Items))
+	for i, ro := range list.Items {
+		reqs[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&ro)}
+	}
+	return reqs
+}
