@@ -81,7 +81,6 @@ func replicaSetNamed(t *testing.T, ns, name string, replicas int32) *appsv1.Repl
 	return rs
 }
 
-
 func waitPhase(t *testing.T, ro *v1alpha1.Rollout, phase v1alpha1.RolloutPhase) *v1alpha1.Rollout {
 	t.Helper()
 	var got *v1alpha1.Rollout
