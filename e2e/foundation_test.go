@@ -129,8 +129,8 @@ func TestControllerStartsAsItsServiceAccount(t *testing.T) {
 	if err != nil || code != http.StatusOK || !strings.Contains(body, "leader_election_master_status") {
 		t.Errorf("metrics as an authorized caller: status %d, error %v, body lacks leader_election_master_status:\n%.500s", code, err, body)
 	}
-	if logs := ctrl.Logs(); strings.Contains(logs, "forbidden") {
-		t.Errorf("the controller hit a permission error; a RBAC rule is missing:\n%s", logs)
+	if denial := framework.RBACDenial(ctrl.Logs()); denial != "" {
+		t.Errorf("the controller was denied by RBAC; a rule is missing: %s", denial)
 	}
 	if ctrl.Exited() {
 		t.Errorf("the controller exited")

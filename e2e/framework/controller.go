@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -59,6 +60,9 @@ func (c *Cluster) StartController(t testing.TB, bin string, args ...string) *Con
 	}
 	t.Cleanup(func() {
 		ctrl.Stop()
+		if denial := RBACDenial(ctrl.Logs()); denial != "" {
+			t.Errorf("the controller was denied by RBAC, so config/rbac lacks a rule: %s", denial)
+		}
 		if t.Failed() {
 			t.Logf("==== controller log ====\n%s", ctrl.Logs())
 		}
@@ -187,4 +191,16 @@ func freeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// RBACDenial returns the first log line in which the API server refused the controller's
+// ServiceAccount for lack of permission, or "". (A namespace being deleted also answers
+// "forbidden", in other words: that is not a missing rule.)
+func RBACDenial(logs string) string {
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(strings.ReplaceAll(line, `\"`, `"`), `User "system:serviceaccount:`+ControllerNamespace+`:ramp-controller" cannot`) {
+			return line
+		}
+	}
+	return ""
 }

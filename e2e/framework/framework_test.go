@@ -32,3 +32,14 @@ func TestDecodeYAMLSkipsEmptyDocuments(t *testing.T) {
 		t.Fatal("malformed YAML decoded without an error")
 	}
 }
+
+func TestRBACDenial(t *testing.T) {
+	denied := `{"level":"error","msg":"Reconciler error","error":"replicasets.apps is forbidden: User \"system:serviceaccount:ramp-system:ramp-controller\" cannot list resource \"replicasets\""}`
+	terminating := `{"level":"error","msg":"Server rejected event","error":"events.events.k8s.io is forbidden: unable to create new content in namespace e2e-x because it is being terminated"}`
+	if RBACDenial("ok\n"+denied+"\n") != denied {
+		t.Error("an RBAC denial went unnoticed")
+	}
+	if got := RBACDenial(terminating); got != "" {
+		t.Errorf("a terminating namespace was taken for an RBAC denial: %s", got)
+	}
+}

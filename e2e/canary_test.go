@@ -1,0 +1,127 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+func TestCanaryWithTimedPausesReachesHealthy(t *testing.T) {
+	ns := cluster.Namespace(t)
+	cluster.StartController(t, controllerBin)
+	applyRollout(t, ns, 4, "web:1", "setWeight: 25", "pause: {duration: 1s}", "setWeight: 75", "pause: {duration: 2}")
+	first := waitRollout(t, ns, "first revision Healthy", healthyAt(ns, "web:1"))
+
+	setImage(t, ns, "web:2")
+	ro := waitRollout(t, ns, "second revision Healthy", healthyAt(ns, "web:2"))
+	if ro.Status.StableRS == first.Status.StableRS {
+		t.Fatalf("stableRS did not move from %s", first.Status.StableRS)
+	}
+	if got := readyPods(t, ns); got[ro.Status.StableRS] != 4 || got[first.Status.StableRS] != 0 {
+		t.Errorf("ready pods by revision %v: want 4 of %s and none of %s", got, ro.Status.StableRS, first.Status.StableRS)
+	}
+	want := []string{
+		v1alpha1.ReasonHealthy,
+		v1alpha1.ReasonRevisionDetected, v1alpha1.ReasonStepCompleted, v1alpha1.ReasonPaused, v1alpha1.ReasonResumed,
+		v1alpha1.ReasonStepCompleted, v1alpha1.ReasonPaused, v1alpha1.ReasonResumed, v1alpha1.ReasonCompleted, v1alpha1.ReasonHealthy,
+	}
+	if got := timelineReasons(t, ns); !slices.Equal(got, want) {
+		t.Errorf("timeline\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestIndefinitePauseWaitsUntilPromoted(t *testing.T) {
+	ns := cluster.Namespace(t)
+	cluster.StartController(t, controllerBin)
+	applyRollout(t, ns, 4, "web:1", "setWeight: 50", "pause: {}")
+	waitRollout(t, ns, "first revision Healthy", healthyAt(ns, "web:1"))
+
+	setImage(t, ns, "web:2")
+	ro := waitRollout(t, ns, "paused at step 2", func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.Phase == v1alpha1.RolloutPhasePaused && len(ro.Status.PauseConditions) == 1
+	})
+	if got := replicaSetReplicas(t, ns); got[ro.Status.CurrentPodHash] != 2 || got[ro.Status.StableRS] != 2 {
+		t.Errorf("replicas by revision while paused at 50%%: %v", got)
+	}
+	promote(t, ns)
+	waitRollout(t, ns, "second revision Healthy", healthyAt(ns, "web:2"))
+}
+
+func TestAbortRestoresStableThenFastRollback(t *testing.T) {
+	ns := cluster.Namespace(t)
+	cluster.StartController(t, controllerBin)
+	applyRollout(t, ns, 4, "web:1", "setWeight: 50", "pause: {}")
+	stable := waitRollout(t, ns, "first revision Healthy", healthyAt(ns, "web:1")).Status.StableRS
+	setImage(t, ns, "web:2")
+	canary := waitRollout(t, ns, "paused", phaseIs(v1alpha1.RolloutPhasePaused)).Status.CurrentPodHash
+
+	patchStatus(t, ns, `{"status":{"abort":true}}`)
+	ro := waitRollout(t, ns, "stable back at full scale", func(ro *v1alpha1.Rollout) bool {
+		pods := readyPods(t, ns)
+		return ro.Status.Phase == v1alpha1.RolloutPhaseDegraded && pods[stable] == 4 && pods[canary] == 0
+	})
+	if !strings.Contains(ro.Status.Message, "aborted") {
+		t.Errorf("message %q does not say the update was aborted", ro.Status.Message)
+	}
+
+	setImage(t, ns, "web:1") // back to the stable template: no steps
+	ro = waitRollout(t, ns, "Healthy on the stable revision", healthyAt(ns, "web:1"))
+	if ro.Status.StableRS != stable || ro.Status.Abort {
+		t.Errorf("after the rollback: stableRS %s (want %s), abort %v", ro.Status.StableRS, stable, ro.Status.Abort)
+	}
+	if reasons := timelineReasons(t, ns); count(reasons, v1alpha1.ReasonAborted) != 1 || count(reasons, v1alpha1.ReasonRolledBack) != 1 {
+		t.Errorf("timeline %v: want one abort and one rollback", reasons)
+	}
+}
+
+func TestScaleMidRollout(t *testing.T) {
+	ns := cluster.Namespace(t)
+	cluster.StartController(t, controllerBin)
+	applyRollout(t, ns, 4, "web:1", "setWeight: 50", "pause: {}")
+	waitRollout(t, ns, "first revision Healthy", healthyAt(ns, "web:1"))
+	setImage(t, ns, "web:2")
+	waitRollout(t, ns, "paused", phaseIs(v1alpha1.RolloutPhasePaused))
+
+	if _, err := cluster.Kubectl("scale", "-n", ns, "rollout/web", "--replicas=8"); err != nil {
+		t.Fatal(err)
+	}
+	ro := waitRollout(t, ns, "4 pods of each revision", func(ro *v1alpha1.Rollout) bool {
+		pods := readyPods(t, ns)
+		return pods[ro.Status.CurrentPodHash] == 4 && pods[ro.Status.StableRS] == 4 && ro.Status.Phase == v1alpha1.RolloutPhasePaused
+	})
+	promote(t, ns)
+	ro = waitRollout(t, ns, "Healthy at 8", healthyAt(ns, "web:2"))
+	if ro.Status.AvailableReplicas != 8 {
+		t.Errorf("available %d, want 8", ro.Status.AvailableReplicas)
+	}
+}
+
+// A controller killed mid-rollout resumes from the status it wrote: no step is run twice or
+// skipped.
+func TestControllerRestartResumesSteps(t *testing.T) {
+	ns := cluster.Namespace(t)
+	ctrl := cluster.StartController(t, controllerBin)
+	applyRollout(t, ns, 4, "web:1", "setWeight: 25", "pause: {duration: 3s}", "setWeight: 50", "pause: {}")
+	waitRollout(t, ns, "first revision Healthy", healthyAt(ns, "web:1"))
+	setImage(t, ns, "web:2")
+	waitRollout(t, ns, "in the timed pause", func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.Phase == v1alpha1.RolloutPhasePaused && len(ro.Status.PauseConditions) == 1
+	})
+	ctrl.Kill()
+	ctrl.Start()
+	waitRollout(t, ns, "paused at the last step", func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.Phase == v1alpha1.RolloutPhasePaused && ro.Status.CurrentStepIndex != nil && *ro.Status.CurrentStepIndex == 3
+	})
+	ctrl.Kill()
+	ctrl.Start()
+	promote(t, ns)
+	waitRollout(t, ns, "second revision Healthy", healthyAt(ns, "web:2"))
+	reasons := timelineReasons(t, ns)
+	if count(reasons, v1alpha1.ReasonStepCompleted) != 2 || count(reasons, v1alpha1.ReasonPaused) != 2 || count(reasons, v1alpha1.ReasonRevisionDetected) != 1 {
+		t.Errorf("timeline %v: want each step once across the restarts", reasons)
+	}
+}

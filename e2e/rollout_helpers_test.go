@@ -1,0 +1,175 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/testenv"
+)
+
+const rolloutTimeout = 2 * time.Minute
+
+// applyRollout applies a Rollout named web with the given replicas and steps (YAML list items).
+func applyRollout(t *testing.T, ns string, replicas int, image string, steps ...string) {
+	t.Helper()
+	stepsYAML := "      steps: []\n"
+	if len(steps) > 0 {
+		stepsYAML = "      steps:\n"
+		for _, s := range steps {
+			stepsYAML += "      - " + s + "\n"
+		}
+	}
+	cluster.Apply(t, ns, []byte(fmt.Sprintf(`
+apiVersion: rollouts.ramp.dev/v1alpha1
+kind: Rollout
+metadata: {name: web}
+spec:
+  replicas: %d
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: %q}]
+  strategy:
+    canary:
+      maxSurge: 1
+      maxUnavailable: 0
+%s`, replicas, image, stepsYAML)))
+}
+
+func getRollout(t *testing.T, ns string) *v1alpha1.Rollout {
+	t.Helper()
+	ro := &v1alpha1.Rollout{}
+	if err := cluster.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, ro); err != nil {
+		t.Fatal(err)
+	}
+	return ro
+}
+
+// waitRollout polls the Rollout until ok says so.
+func waitRollout(t *testing.T, ns, what string, ok func(*v1alpha1.Rollout) bool) *v1alpha1.Rollout {
+	t.Helper()
+	var ro *v1alpha1.Rollout
+	testenv.Eventually(t, rolloutTimeout, what, func(ctx context.Context) (bool, string, error) {
+		ro = &v1alpha1.Rollout{}
+		if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, ro); err != nil {
+			return false, "", err
+		}
+		return ok(ro), fmt.Sprintf("phase %s step %d: %s", ro.Status.Phase, ptr.Deref(ro.Status.CurrentStepIndex, -1), ro.Status.Message), nil
+	})
+	return ro
+}
+
+func phaseIs(phase v1alpha1.RolloutPhase) func(*v1alpha1.Rollout) bool {
+	return func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.ObservedGeneration == ro.Generation && ro.Status.Phase == phase
+	}
+}
+
+// healthyAt: Healthy on the revision running image, every pod of it available, in a status
+// written for the current spec.
+func healthyAt(ns, image string) func(*v1alpha1.Rollout) bool {
+	return func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.ObservedGeneration == ro.Generation && ro.Status.Phase == v1alpha1.RolloutPhaseHealthy && ro.Spec.Template.Spec.Containers[0].Image == image &&
+			ro.Status.StableRS == ro.Status.CurrentPodHash && ro.Status.AvailableReplicas == ptr.Deref(ro.Spec.Replicas, 1) &&
+			ro.Status.Replicas == ptr.Deref(ro.Spec.Replicas, 1)
+	}
+}
+
+func setImage(t *testing.T, ns, image string) {
+	t.Helper()
+	patch := fmt.Sprintf(`[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":%q}]`, image)
+	ro := &v1alpha1.Rollout{}
+	ro.Namespace, ro.Name = ns, "web"
+	if err := cluster.Client.Patch(context.Background(), ro, client.RawPatch(types.JSONPatchType, []byte(patch))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// patchStatus writes user intent into status the way `kubectl ramp` does.
+func patchStatus(t *testing.T, ns, mergePatch string) {
+	t.Helper()
+	ro := &v1alpha1.Rollout{}
+	ro.Namespace, ro.Name = ns, "web"
+	if err := cluster.Client.Status().Patch(context.Background(), ro, client.RawPatch(types.MergePatchType, []byte(mergePatch)), client.FieldOwner("kubectl-ramp")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func promote(t *testing.T, ns string) { patchStatus(t, ns, `{"status":{"pauseConditions":null}}`) }
+
+// readyPods counts the Running and Ready pods of each revision, by pod-template hash.
+func readyPods(t *testing.T, ns string) map[string]int {
+	t.Helper()
+	pods := &corev1.PodList{}
+	if err := cluster.Client.List(context.Background(), pods, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+				out[p.Labels[v1alpha1.PodTemplateHashLabel]]++
+			}
+		}
+	}
+	return out
+}
+
+// replicaSetReplicas is spec.replicas of each of the namespace's ReplicaSets, by hash.
+func replicaSetReplicas(t *testing.T, ns string) map[string]int32 {
+	t.Helper()
+	list := &appsv1.ReplicaSetList{}
+	if err := cluster.Client.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int32{}
+	for _, rs := range list.Items {
+		out[rs.Labels[v1alpha1.PodTemplateHashLabel]] = ptr.Deref(rs.Spec.Replicas, 1)
+	}
+	return out
+}
+
+// timelineReasons is the reasons of the Rollout's Events, oldest first.
+func timelineReasons(t *testing.T, ns string) []string {
+	t.Helper()
+	list := &eventsv1.EventList{}
+	if err := cluster.Client.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	items := list.Items
+	sort.SliceStable(items, func(i, j int) bool { return items[i].EventTime.Before(&items[j].EventTime) })
+	var out []string
+	for _, e := range items {
+		if e.Regarding.Kind == "Rollout" {
+			out = append(out, e.Reason)
+		}
+	}
+	return out
+}
+
+func count(reasons []string, reason string) int {
+	n := 0
+	for _, r := range reasons {
+		if r == reason {
+			n++
+		}
+	}
+	return n
+}
