@@ -35,4 +35,5 @@ const (
 	ReasonManuallyPaused    = "ManuallyPaused"
 	ReasonCanaryPauseStep   = "CanaryPauseStep"
 	ReasonStepsNotCompleted = "StepsNotCompleted"
+	ReasonDeadlineExceeded  = "ProgressDeadlineExceeded"
 )

@@ -271,6 +271,10 @@ type RolloutStatus struct {
 	// Abort, set by a user or the controller, aborts the rollout.
 	// +optional
 	Abort bool `json:"abort,omitempty"`
+	// LastProgressTime is when the rollout last made progress (a pod became available or went
+	// away, a step completed, a pause ended); progressDeadlineSeconds counts from it.
+	// +optional
+	LastProgressTime *metav1.Time `json:"lastProgressTime,omitempty"`
 	// AbortedAt is when the rollout was aborted.
 	// +optional
 	AbortedAt *metav1.Time `json:"abortedAt,omitempty"`

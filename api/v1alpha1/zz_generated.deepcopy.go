@@ -665,6 +665,10 @@ func (in *RolloutStatus) DeepCopyInto(out *RolloutStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.LastProgressTime != nil {
+		in, out := &in.LastProgressTime, &out.LastProgressTime
+		*out = (*in).DeepCopy()
+	}
 	if in.AbortedAt != nil {
 		in, out := &in.AbortedAt, &out.AbortedAt
 		*out = (*in).DeepCopy()

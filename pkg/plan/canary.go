@@ -38,7 +38,7 @@ func Compute(in Input) Plan {
 	st.Selector = selectorString(ro)
 
 	if msg := Validate(ro); msg != "" {
-		degrade(&p, in.Now, ro, v1alpha1.ReasonInvalidSpec, msg)
+		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonInvalidSpec, msg)
 		setCondition(st, ro, in.Now, v1alpha1.ConditionInvalidSpec, true, v1alpha1.ReasonInvalidSpec, msg)
 		countReplicas(st, in.ReplicaSets, "")
 		return p
@@ -49,15 +49,16 @@ func Compute(in Input) Plan {
 	c.bounds, _ = ResolveBounds(c.replicas, c.spec.MaxSurge, c.spec.MaxUnavailable) // validated above
 	hash, err := workload.TemplateHash(&ro.Spec.Template, st.CollisionCount)
 	if err != nil {
-		degrade(&p, in.Now, ro, v1alpha1.ReasonInvalidSpec, "spec.template: "+err.Error())
+		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonInvalidSpec, "spec.template: "+err.Error())
 		return p
 	}
 	c.hash = hash
 	if msg := c.missingService(); msg != "" {
-		degrade(&p, in.Now, ro, v1alpha1.ReasonServiceNotFound, msg)
+		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonServiceNotFound, msg)
 		countReplicas(st, in.ReplicaSets, hash)
 		return p
 	}
+	before := st.DeepCopy()
 	c.sortReplicaSets()
 	if c.current == nil {
 		p.Create = workload.NewReplicaSet(ro, hash, c.nextRevision(), 0)
@@ -77,6 +78,7 @@ func Compute(in Input) Plan {
 	c.planHistory()
 	countReplicas(st, in.ReplicaSets, hash)
 	c.setConditions()
+	c.checkProgress(before)
 	return p
 }
 

@@ -291,3 +291,66 @@ func TestRollbackWindowSkipsSteps(t *testing.T) {
 	w.settle()
 	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 2, "web:2": 0})
 }
+
+func TestProgressDeadline(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause())
+	w.ro.Spec.ProgressDeadlineSeconds = ptr.To[int32](60)
+	w.settle()
+	w.setImage("web:2")
+	w.reconcile() // the canary's pods never become available
+	if w.last.RequeueAfter != time.Minute {
+		t.Errorf("requeue after %s, want the 60s deadline", w.last.RequeueAfter)
+	}
+	w.now = w.now.Add(time.Minute)
+	for i := 0; i < 3; i++ {
+		w.reconcile()
+		if w.ro.Status.Phase != v1alpha1.RolloutPhaseDegraded || !strings.Contains(w.ro.Status.Message, "no progress for 1m0s") {
+			t.Fatalf("round %d: phase %s message %q, want Degraded for the deadline", i, w.ro.Status.Phase, w.ro.Status.Message)
+		}
+	}
+	if n := count(w.reasons(), v1alpha1.ReasonDeadlineExceeded); n != 1 {
+		t.Errorf("deadline noted %d times, want once: %v", n, w.reasons())
+	}
+	if w.pods("web:1") != 4 {
+		t.Errorf("the deadline scaled stable to %d, want it left at 4", w.pods("web:1"))
+	}
+	w.settle() // the pods come up after all: the rollout goes on
+	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 2, "web:2": 2})
+}
+
+func TestProgressDeadlineAbort(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause())
+	w.ro.Spec.ProgressDeadlineSeconds = ptr.To[int32](60)
+	w.ro.Spec.ProgressDeadlineAbort = true
+	w.settle()
+	w.setImage("web:2")
+	w.reconcile()
+	w.now = w.now.Add(time.Minute)
+	w.reconcile()
+	if !w.ro.Status.Abort {
+		t.Fatalf("progressDeadlineAbort did not abort: %s", w.describe())
+	}
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, map[string]int32{"web:1": 4, "web:2": 0})
+}
+
+func TestPausesDoNotCountAgainstTheDeadline(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause())
+	w.ro.Spec.ProgressDeadlineSeconds = ptr.To[int32](60)
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	w.now = w.now.Add(time.Hour)
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, nil)
+}
+
+func count(reasons []string, reason string) int {
+	n := 0
+	for _, r := range reasons {
+		if r == reason {
+			n++
+		}
+	}
+	return n
+}

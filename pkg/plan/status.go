@@ -11,10 +11,11 @@ import (
 	"github.com/ramp-dev/ramp/pkg/workload"
 )
 
-// degrade sets phase Degraded with a message naming the problem; only a change is a note.
-func degrade(p *Plan, now time.Time, ro *v1alpha1.Rollout, reason, message string) {
+// degrade sets phase Degraded with a message naming the problem; only a change from the
+// status the plan started from is a note.
+func degrade(p *Plan, prev *v1alpha1.RolloutStatus, now time.Time, ro *v1alpha1.Rollout, reason, message string) {
 	st := &p.Status
-	if st.Phase != v1alpha1.RolloutPhaseDegraded || st.Message != message {
+	if prev.Phase != v1alpha1.RolloutPhaseDegraded || prev.Message != message {
 		p.warn(reason, message)
 	}
 	st.Phase, st.Message = v1alpha1.RolloutPhaseDegraded, message
