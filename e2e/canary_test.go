@@ -3,11 +3,19 @@
 package e2e
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/e2e/framework"
+	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 
 func TestCanaryWithTimedPausesReachesHealthy(t *testing.T) {
@@ -123,5 +131,36 @@ func TestControllerRestartResumesSteps(t *testing.T) {
 	reasons := timelineReasons(t, ns)
 	if count(reasons, v1alpha1.ReasonStepCompleted) != 2 || count(reasons, v1alpha1.ReasonPaused) != 2 || count(reasons, v1alpha1.ReasonRevisionDetected) != 1 {
 		t.Errorf("timeline %v: want each step once across the restarts", reasons)
+	}
+}
+
+// The promise to Argo Rollouts users: a canary manifest moves over by changing its apiVersion.
+func TestArgoRolloutsManifestMovesByAPIVersion(t *testing.T) {
+	ns := cluster.Namespace(t)
+	cluster.StartController(t, controllerBin)
+	data, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "e2e", "testdata", "argo-rollouts-canary.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	converted := strings.ReplaceAll(string(data), "apiVersion: argoproj.io/v1alpha1", "apiVersion: rollouts.ramp.dev/v1alpha1")
+	path := filepath.Join(t.TempDir(), "rollout.yaml")
+	if err := os.WriteFile(path, []byte(converted), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Strict validation: a field ramp does not know would be an error, not silently dropped.
+	if out, err := cluster.Kubectl("apply", "--validate=strict", "-n", ns, "-f", path); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	ro := &v1alpha1.Rollout{}
+	testenv.Eventually(t, rolloutTimeout, "checkout Healthy", func(ctx context.Context) (bool, string, error) {
+		err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "checkout"}, ro)
+		return err == nil && ro.Status.Phase == v1alpha1.RolloutPhaseHealthy, string(ro.Status.Phase) + ": " + ro.Status.Message, err
+	})
+	svc := &corev1.Service{}
+	if err := cluster.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "checkout-stable"}, svc); err != nil {
+		t.Fatal(err)
+	}
+	if svc.Spec.Selector[v1alpha1.PodTemplateHashLabel] != ro.Status.StableRS {
+		t.Errorf("stable Service selects %v, want the stable revision %s", svc.Spec.Selector, ro.Status.StableRS)
 	}
 }
