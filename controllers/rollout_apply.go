@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -9,11 +10,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/plan"
+	"github.com/ramp-dev/ramp/pkg/workload"
 )
 
 // replicaSets lists the ReplicaSets the Rollout owns, adopting orphans that its selector
@@ -68,6 +71,11 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *
 			return fmt.Errorf("scale replicaset %s/%s to %d: %w", ro.Namespace, name, replicas, err)
 		}
 	}
+	for name, md := range p.Metadata {
+		if err := r.moveSideMetadata(ctx, ro.Namespace, name, md); err != nil {
+			return err
+		}
+	}
 	for name, hash := range p.Selectors {
 		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
 		patch := client.RawPatch("application/merge-patch+json", fmt.Appendf(nil, `{"spec":{"selector":{%q:%q}}}`, v1alpha1.PodTemplateHashLabel, hash))
@@ -106,5 +114,50 @@ func (r *RolloutReconciler) createReplicaSet(ctx context.Context, ro *v1alpha1.R
 	p.Scale, p.Selectors, p.Delete, p.Notes = nil, nil, nil, []plan.Note{{Reason: "HashCollision",
 		Message: fmt.Sprintf("replicaset name %s is taken by another object: retrying with collisionCount %d", p.Create.Name, *p.Status.CollisionCount), Warning: true}}
 	p.Create = nil
+	return nil
+}
+
+// moveSideMetadata changes the side metadata of a ReplicaSet's pods: on its template (for pods
+// to come), in its record annotation, and on each of its existing pods.
+func (r *RolloutReconciler) moveSideMetadata(ctx context.Context, ns, name string, md v1alpha1.PodTemplateMetadata) error {
+	rs := &appsv1.ReplicaSet{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, rs); err != nil {
+		return fmt.Errorf("get replicaset %s/%s: %w", ns, name, err)
+	}
+	// In this order: template (pods created from now on), existing pods, then the record. An
+	// interrupted move is redone in full on the next reconcile; every patch is idempotent.
+	change := workload.ChangeMetadata(workload.EphemeralOf(rs), md)
+	templatePatch, err := json.Marshal(map[string]any{"spec": map[string]any{"template": map[string]any{"metadata": change}}})
+	if err != nil {
+		return fmt.Errorf("side metadata patch for %s/%s: %w", ns, name, err)
+	}
+	if err := r.Patch(ctx, rs, client.RawPatch(types.MergePatchType, templatePatch), client.FieldOwner(fieldManager)); err != nil {
+		return fmt.Errorf("move side metadata of replicaset %s/%s: %w", ns, name, err)
+	}
+	sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+	if err != nil {
+		return fmt.Errorf("selector of replicaset %s/%s: %w", ns, name, err)
+	}
+	pods := &corev1.PodList{}
+	if err := r.APIReader.List(ctx, pods, client.InNamespace(ns), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return fmt.Errorf("list pods of replicaset %s/%s: %w", ns, name, err)
+	}
+	podPatch, err := json.Marshal(map[string]any{"metadata": change})
+	if err != nil {
+		return fmt.Errorf("side metadata patch for pods of %s/%s: %w", ns, name, err)
+	}
+	for i := range pods.Items {
+		pod := &pods.Items[i]
+		if owner := metav1.GetControllerOf(pod); owner == nil || owner.UID != rs.UID {
+			continue
+		}
+		if err := r.Patch(ctx, pod, client.RawPatch(types.MergePatchType, podPatch), client.FieldOwner(fieldManager)); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("move side metadata of pod %s/%s: %w", ns, pod.Name, err)
+		}
+	}
+	record := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, workload.EphemeralMetadataAnnotation, workload.RecordMetadata(md))
+	if err := r.Patch(ctx, rs, client.RawPatch(types.MergePatchType, record), client.FieldOwner(fieldManager)); err != nil {
+		return fmt.Errorf("record side metadata of replicaset %s/%s: %w", ns, name, err)
+	}
 	return nil
 }

@@ -29,7 +29,10 @@ const serviceIndex = "spec.strategy.canary.services"
 // RolloutReconciler drives Rollouts: observe, plan (pkg/plan), apply, write status.
 type RolloutReconciler struct {
 	client.Client
-	Clock    clock.PassiveClock
+	// APIReader reads what is not worth a cache: the pods of one ReplicaSet, on the rare
+	// occasions (side metadata changes) they are needed.
+	APIReader client.Reader
+	Clock     clock.PassiveClock
 	Timeline timeline.Recorder
 }
 
@@ -38,6 +41,7 @@ type RolloutReconciler struct {
 // +kubebuilder:rbac:groups=rollouts.ramp.dev,resources=rollouts/finalizers,verbs=update
 // +kubebuilder:rbac:groups=apps,resources=replicasets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=list;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one Rollout a step closer to its plan.

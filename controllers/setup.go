@@ -10,8 +10,9 @@ import (
 // SetupWithManager registers every ramp reconciler with the manager.
 func SetupWithManager(mgr ctrl.Manager) error {
 	rollouts := &RolloutReconciler{
-		Client: mgr.GetClient(),
-		Clock:  clock.RealClock{},
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Clock:     clock.RealClock{},
 		Timeline: timeline.Recorder{
 			Log:    ctrl.Log.WithName("timeline"),
 			Events: mgr.GetEventRecorder("ramp-controller"),

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -163,4 +164,74 @@ func TestArgoRolloutsManifestMovesByAPIVersion(t *testing.T) {
 	if svc.Spec.Selector[v1alpha1.PodTemplateHashLabel] != ro.Status.StableRS {
 		t.Errorf("stable Service selects %v, want the stable revision %s", svc.Spec.Selector, ro.Status.StableRS)
 	}
+}
+
+// canaryMetadata and stableMetadata label the pods of each side, and move when the canary
+// becomes stable: on the existing pods, which are not recreated.
+func TestSideMetadataMovesWithTheSides(t *testing.T) {
+	ns := cluster.Namespace(t)
+	cluster.StartController(t, controllerBin)
+	manifest := `
+apiVersion: rollouts.ramp.dev/v1alpha1
+kind: Rollout
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "web:1"}]}
+  strategy:
+    canary:
+      canaryMetadata: {labels: {role: canary}}
+      stableMetadata: {labels: {role: stable}}
+      steps: [{setWeight: 50}, {pause: {}}]
+`
+	cluster.Apply(t, ns, []byte(manifest))
+	waitRollout(t, ns, "first revision Healthy", healthyAt(ns, "web:1"))
+	setImage(t, ns, "web:2")
+	ro := waitRollout(t, ns, "paused", phaseIs(v1alpha1.RolloutPhasePaused))
+	roles := func() map[string]string {
+		pods := &corev1.PodList{}
+		if err := cluster.Client.List(context.Background(), pods, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp == nil {
+				out[p.Name] = p.Labels[v1alpha1.PodTemplateHashLabel] + "=" + p.Labels["role"]
+			}
+		}
+		return out
+	}
+	canary, stable := ro.Status.CurrentPodHash, ro.Status.StableRS
+	testenv.Eventually(t, rolloutTimeout, "one canary and one stable pod, labelled", func(context.Context) (bool, string, error) {
+		got := roles()
+		var c, s int
+		for _, v := range got {
+			c += btoi(v == canary+"=canary")
+			s += btoi(v == stable+"=stable")
+		}
+		return c == 1 && s == 1 && len(got) == 2, fmt.Sprint(got), nil
+	})
+	canaryPods := roles()
+
+	promote(t, ns)
+	waitRollout(t, ns, "Healthy", healthyAt(ns, "web:2"))
+	testenv.Eventually(t, rolloutTimeout, "the canary pod relabelled stable in place", func(context.Context) (bool, string, error) {
+		got := roles()
+		for name, v := range canaryPods {
+			if v == canary+"=canary" && got[name] != canary+"=stable" {
+				return false, fmt.Sprint(got), nil
+			}
+		}
+		return true, fmt.Sprint(got), nil
+	})
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -92,6 +92,29 @@ func (c *canary) setPhase(phase v1alpha1.RolloutPhase, message string) {
 	c.st.Phase, c.st.Message = phase, message
 }
 
+// planMetadata puts canaryMetadata on the canary's pods and stableMetadata on the stable
+// ones, moving them when a revision changes side.
+func (c *canary) planMetadata() {
+	side := func(rs *appsv1.ReplicaSet, md *v1alpha1.PodTemplateMetadata) {
+		want := v1alpha1.PodTemplateMetadata{}
+		if md != nil {
+			want = *md
+		}
+		switch {
+		case rs == nil && c.p.Create != nil:
+			workload.WithMetadata(c.p.Create, want)
+		case rs != nil && !workload.SameMetadata(workload.EphemeralOf(rs), want):
+			c.p.Metadata[rs.Name] = want
+		}
+	}
+	if c.current == c.stable {
+		side(c.current, c.spec.StableMetadata)
+		return
+	}
+	side(c.current, c.spec.CanaryMetadata)
+	side(c.stable, c.spec.StableMetadata)
+}
+
 // planSelectors points canaryService and stableService at their revisions, each only once that
 // revision has available pods, so that a Service never selects nothing.
 func (c *canary) planSelectors() {

@@ -32,7 +32,7 @@ type canary struct {
 // scratch at any time (a restarted controller plans from the status it wrote).
 func Compute(in Input) Plan {
 	ro := in.Rollout
-	p := Plan{Status: *ro.Status.DeepCopy(), Scale: map[string]int32{}, Selectors: map[string]string{}}
+	p := Plan{Status: *ro.Status.DeepCopy(), Scale: map[string]int32{}, Selectors: map[string]string{}, Metadata: map[string]v1alpha1.PodTemplateMetadata{}}
 	st := &p.Status
 	st.ObservedGeneration = ro.Generation
 	st.Selector = selectorString(ro)
@@ -74,6 +74,7 @@ func Compute(in Input) Plan {
 		c.planCanary()
 	}
 
+	c.planMetadata()
 	c.planSelectors()
 	c.planHistory()
 	countReplicas(st, in.ReplicaSets, hash)

@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/workload"
 )
 
 func weight(w int32) v1alpha1.CanaryStep { return v1alpha1.CanaryStep{SetWeight: ptr.To(w)} }
@@ -353,4 +354,37 @@ func count(reasons []string, reason string) int {
 		}
 	}
 	return n
+}
+
+func TestSideMetadataFollowsTheSides(t *testing.T) {
+	w := newWorld(t, 4, weight(50), pause())
+	canaryMD := &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "canary"}}
+	stableMD := &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "stable"}}
+	w.ro.Spec.Strategy.Canary.CanaryMetadata, w.ro.Spec.Strategy.Canary.StableMetadata = canaryMD, stableMD
+	role := func(image string) string {
+		return workload.EphemeralOf(w.rss[workload.ReplicaSetName("web", w.hashOf(image))]).Labels["role"]
+	}
+	w.settle()
+	if got := w.rss[workload.ReplicaSetName("web", w.hashOf("web:1"))].Spec.Template.Labels["role"]; got != "stable" {
+		t.Errorf("first revision created with role %q on its pods, want stable", got)
+	}
+	w.setImage("web:2")
+	w.settle()
+	if role("web:1") != "stable" || role("web:2") != "canary" {
+		t.Errorf("mid-rollout roles: web:1 %q web:2 %q", role("web:1"), role("web:2"))
+	}
+	w.promote()
+	w.settle()
+	if role("web:2") != "stable" {
+		t.Errorf("after promotion web:2 has role %q, want stable", role("web:2"))
+	}
+}
+
+func TestSideMetadataMayNotTouchSelectorLabels(t *testing.T) {
+	w := newWorld(t, 4)
+	w.ro.Spec.Strategy.Canary.CanaryMetadata = &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"app": "other"}}
+	p := w.reconcile()
+	if p.Create != nil || !strings.Contains(w.ro.Status.Message, "canaryMetadata.labels.app") {
+		t.Errorf("want Degraded naming canaryMetadata.labels.app and nothing created; message %q", w.ro.Status.Message)
+	}
 }

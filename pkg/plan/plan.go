@@ -25,6 +25,9 @@ type Plan struct {
 	Create *appsv1.ReplicaSet
 	// Scale holds the replicas to set, by ReplicaSet name, for those that change.
 	Scale map[string]int32
+	// Metadata holds the side metadata (canaryMetadata or stableMetadata) each ReplicaSet's
+	// pods must carry, for those that change: set on its template and on its existing pods.
+	Metadata map[string]v1alpha1.PodTemplateMetadata
 	// Selectors holds the pod-template hash each named Service must select, for those that change.
 	Selectors map[string]string
 	// Delete names old, scaled-down ReplicaSets beyond revisionHistoryLimit.

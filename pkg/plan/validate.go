@@ -33,6 +33,16 @@ func Validate(ro *v1alpha1.Rollout) string {
 	if _, err := ResolveBounds(replicasOf(ro), c.MaxSurge, c.MaxUnavailable); err != nil {
 		return fmt.Sprintf("spec.strategy.canary.maxSurge/maxUnavailable: %v", err)
 	}
+	for field, md := range map[string]*v1alpha1.PodTemplateMetadata{"canaryMetadata": c.CanaryMetadata, "stableMetadata": c.StableMetadata} {
+		if md == nil {
+			continue
+		}
+		for key := range md.Labels {
+			if _, selected := spec.Selector.MatchLabels[key]; selected || key == v1alpha1.PodTemplateHashLabel {
+				return fmt.Sprintf("spec.strategy.canary.%s.labels.%s: the selector (or ramp) owns this label; pick another key", field, key)
+			}
+		}
+	}
 	for i, step := range c.Steps {
 		field := fmt.Sprintf("spec.strategy.canary.steps[%d]", i)
 		switch {

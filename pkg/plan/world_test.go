@@ -86,6 +86,13 @@ func (w *world) reconcile() Plan {
 		rs.Status.ReadyReplicas = min(rs.Status.ReadyReplicas, n)
 		rs.Status.AvailableReplicas = min(rs.Status.AvailableReplicas, n)
 	}
+	for name, md := range p.Metadata {
+		rs := w.rss[name]
+		if rs.Annotations == nil {
+			rs.Annotations = map[string]string{}
+		}
+		rs.Annotations[workload.EphemeralMetadataAnnotation] = workload.RecordMetadata(md)
+	}
 	for name, hash := range p.Selectors {
 		if w.services[name].Spec.Selector == nil {
 			w.services[name].Spec.Selector = map[string]string{}

@@ -82,3 +82,31 @@ func TestRevisionOfForeignReplicaSet(t *testing.T) {
 		t.Errorf("a bad revision annotation must read as 0, got %d", Revision(rs))
 	}
 }
+
+func TestChangeMetadata(t *testing.T) {
+	canary := v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "canary", "track": "x"}}
+	stable := v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "stable"}, Annotations: map[string]string{"a": "1"}}
+	c := ChangeMetadata(canary, stable)
+	if *c.Labels["role"] != "stable" || c.Labels["track"] != nil || *c.Annotations["a"] != "1" || len(c.Labels) != 2 {
+		t.Errorf("canary -> stable change = labels %v annotations %v", c.Labels, c.Annotations)
+	}
+	if c := ChangeMetadata(stable, stable); c.Labels != nil || c.Annotations != nil {
+		t.Errorf("no change expected, got %+v", c)
+	}
+}
+
+func TestMetadataRecordRoundTrip(t *testing.T) {
+	rs := NewReplicaSet(&v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Name: "web"}, Spec: v1alpha1.RolloutSpec{Template: template("a")}}, "h", 1, 1)
+	md := v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "canary"}, Annotations: map[string]string{"note": "x"}}
+	WithMetadata(rs, md)
+	if rs.Spec.Template.Labels["role"] != "canary" || rs.Spec.Template.Labels["app"] != "web" || rs.Spec.Template.Annotations["note"] != "x" {
+		t.Errorf("template metadata %v %v", rs.Spec.Template.Labels, rs.Spec.Template.Annotations)
+	}
+	if got := EphemeralOf(rs); !SameMetadata(got, md) {
+		t.Errorf("recorded %+v, want %+v", got, md)
+	}
+	rs.Annotations[EphemeralMetadataAnnotation] = "{broken"
+	if got := EphemeralOf(rs); len(got.Labels) != 0 {
+		t.Errorf("a broken record must read as none, got %+v", got)
+	}
+}
