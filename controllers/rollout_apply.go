@@ -4,15 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/plan"
@@ -81,6 +84,15 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *
 		patch := client.RawPatch("application/merge-patch+json", fmt.Appendf(nil, `{"spec":{"selector":{%q:%q}}}`, v1alpha1.PodTemplateHashLabel, hash))
 		if err := r.Patch(ctx, svc, patch, client.FieldOwner(fieldManager)); err != nil {
 			return fmt.Errorf("point service %s/%s at revision %s: %w", ro.Namespace, name, hash, err)
+		}
+	}
+	for _, name := range p.Evict {
+		refused, err := r.evict(ctx, ro.Namespace, name)
+		if err != nil {
+			return err
+		}
+		if refused && (p.RequeueAfter == 0 || p.RequeueAfter > evictionRetry) {
+			p.RequeueAfter = evictionRetry // nothing else would wake us when the budget allows
 		}
 	}
 	for _, name := range p.Delete {
@@ -160,4 +172,41 @@ func (r *RolloutReconciler) moveSideMetadata(ctx context.Context, ns, name strin
 		return fmt.Errorf("record side metadata of replicaset %s/%s: %w", ns, name, err)
 	}
 	return nil
+}
+
+// pods lists the Rollout's pods straight from the API server (they are not cached: they are
+// needed only while a restartAt is pending).
+func (r *RolloutReconciler) pods(ctx context.Context, ro *v1alpha1.Rollout) ([]*corev1.Pod, error) {
+	sel, err := metav1.LabelSelectorAsSelector(ro.Spec.Selector)
+	if err != nil || sel.Empty() {
+		return nil, nil // the planner reports the selector
+	}
+	list := &corev1.PodList{}
+	if err := r.APIReader.List(ctx, list, client.InNamespace(ro.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return nil, fmt.Errorf("list pods of rollout %s/%s: %w", ro.Namespace, ro.Name, err)
+	}
+	out := make([]*corev1.Pod, len(list.Items))
+	for i := range list.Items {
+		out[i] = &list.Items[i]
+	}
+	return out, nil
+}
+
+// evictionRetry is how soon an eviction a disruption budget refused is tried again.
+const evictionRetry = 5 * time.Second
+
+// evict asks the API server to evict a pod, which honours PodDisruptionBudgets. A refusal for
+// a budget is not an error: it reports refused, and the restart tries again later.
+func (r *RolloutReconciler) evict(ctx context.Context, ns, name string) (refused bool, err error) {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	err = r.SubResource("eviction").Create(ctx, pod, &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}})
+	switch {
+	case err == nil, apierrors.IsNotFound(err):
+		return false, nil
+	case apierrors.IsTooManyRequests(err):
+		log.FromContext(ctx).Info("eviction refused by a disruption budget, retrying later", "pod", ns+"/"+name)
+		return true, nil
+	default:
+		return false, fmt.Errorf("evict pod %s/%s: %w", ns, name, err)
+	}
 }

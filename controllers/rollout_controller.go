@@ -42,6 +42,7 @@ type RolloutReconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=replicasets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=list;patch
+// +kubebuilder:rbac:groups="",resources=pods/eviction,verbs=create
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one Rollout a step closer to its plan.
@@ -62,7 +63,14 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, err
 	}
 
-	p := plan.Compute(plan.Input{Rollout: ro, ReplicaSets: rss, Services: services, Now: r.Clock.Now()})
+	var pods []*corev1.Pod
+	if plan.RestartPending(ro) {
+		if pods, err = r.pods(ctx, ro); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	p := plan.Compute(plan.Input{Rollout: ro, ReplicaSets: rss, Services: services, Pods: pods, Now: r.Clock.Now()})
 	if err := r.apply(ctx, ro, &p); err != nil {
 		return ctrl.Result{}, err
 	}

@@ -10,8 +10,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
@@ -234,4 +236,47 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// restartAt replaces every pod created before it, one at a time, without a new revision.
+func TestRestartAtReplacesEveryPod(t *testing.T) {
+	ns := cluster.Namespace(t)
+	cluster.StartController(t, controllerBin)
+	applyRollout(t, ns, 3, "web:1")
+	ro := waitRollout(t, ns, "Healthy", healthyAt(ns, "web:1"))
+	before := map[string]bool{}
+	pods := &corev1.PodList{}
+	if err := cluster.Client.List(context.Background(), pods, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		before[p.Name] = true
+	}
+
+	restartAt := time.Now().UTC().Add(time.Second).Format(time.RFC3339)
+	patch := fmt.Sprintf(`{"spec":{"restartAt":%q}}`, restartAt)
+	if err := cluster.Client.Patch(context.Background(), ro, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+		t.Fatal(err)
+	}
+	ro = waitRollout(t, ns, "the restart done and Healthy", func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.RestartedAt != nil && healthyAt(ns, "web:1")(ro)
+	})
+	if err := cluster.Client.List(context.Background(), pods, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	running := 0
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil {
+			running++
+			if before[p.Name] {
+				t.Errorf("pod %s from before restartAt still runs", p.Name)
+			}
+		}
+	}
+	if running != 3 {
+		t.Errorf("%d pods run after the restart, want 3", running)
+	}
+	if reasons := timelineReasons(t, ns); count(reasons, v1alpha1.ReasonRestarting) != 1 || count(reasons, v1alpha1.ReasonRestarted) != 1 {
+		t.Errorf("timeline %v: want the restart's start and end once each", reasons)
+	}
 }

@@ -36,4 +36,6 @@ const (
 	ReasonCanaryPauseStep   = "CanaryPauseStep"
 	ReasonStepsNotCompleted = "StepsNotCompleted"
 	ReasonDeadlineExceeded  = "ProgressDeadlineExceeded"
+	ReasonRestarting        = "RolloutRestarting"
+	ReasonRestarted         = "RolloutRestarted"
 )

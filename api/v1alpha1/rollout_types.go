@@ -271,6 +271,9 @@ type RolloutStatus struct {
 	// Abort, set by a user or the controller, aborts the rollout.
 	// +optional
 	Abort bool `json:"abort,omitempty"`
+	// RestartedAt is the spec.restartAt whose restart has completed.
+	// +optional
+	RestartedAt *metav1.Time `json:"restartedAt,omitempty"`
 	// LastProgressTime is when the rollout last made progress (a pod became available or went
 	// away, a step completed, a pause ended); progressDeadlineSeconds counts from it.
 	// +optional

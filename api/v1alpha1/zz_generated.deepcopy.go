@@ -665,6 +665,10 @@ func (in *RolloutStatus) DeepCopyInto(out *RolloutStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.RestartedAt != nil {
+		in, out := &in.RestartedAt, &out.RestartedAt
+		*out = (*in).DeepCopy()
+	}
 	if in.LastProgressTime != nil {
 		in, out := &in.LastProgressTime, &out.LastProgressTime
 		*out = (*in).DeepCopy()

@@ -80,6 +80,7 @@ func Compute(in Input) Plan {
 	countReplicas(st, in.ReplicaSets, hash)
 	c.setConditions()
 	c.checkProgress(before)
+	c.planRestart()
 	return p
 }
 

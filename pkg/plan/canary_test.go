@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -386,5 +387,71 @@ func TestSideMetadataMayNotTouchSelectorLabels(t *testing.T) {
 	p := w.reconcile()
 	if p.Create != nil || !strings.Contains(w.ro.Status.Message, "canaryMetadata.labels.app") {
 		t.Errorf("want Degraded naming canaryMetadata.labels.app and nothing created; message %q", w.ro.Status.Message)
+	}
+}
+
+// podsNow is the world's pods: every ReplicaSet's replicas, created at w.now when new.
+func (w *world) podsNow(created map[string]time.Time) []*corev1.Pod {
+	var pods []*corev1.Pod
+	for _, rs := range w.replicaSets() {
+		for i := int32(0); i < rs.Status.Replicas; i++ {
+			name := fmt.Sprintf("%s-%d", rs.Name, i)
+			if _, ok := created[name]; !ok {
+				created[name] = w.now
+			}
+			pods = append(pods, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
+				Name: name, CreationTimestamp: metav1.NewTime(created[name]),
+				Labels: map[string]string{v1alpha1.PodTemplateHashLabel: workload.HashOf(rs)},
+			}})
+		}
+	}
+	return pods
+}
+
+func TestRestartAtEvictsOnePodAtATime(t *testing.T) {
+	w := newWorld(t, 3)
+	w.settle()
+	created := map[string]time.Time{}
+	w.podsNow(created)
+	w.now = w.now.Add(time.Minute)
+	w.ro.Spec.RestartAt = ptr.To(metav1.NewTime(w.now))
+
+	var evicted []string
+	for round := 0; round < 10 && RestartPending(w.ro); round++ {
+		p := Compute(Input{Rollout: w.ro.DeepCopy(), ReplicaSets: w.replicaSets(), Pods: w.podsNow(created), Now: w.now})
+		w.ro.Status = p.Status
+		w.notes = append(w.notes, p.Notes...)
+		if len(p.Evict) > 1 {
+			t.Fatalf("evicted %v at once, want one at a time", p.Evict)
+		}
+		for _, name := range p.Evict {
+			evicted = append(evicted, name)
+			created[name] = w.now.Add(time.Second) // the ReplicaSet replaces it
+		}
+	}
+	if RestartPending(w.ro) || len(evicted) != 3 {
+		t.Fatalf("restart pending %v after evicting %v", RestartPending(w.ro), evicted)
+	}
+	if got := w.reasons(); !slices.Contains(got, v1alpha1.ReasonRestarting) || !slices.Contains(got, v1alpha1.ReasonRestarted) {
+		t.Errorf("timeline %v lacks the restart", got)
+	}
+}
+
+func TestRestartAtWaitsForAvailablePodsAndReleases(t *testing.T) {
+	w := newWorld(t, 3, weight(50), pause())
+	w.settle()
+	created := map[string]time.Time{}
+	w.podsNow(created)
+	w.ro.Spec.RestartAt = ptr.To(metav1.NewTime(w.now.Add(time.Minute)))
+	p := Compute(Input{Rollout: w.ro.DeepCopy(), ReplicaSets: w.replicaSets(), Pods: w.podsNow(created), Now: w.now})
+	if len(p.Evict) != 0 || p.RequeueAfter != time.Minute {
+		t.Errorf("a restartAt in the future: evicted %v, requeue %s; want nothing now and a look in 1m", p.Evict, p.RequeueAfter)
+	}
+	w.now = w.now.Add(time.Minute)
+	w.setImage("web:2")
+	w.reconcile()
+	p = Compute(Input{Rollout: w.ro.DeepCopy(), ReplicaSets: w.replicaSets(), Pods: w.podsNow(created), Now: w.now})
+	if len(p.Evict) != 0 {
+		t.Errorf("evicted %v while a revision is being released", p.Evict)
 	}
 }

@@ -15,7 +15,16 @@ type Input struct {
 	Rollout     *v1alpha1.Rollout
 	ReplicaSets []*appsv1.ReplicaSet
 	Services    map[string]*corev1.Service
-	Now         time.Time
+	// Pods are the Rollout's pods; needed (and listed) only while a restartAt is pending.
+	Pods []*corev1.Pod
+	Now  time.Time
+}
+
+// RestartPending reports whether spec.restartAt asks for pods to be restarted that have not
+// been yet: the controller lists pods only then.
+func RestartPending(ro *v1alpha1.Rollout) bool {
+	at, done := ro.Spec.RestartAt, ro.Status.RestartedAt
+	return at != nil && (done == nil || done.Before(at))
 }
 
 // Plan is what the controller applies, in order: create, scale, point Services, delete,
@@ -30,6 +39,8 @@ type Plan struct {
 	Metadata map[string]v1alpha1.PodTemplateMetadata
 	// Selectors holds the pod-template hash each named Service must select, for those that change.
 	Selectors map[string]string
+	// Evict names pods to evict (spec.restartAt), one at a time.
+	Evict []string
 	// Delete names old, scaled-down ReplicaSets beyond revisionHistoryLimit.
 	Delete []string
 	// Status is the Rollout's new status.
