@@ -33,7 +33,7 @@ type RolloutReconciler struct {
 	// occasions (side metadata changes) they are needed.
 	APIReader client.Reader
 	Clock     clock.PassiveClock
-	Timeline timeline.Recorder
+	Timeline  timeline.Recorder
 }
 
 // +kubebuilder:rbac:groups=rollouts.ramp.dev,resources=rollouts,verbs=get;list;watch
