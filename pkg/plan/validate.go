@@ -33,6 +33,9 @@ func Validate(ro *v1alpha1.Rollout) string {
 	if _, err := ResolveBounds(replicasOf(ro), c.MaxSurge, c.MaxUnavailable); err != nil {
 		return fmt.Sprintf("spec.strategy.canary.maxSurge/maxUnavailable: %v", err)
 	}
+	if c.DynamicStableScale && c.TrafficRouting == nil {
+		return "spec.strategy.canary.dynamicStableScale needs spec.strategy.canary.trafficRouting: without a router the stable side always shrinks as the canary grows"
+	}
 	for field, md := range map[string]*v1alpha1.PodTemplateMetadata{"canaryMetadata": c.CanaryMetadata, "stableMetadata": c.StableMetadata} {
 		if md == nil {
 			continue
