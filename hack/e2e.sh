@@ -5,6 +5,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 started=false
+# The suite runs its own controllers; one left by `make demo` would reconcile the tests'
+# Rollouts too and hold the leader Lease.
+if running ramp-controller; then
+  say "stopping the ramp-controller that make demo left running"
+  kill "$(cat "$RAMP_CLUSTER_DIR/pids/ramp-controller")"
+  while running ramp-controller; do sleep 0.2; done
+  rm -f "$RAMP_CLUSTER_DIR/pids/ramp-controller"
+fi
 if ! cluster_up; then
   "$HACK_DIR/cluster-up.sh"
   started=true
