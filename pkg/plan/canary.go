@@ -154,7 +154,7 @@ func (c *canary) planCanary() {
 	if st.CurrentPodHash != c.hash || st.CurrentStepHash != stepsHash(steps) {
 		c.startRevision()
 	}
-	idx := min(ptr.Deref(st.CurrentStepIndex, 0), int32(len(steps)))
+	idx := min(max(ptr.Deref(st.CurrentStepIndex, 0), 0), int32(len(steps))) // status is writable by users: clamp
 	defer func() { st.CurrentStepIndex = &idx }()
 
 	if st.Abort {
@@ -208,6 +208,8 @@ func (c *canary) planCanary() {
 				return
 			}
 			idx++
+		default:
+			return // Validate admits no other step; never loop on one
 		}
 	}
 }
@@ -291,7 +293,7 @@ func (c *canary) planAbort(idx int32) {
 	if st.AbortedAt == nil {
 		st.AbortedAt = ptr.To(metav1.NewTime(now))
 		st.PauseConditions, st.ControllerPause = nil, false
-		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted at step %s: stable revision %s back to full scale", c.hash, stepLabel(idx, c.spec.Steps), st.StableRS))
+		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted by %s at step %s: stable revision %s back to full scale", c.hash, abortedBy(c.ro), stepLabel(idx, c.spec.Steps), st.StableRS))
 	}
 	canaryTarget := int32(0)
 	if d := time.Duration(ptr.Deref(c.spec.AbortScaleDownDelaySeconds, 0)) * time.Second; d > 0 {
@@ -302,7 +304,7 @@ func (c *canary) planAbort(idx int32) {
 	}
 	c.apply(BoundedStep(c.bounds, c.side(c.current), c.side(c.stable), c.sides(c.others), canaryTarget, c.replicas))
 	c.setWeights(0)
-	c.setPhase(v1alpha1.RolloutPhaseDegraded, fmt.Sprintf("update to revision %s aborted: stable revision %s serves; retry with kubectl ramp retry %s, or change the template", c.hash, st.StableRS, c.ro.Name))
+	c.setPhase(v1alpha1.RolloutPhaseDegraded, fmt.Sprintf("update to revision %s aborted by %s: stable revision %s serves; retry with kubectl ramp retry %s, or change the template", c.hash, abortedBy(c.ro), st.StableRS, c.ro.Name))
 }
 
 // targets are the canary and stable pod counts for the weight in force at step idx.

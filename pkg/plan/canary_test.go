@@ -455,3 +455,19 @@ func TestRestartAtWaitsForAvailablePodsAndReleases(t *testing.T) {
 		t.Errorf("evicted %v while a revision is being released", p.Evict)
 	}
 }
+
+func TestAbortSaysWhoAborted(t *testing.T) {
+	w := newWorld(t, 2, weight(50), pause())
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	w.ro.ManagedFields = []metav1.ManagedFieldsEntry{
+		{Manager: "ramp-controller", Subresource: "status", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{"f:phase":{}}}`)}},
+		{Manager: "kubectl-ramp", Subresource: "status", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{"f:abort":{}}}`)}},
+	}
+	w.ro.Status.Abort = true
+	w.reconcile()
+	if !strings.Contains(w.ro.Status.Message, "aborted by kubectl-ramp") {
+		t.Errorf("message %q does not name who aborted", w.ro.Status.Message)
+	}
+}

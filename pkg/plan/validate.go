@@ -49,6 +49,8 @@ func Validate(ro *v1alpha1.Rollout) string {
 	for i, step := range c.Steps {
 		field := fmt.Sprintf("spec.strategy.canary.steps[%d]", i)
 		switch {
+		case step.SetWeight == nil && step.Pause == nil && step.SetCanaryScale == nil && step.Analysis == nil && step.SetHeaderRoute == nil && step.SetMirrorRoute == nil:
+			return field + " has no action: give it one of setWeight, pause, setCanaryScale, analysis, setHeaderRoute, setMirrorRoute"
 		case step.Pause != nil:
 			if _, err := pauseDuration(step.Pause); err != nil {
 				return fmt.Sprintf("%s.pause.duration: %v", field, err)

@@ -60,3 +60,10 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateRejectsAStepWithoutAction(t *testing.T) {
+	ro := newWorld(t, 3, weight(50), v1alpha1.CanaryStep{}).ro
+	if got := Validate(ro); !strings.Contains(got, "steps[1] has no action") {
+		t.Errorf("Validate = %q", got)
+	}
+}
