@@ -75,8 +75,8 @@ func TestAbortRestoresStableThenFastRollback(t *testing.T) {
 		pods := readyPods(t, ns)
 		return ro.Status.Phase == v1alpha1.RolloutPhaseDegraded && pods[stable] == 4 && pods[canary] == 0
 	})
-	if !strings.Contains(ro.Status.Message, "aborted") {
-		t.Errorf("message %q does not say the update was aborted", ro.Status.Message)
+	if !strings.Contains(ro.Status.Message, "aborted by kubectl-ramp") {
+		t.Errorf("message %q does not say the update was aborted, and by whom", ro.Status.Message)
 	}
 
 	setImage(t, ns, "web:1") // back to the stable template: no steps
