@@ -123,7 +123,7 @@ func (r *RolloutReconciler) createReplicaSet(ctx context.Context, ro *v1alpha1.R
 		return fmt.Errorf("replicaset %s/%s exists but is not in the cache yet", existing.Namespace, existing.Name)
 	}
 	p.Status.CollisionCount = ptr.To(ptr.Deref(p.Status.CollisionCount, 0) + 1)
-	p.Scale, p.Selectors, p.Delete, p.Notes = nil, nil, nil, []plan.Note{{Reason: "HashCollision",
+	p.Scale, p.Selectors, p.Delete, p.Notes = nil, nil, nil, []plan.Note{{Reason: v1alpha1.ReasonHashCollision,
 		Message: fmt.Sprintf("replicaset name %s is taken by another object: retrying with collisionCount %d", p.Create.Name, *p.Status.CollisionCount), Warning: true}}
 	p.Create = nil
 	return nil

@@ -30,6 +30,7 @@ const (
 	ReasonProgressing       = "RolloutProgressing"
 	ReasonInvalidSpec       = "InvalidSpec"
 	ReasonServiceNotFound   = "ServiceNotFound"
+	ReasonHashCollision     = "HashCollision"
 	ReasonAvailable         = "AvailableReplicas"
 	ReasonUnavailable       = "NotEnoughAvailableReplicas"
 	ReasonManuallyPaused    = "ManuallyPaused"
