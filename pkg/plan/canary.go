@@ -5,6 +5,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -171,10 +172,24 @@ func (c *canary) planCanary() {
 		idx = int32(len(steps))
 		st.PauseConditions, st.ControllerPause = nil, false
 	}
+	wasHeld := manuallyPaused(st)
+	if wasHeld && !c.ro.Spec.Paused {
+		c.p.note(v1alpha1.ReasonResumed, fmt.Sprintf("spec.paused cleared: continuing at step %s", stepLabel(idx, steps)))
+	}
 	for {
 		canaryTarget, stableTarget := c.targets(idx)
 		step := BoundedStep(c.bounds, c.side(c.current), c.side(c.stable), c.sides(c.others), canaryTarget, stableTarget)
 		reached := c.settled(c.current, canaryTarget) && c.specReplicas(c.stable) <= stableTarget && c.othersGone()
+		if c.ro.Spec.Paused {
+			// Held: the current step's pods are kept where it wants them, nothing moves on.
+			c.apply(step)
+			c.setWeights(weightAt(steps, idx))
+			if !wasHeld {
+				c.p.note(v1alpha1.ReasonPaused, fmt.Sprintf("spec.paused set: holding at step %s", stepLabel(idx, steps)))
+			}
+			c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("step %s: spec.paused is true: set it to false to continue", stepLabel(idx, steps)))
+			return
+		}
 		if int(idx) == len(steps) {
 			if reached {
 				c.p.note(v1alpha1.ReasonCompleted, fmt.Sprintf("revision %s is fully available and becomes stable", c.hash))
@@ -200,10 +215,6 @@ func (c *canary) planCanary() {
 			c.p.note(v1alpha1.ReasonStepCompleted, fmt.Sprintf("step %s: setWeight %d reached with %d canary pods available", stepLabel(idx, steps), *s.SetWeight, c.available(c.current)))
 			idx++
 		case s.Pause != nil:
-			if c.ro.Spec.Paused {
-				c.setPhase(v1alpha1.RolloutPhasePaused, "spec.paused is true: set it to false to continue")
-				return
-			}
 			if !c.pauseStep(idx, s.Pause, now) {
 				return
 			}
@@ -310,6 +321,12 @@ func (c *canary) planAbort(idx int32) {
 // targets are the canary and stable pod counts for the weight in force at step idx.
 func (c *canary) targets(idx int32) (canary, stable int32) {
 	return WeightedCounts(c.replicas, weightAt(c.spec.Steps, idx), ptr.Deref(c.spec.MinPodsPerReplicaSet, 0))
+}
+
+// manuallyPaused: the status says spec.paused held the rollout.
+func manuallyPaused(st *v1alpha1.RolloutStatus) bool {
+	c := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionPaused)
+	return c != nil && c.Status == metav1.ConditionTrue && c.Reason == v1alpha1.ReasonManuallyPaused
 }
 
 func pauseCondition(st *v1alpha1.RolloutStatus) *v1alpha1.PauseCondition {

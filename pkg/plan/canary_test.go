@@ -176,13 +176,13 @@ func TestPromoteFullSkipsRemainingSteps(t *testing.T) {
 	}
 }
 
-func TestSpecPausedHoldsAtAPauseStep(t *testing.T) {
+func TestSpecPausedStopsTimedPauses(t *testing.T) {
 	w := newWorld(t, 4, weight(50), pauseFor("10s"), weight(100))
 	w.settle()
-	w.ro.Spec.Paused = true
 	w.setImage("web:2")
 	w.settle()
-	w.now = w.now.Add(time.Hour)
+	w.ro.Spec.Paused = true
+	w.now = w.now.Add(time.Hour) // the timed pause would have ended long ago
 	w.settle()
 	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 2, "web:2": 2})
 	w.ro.Spec.Paused = false
@@ -469,5 +469,24 @@ func TestAbortSaysWhoAborted(t *testing.T) {
 	w.reconcile()
 	if !strings.Contains(w.ro.Status.Message, "aborted by kubectl-ramp") {
 		t.Errorf("message %q does not name who aborted", w.ro.Status.Message)
+	}
+}
+
+func TestSpecPausedHoldsAtAnyStep(t *testing.T) {
+	w := newWorld(t, 4, weight(25), weight(50), weight(75))
+	w.settle()
+	w.ro.Spec.Paused = true
+	w.setImage("web:2")
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 0, map[string]int32{"web:1": 3, "web:2": 1})
+	w.settle()
+	if n := count(w.reasons(), v1alpha1.ReasonPaused); n != 1 {
+		t.Errorf("the hold was noted %d times, want once: %v", n, w.reasons())
+	}
+	w.ro.Spec.Paused = false
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 3, map[string]int32{"web:1": 0, "web:2": 4})
+	if !slices.Contains(w.reasons(), v1alpha1.ReasonResumed) {
+		t.Errorf("timeline %v lacks the resume", w.reasons())
 	}
 }
