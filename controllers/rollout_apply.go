@@ -73,6 +73,7 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *
 		if err := r.Patch(ctx, rs, patch, client.FieldOwner(fieldManager)); err != nil {
 			return fmt.Errorf("scale replicaset %s/%s to %d: %w", ro.Namespace, name, replicas, err)
 		}
+		r.expected.wrote(rs)
 	}
 	for name, md := range p.Metadata {
 		if err := r.moveSideMetadata(ctx, ro.Namespace, name, md); err != nil {
@@ -108,11 +109,12 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *
 // that is not this revision's is a hash collision: the status's collisionCount moves on.
 func (r *RolloutReconciler) createReplicaSet(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan) error {
 	err := r.Create(ctx, p.Create, client.FieldOwner(fieldManager))
-	if err == nil || !apierrors.IsAlreadyExists(err) {
-		if err != nil {
-			return fmt.Errorf("create replicaset %s/%s: %w", p.Create.Namespace, p.Create.Name, err)
-		}
+	if err == nil {
+		r.expected.wrote(p.Create)
 		return nil
+	}
+	if !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create replicaset %s/%s: %w", p.Create.Namespace, p.Create.Name, err)
 	}
 	existing := &appsv1.ReplicaSet{}
 	if err := r.Get(ctx, client.ObjectKeyFromObject(p.Create), existing); err != nil {
@@ -146,6 +148,7 @@ func (r *RolloutReconciler) moveSideMetadata(ctx context.Context, ns, name strin
 	if err := r.Patch(ctx, rs, client.RawPatch(types.MergePatchType, templatePatch), client.FieldOwner(fieldManager)); err != nil {
 		return fmt.Errorf("move side metadata of replicaset %s/%s: %w", ns, name, err)
 	}
+	r.expected.wrote(rs)
 	sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
 	if err != nil {
 		return fmt.Errorf("selector of replicaset %s/%s: %w", ns, name, err)

@@ -34,6 +34,8 @@ type RolloutReconciler struct {
 	APIReader client.Reader
 	Clock     clock.PassiveClock
 	Timeline  timeline.Recorder
+
+	expected expectations
 }
 
 // +kubebuilder:rbac:groups=rollouts.ramp.dev,resources=rollouts,verbs=get;list;watch
@@ -57,6 +59,10 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	rss, err := r.replicaSets(ctx, ro)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if name := r.expected.stale(rss); name != "" {
+		log.FromContext(ctx).V(1).Info("waiting for replicaset status to catch up", "replicaset", name)
+		return ctrl.Result{}, nil // its next update brings the Rollout back
 	}
 	services, err := r.services(ctx, ro)
 	if err != nil {
