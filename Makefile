@@ -71,7 +71,7 @@ envtest-assets: ## Build the etcd and kube-apiserver binaries envtest uses (cach
 
 .PHONY: test-integration
 test-integration: envtest-assets ## Run the envtest integration tests against a real kube-apiserver.
-	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) go test -tags integration -count=1 $(GO_TEST_FLAGS) ./controllers/... ./api/... ./pkg/...
+	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) go test -tags integration -count=1 $(GO_TEST_FLAGS) ./controllers/... ./api/... ./pkg/...
 
 .PHONY: e2e
 e2e: ## Run the e2e suite on the local control plane (started, and stopped after, if not up).

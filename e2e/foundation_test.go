@@ -199,3 +199,19 @@ func TestExamplesPassServerDryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Istio's own CRDs are installed, as users of the Istio router have them.
+func TestIstioCRDsAreEstablished(t *testing.T) {
+	if os.Getenv("RAMP_ISTIO_CRDS") == "" {
+		t.Fatal("RAMP_ISTIO_CRDS is not set: run the suite with make e2e")
+	}
+	for _, name := range []string{"virtualservices.networking.istio.io", "destinationrules.networking.istio.io"} {
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := cluster.Client.Get(context.Background(), types.NamespacedName{Name: name}, crd); err != nil {
+			t.Fatalf("CRD %s: %v", name, err)
+		}
+		if !framework.CRDEstablished(crd) {
+			t.Errorf("CRD %s is not established", name)
+		}
+	}
+}

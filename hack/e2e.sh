@@ -29,6 +29,7 @@ stop_if_started() {
 }
 trap stop_if_started EXIT
 
-export RAMP_E2E_KUBECONFIG="$KUBECONFIG_PATH" RAMP_E2E_CONTROLLER_KUBECONFIG="$RAMP_CLUSTER_DIR/controller.kubeconfig" RAMP_BIN_DIR
+RAMP_ISTIO_CRDS=$(istio_crds)
+export RAMP_ISTIO_CRDS RAMP_E2E_KUBECONFIG="$KUBECONFIG_PATH" RAMP_E2E_CONTROLLER_KUBECONFIG="$RAMP_CLUSTER_DIR/controller.kubeconfig" RAMP_BIN_DIR
 cd "$REPO_ROOT"
 go test -tags e2e -count=1 -timeout 30m "$@" ./e2e/...

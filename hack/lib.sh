@@ -52,3 +52,12 @@ free_port() {
     fi
   done
 }
+
+# istio_crds: prints the path of Istio's CRDs (VirtualService, DestinationRule, ...) as the
+# istio.io/api module ships them, downloading the module into the Go module cache if needed.
+istio_crds() {
+  local dir
+  dir=$(go mod download -json "istio.io/api@$ISTIO_API_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [ -n "$dir" ] || die "could not download istio.io/api@$ISTIO_API_VERSION"
+  echo "$dir/kubernetes/customresourcedefinitions.gen.yaml"
+}

@@ -25,7 +25,8 @@ type Env struct {
 	env    *envtest.Environment
 }
 
-// Start starts etcd and kube-apiserver and installs the CRDs from config/crd/bases.
+// Start starts etcd and kube-apiserver and installs the CRDs from config/crd/bases, and
+// Istio's from RAMP_ISTIO_CRDS when set (make test-integration sets it).
 func Start() (*Env, error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run the integration tests with `make test-integration`, which builds etcd and kube-apiserver and points it at them")
@@ -34,8 +35,12 @@ func Start() (*Env, error) {
 	if err := rolloutsv1alpha1.AddToScheme(scheme); err != nil {
 		return nil, fmt.Errorf("register ramp types: %w", err)
 	}
+	crds := []string{filepath.Join(repoRoot(), "config", "crd", "bases")}
+	if istio := os.Getenv("RAMP_ISTIO_CRDS"); istio != "" {
+		crds = append(crds, istio) // Istio's own CRDs, as the istio.io/api module ships them
+	}
 	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(repoRoot(), "config", "crd", "bases")},
+		CRDDirectoryPaths:     crds,
 		ErrorIfCRDPathMissing: true,
 		Scheme:                scheme,
 	}
