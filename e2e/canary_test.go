@@ -4,7 +4,9 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,7 +25,7 @@ import (
 
 func TestCanaryWithTimedPausesReachesHealthy(t *testing.T) {
 	ns := cluster.Namespace(t)
-	cluster.StartController(t, controllerBin)
+	ctrl := cluster.StartController(t, controllerBin)
 	applyRollout(t, ns, 4, "web:1", "setWeight: 25", "pause: {duration: 1s}", "setWeight: 75", "pause: {duration: 2}")
 	first := waitRollout(t, ns, "first revision Healthy", healthyAt(ns, "web:1"))
 
@@ -42,6 +44,21 @@ func TestCanaryWithTimedPausesReachesHealthy(t *testing.T) {
 	}
 	if got := timelineReasons(t, ns); !slices.Equal(got, want) {
 		t.Errorf("timeline\n got %v\nwant %v", got, want)
+	}
+
+	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	code, body, err := get(context.Background(), insecure, "https://"+ctrl.MetricAddr+"/metrics", cluster.Config.BearerToken)
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("metrics: status %d, error %v", code, err)
+	}
+	for _, line := range []string{
+		fmt.Sprintf(`ramp_rollout_info{name="web",namespace=%q,phase="Healthy",strategy="canary"} 1`, ns),
+		fmt.Sprintf(`ramp_rollout_replicas{name="web",namespace=%q,state="available"} 4`, ns),
+		`ramp_rollout_transitions_total{reason="StepCompleted"}`,
+	} {
+		if !strings.Contains(body, line) {
+			t.Errorf("metrics lack %s", line)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/tools/events"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/metrics"
 	"github.com/ramp-dev/ramp/pkg/plan"
 )
 
@@ -40,6 +41,7 @@ func (r Recorder) Record(ro *v1alpha1.Rollout, fromPhase v1alpha1.RolloutPhase, 
 	}
 	step := plan.StepLabel(ro)
 	for _, n := range notes {
+		metrics.Transitions.WithLabelValues(n.Reason).Inc()
 		r.Log.Info(Message,
 			"rollout", ro.Namespace+"/"+ro.Name, "revision", st.CurrentPodHash, "step", step,
 			"phase", phase, "reason", n.Reason, "weight", weight, "message", n.Message)
