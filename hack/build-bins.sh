@@ -124,6 +124,16 @@ build_kwok() {
   fi
 }
 
+needed=(etcd kube-apiserver)
+[ "$want" = all ] && needed+=(kube-controller-manager kube-scheduler kubectl kwok)
+for b in "${needed[@]}"; do
+  if [ ! -x "$RAMP_BIN_DIR/$b" ]; then
+    say "building the control plane from source into $RAMP_BIN_DIR: the first time takes"
+    say "15-25 minutes on 2 cores (progress below); later runs reuse it"
+    break
+  fi
+done
+
 case "$want" in
   envtest) build_etcd; build_k8s kube-apiserver ;;
   all) build_etcd; build_k8s kube-apiserver kube-controller-manager kube-scheduler kubectl; build_kwok ;;
