@@ -62,16 +62,23 @@ func TestCanaryWithTimedPausesReachesHealthy(t *testing.T) {
 	}
 }
 
-func TestIndefinitePauseWaitsUntilPromoted(t *testing.T) {
+// pausedAtHalf runs a controller and a 4-replica Rollout, releases web:2 and returns once
+// the canary holds at its indefinite pause after setWeight 50.
+func pausedAtHalf(t *testing.T) (string, *v1alpha1.Rollout) {
+	t.Helper()
 	ns := cluster.Namespace(t)
 	cluster.StartController(t, controllerBin)
 	applyRollout(t, ns, 4, "web:1", "setWeight: 50", "pause: {}")
 	waitRollout(t, ns, "first revision Healthy", healthyAt(ns, "web:1"))
-
 	setImage(t, ns, "web:2")
 	ro := waitRollout(t, ns, "paused at step 2", func(ro *v1alpha1.Rollout) bool {
-		return ro.Status.Phase == v1alpha1.RolloutPhasePaused && len(ro.Status.PauseConditions) == 1
+		return phaseIs(v1alpha1.RolloutPhasePaused)(ro) && len(ro.Status.PauseConditions) == 1
 	})
+	return ns, ro
+}
+
+func TestIndefinitePauseWaitsUntilPromoted(t *testing.T) {
+	ns, ro := pausedAtHalf(t)
 	if got := replicaSetReplicas(t, ns); got[ro.Status.CurrentPodHash] != 2 || got[ro.Status.StableRS] != 2 {
 		t.Errorf("replicas by revision while paused at 50%%: %v", got)
 	}
@@ -80,12 +87,8 @@ func TestIndefinitePauseWaitsUntilPromoted(t *testing.T) {
 }
 
 func TestAbortRestoresStableThenFastRollback(t *testing.T) {
-	ns := cluster.Namespace(t)
-	cluster.StartController(t, controllerBin)
-	applyRollout(t, ns, 4, "web:1", "setWeight: 50", "pause: {}")
-	stable := waitRollout(t, ns, "first revision Healthy", healthyAt(ns, "web:1")).Status.StableRS
-	setImage(t, ns, "web:2")
-	canary := waitRollout(t, ns, "paused", phaseIs(v1alpha1.RolloutPhasePaused)).Status.CurrentPodHash
+	ns, paused := pausedAtHalf(t)
+	stable, canary := paused.Status.StableRS, paused.Status.CurrentPodHash
 
 	patchStatus(t, ns, `{"status":{"abort":true}}`)
 	ro := waitRollout(t, ns, "stable back at full scale", func(ro *v1alpha1.Rollout) bool {
@@ -107,12 +110,7 @@ func TestAbortRestoresStableThenFastRollback(t *testing.T) {
 }
 
 func TestScaleMidRollout(t *testing.T) {
-	ns := cluster.Namespace(t)
-	cluster.StartController(t, controllerBin)
-	applyRollout(t, ns, 4, "web:1", "setWeight: 50", "pause: {}")
-	waitRollout(t, ns, "first revision Healthy", healthyAt(ns, "web:1"))
-	setImage(t, ns, "web:2")
-	waitRollout(t, ns, "paused", phaseIs(v1alpha1.RolloutPhasePaused))
+	ns, _ := pausedAtHalf(t)
 
 	if _, err := cluster.Kubectl("scale", "-n", ns, "rollout/web", "--replicas=8"); err != nil {
 		t.Fatal(err)
