@@ -42,9 +42,7 @@ func TestCanaryWithTimedPausesReachesHealthy(t *testing.T) {
 		v1alpha1.ReasonRevisionDetected, v1alpha1.ReasonStepCompleted, v1alpha1.ReasonPaused, v1alpha1.ReasonResumed,
 		v1alpha1.ReasonStepCompleted, v1alpha1.ReasonPaused, v1alpha1.ReasonResumed, v1alpha1.ReasonCompleted, v1alpha1.ReasonHealthy,
 	}
-	if got := timelineReasons(t, ns); !slices.Equal(got, want) {
-		t.Errorf("timeline\n got %v\nwant %v", got, want)
-	}
+	waitTimeline(t, ns, fmt.Sprint(want), func(got []string) bool { return slices.Equal(got, want) })
 
 	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	code, body, err := get(context.Background(), insecure, "https://"+ctrl.MetricAddr+"/metrics", cluster.Config.BearerToken)
@@ -104,9 +102,9 @@ func TestAbortRestoresStableThenFastRollback(t *testing.T) {
 	if ro.Status.StableRS != stable || ro.Status.Abort {
 		t.Errorf("after the rollback: stableRS %s (want %s), abort %v", ro.Status.StableRS, stable, ro.Status.Abort)
 	}
-	if reasons := timelineReasons(t, ns); count(reasons, v1alpha1.ReasonAborted) != 1 || count(reasons, v1alpha1.ReasonRolledBack) != 1 {
-		t.Errorf("timeline %v: want one abort and one rollback", reasons)
-	}
+	waitTimeline(t, ns, "one abort and one rollback", func(reasons []string) bool {
+		return count(reasons, v1alpha1.ReasonAborted) == 1 && count(reasons, v1alpha1.ReasonRolledBack) == 1
+	})
 }
 
 func TestScaleMidRollout(t *testing.T) {
@@ -137,19 +135,28 @@ func TestControllerRestartResumesSteps(t *testing.T) {
 	waitRollout(t, ns, "in the timed pause", func(ro *v1alpha1.Rollout) bool {
 		return ro.Status.Phase == v1alpha1.RolloutPhasePaused && len(ro.Status.PauseConditions) == 1
 	})
+	// Events go out asynchronously and a killed process loses the unsent ones: let them
+	// arrive before each kill, so that the counts below speak of steps, not of lost Events.
+	steps := func(completed, paused int) func([]string) bool {
+		return func(reasons []string) bool {
+			return count(reasons, v1alpha1.ReasonStepCompleted) == completed && count(reasons, v1alpha1.ReasonPaused) == paused &&
+				count(reasons, v1alpha1.ReasonRevisionDetected) == 1
+		}
+	}
+	waitTimeline(t, ns, "step 1 done, paused at step 2", steps(1, 1))
 	ctrl.Kill()
 	ctrl.Start()
 	waitRollout(t, ns, "paused at the last step", func(ro *v1alpha1.Rollout) bool {
 		return ro.Status.Phase == v1alpha1.RolloutPhasePaused && ro.Status.CurrentStepIndex != nil && *ro.Status.CurrentStepIndex == 3
 	})
+	waitTimeline(t, ns, "steps 1 and 3 done, paused twice", steps(2, 2))
 	ctrl.Kill()
 	ctrl.Start()
 	promote(t, ns)
 	waitRollout(t, ns, "second revision Healthy", healthyAt(ns, "web:2"))
-	reasons := timelineReasons(t, ns)
-	if count(reasons, v1alpha1.ReasonStepCompleted) != 2 || count(reasons, v1alpha1.ReasonPaused) != 2 || count(reasons, v1alpha1.ReasonRevisionDetected) != 1 {
-		t.Errorf("timeline %v: want each step once across the restarts", reasons)
-	}
+	waitTimeline(t, ns, "each step once across the restarts, then completed", func(reasons []string) bool {
+		return steps(2, 2)(reasons) && count(reasons, v1alpha1.ReasonCompleted) == 1
+	})
 }
 
 // The promise to Argo Rollouts users: a canary manifest moves over by changing its apiVersion.
@@ -291,7 +298,7 @@ func TestRestartAtReplacesEveryPod(t *testing.T) {
 	if running != 3 {
 		t.Errorf("%d pods run after the restart, want 3", running)
 	}
-	if reasons := timelineReasons(t, ns); count(reasons, v1alpha1.ReasonRestarting) != 1 || count(reasons, v1alpha1.ReasonRestarted) != 1 {
-		t.Errorf("timeline %v: want the restart's start and end once each", reasons)
-	}
+	waitTimeline(t, ns, "the restart's start and end once each", func(reasons []string) bool {
+		return count(reasons, v1alpha1.ReasonRestarting) == 1 && count(reasons, v1alpha1.ReasonRestarted) == 1
+	})
 }

@@ -146,12 +146,21 @@ func replicaSetReplicas(t *testing.T, ns string) map[string]int32 {
 	return out
 }
 
-// timelineReasons is the reasons of the Rollout's Events, oldest first.
-func timelineReasons(t *testing.T, ns string) []string {
+// waitTimeline waits until the reasons of the Rollout's Events, oldest first, satisfy ok.
+// Events are sent asynchronously after the controller's log line, so they are polled for.
+func waitTimeline(t *testing.T, ns, what string, ok func(reasons []string) bool) {
 	t.Helper()
+	testenv.Eventually(t, 30*time.Second, "timeline: "+what, func(ctx context.Context) (bool, string, error) {
+		reasons, err := timelineReasons(ctx, ns)
+		return err == nil && ok(reasons), fmt.Sprint(reasons), err
+	})
+}
+
+// timelineReasons is the reasons of the Rollout's Events, oldest first.
+func timelineReasons(ctx context.Context, ns string) ([]string, error) {
 	list := &eventsv1.EventList{}
-	if err := cluster.Client.List(context.Background(), list, client.InNamespace(ns)); err != nil {
-		t.Fatal(err)
+	if err := cluster.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return nil, err
 	}
 	items := list.Items
 	sort.SliceStable(items, func(i, j int) bool { return items[i].EventTime.Before(&items[j].EventTime) })
@@ -161,7 +170,7 @@ func timelineReasons(t *testing.T, ns string) []string {
 			out = append(out, e.Reason)
 		}
 	}
-	return out
+	return out, nil
 }
 
 func count(reasons []string, reason string) int {
