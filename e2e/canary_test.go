@@ -265,7 +265,7 @@ func TestRestartAtReplacesEveryPod(t *testing.T) {
 	ns := cluster.Namespace(t)
 	cluster.StartController(t, controllerBin)
 	applyRollout(t, ns, 3, "web:1")
-	ro := waitRollout(t, ns, "Healthy", healthyAt(ns, "web:1"))
+	waitRollout(t, ns, "Healthy", healthyAt(ns, "web:1"))
 	before := map[string]bool{}
 	pods := &corev1.PodList{}
 	if err := cluster.Client.List(context.Background(), pods, client.InNamespace(ns)); err != nil {
@@ -276,11 +276,8 @@ func TestRestartAtReplacesEveryPod(t *testing.T) {
 	}
 
 	restartAt := time.Now().UTC().Add(time.Second).Format(time.RFC3339)
-	patch := fmt.Sprintf(`{"spec":{"restartAt":%q}}`, restartAt)
-	if err := cluster.Client.Patch(context.Background(), ro, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
-		t.Fatal(err)
-	}
-	ro = waitRollout(t, ns, "the restart done and Healthy", func(ro *v1alpha1.Rollout) bool {
+	patchRollout(t, ns, types.MergePatchType, fmt.Sprintf(`{"spec":{"restartAt":%q}}`, restartAt))
+	waitRollout(t, ns, "the restart done and Healthy", func(ro *v1alpha1.Rollout) bool {
 		return ro.Status.RestartedAt != nil && healthyAt(ns, "web:1")(ro)
 	})
 	if err := cluster.Client.List(context.Background(), pods, client.InNamespace(ns)); err != nil {

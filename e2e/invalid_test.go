@@ -16,15 +16,6 @@ import (
 	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 
-func patchRollout(t *testing.T, ns, mergePatch string) {
-	t.Helper()
-	ro := &v1alpha1.Rollout{}
-	ro.Namespace, ro.Name = ns, "web"
-	if err := cluster.Client.Patch(context.Background(), ro, client.RawPatch(types.MergePatchType, []byte(mergePatch))); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A spec the API server accepts but ramp cannot honour is Degraded with a message naming the
 // field; nothing that serves traffic moves, and fixing the spec recovers.
 func TestInvalidSpecLosesNothing(t *testing.T) {
@@ -33,7 +24,7 @@ func TestInvalidSpecLosesNothing(t *testing.T) {
 	applyRollout(t, ns, 3, "web:1", "setWeight: 50", "pause: {}")
 	stable := waitRollout(t, ns, "Healthy", healthyAt(ns, "web:1")).Status.StableRS
 
-	patchRollout(t, ns, `{"spec":{"template":{"metadata":{"labels":{"app":"oops"}},"spec":{"containers":[{"name":"web","image":"web:2"}]}}}}`)
+	patchRollout(t, ns, types.MergePatchType, `{"spec":{"template":{"metadata":{"labels":{"app":"oops"}},"spec":{"containers":[{"name":"web","image":"web:2"}]}}}}`)
 	ro := waitRollout(t, ns, "Degraded for the selector", phaseIs(v1alpha1.RolloutPhaseDegraded))
 	if !strings.Contains(ro.Status.Message, "spec.selector") {
 		t.Errorf("message %q does not name spec.selector", ro.Status.Message)
@@ -42,7 +33,7 @@ func TestInvalidSpecLosesNothing(t *testing.T) {
 		t.Errorf("replicasets %v: want only the stable one, untouched at 3", got)
 	}
 
-	patchRollout(t, ns, `{"spec":{"template":{"metadata":{"labels":{"app":"web"}}}}}`)
+	patchRollout(t, ns, types.MergePatchType, `{"spec":{"template":{"metadata":{"labels":{"app":"web"}}}}}`)
 	waitRollout(t, ns, "paused at 50% of the fixed revision", phaseIs(v1alpha1.RolloutPhasePaused))
 }
 
@@ -54,7 +45,7 @@ func TestMissingServiceWaitsForIt(t *testing.T) {
 	applyRollout(t, ns, 2, "web:1")
 	waitRollout(t, ns, "Healthy", healthyAt(ns, "web:1"))
 
-	patchRollout(t, ns, `{"spec":{"strategy":{"canary":{"stableService":"web-stable"}}}}`)
+	patchRollout(t, ns, types.MergePatchType, `{"spec":{"strategy":{"canary":{"stableService":"web-stable"}}}}`)
 	ro := waitRollout(t, ns, "Degraded for the Service", phaseIs(v1alpha1.RolloutPhaseDegraded))
 	if !strings.Contains(ro.Status.Message, "Service "+ns+"/web-stable not found") {
 		t.Errorf("message %q does not name the Service", ro.Status.Message)

@@ -89,14 +89,19 @@ func healthyAt(ns, image string) func(*v1alpha1.Rollout) bool {
 	}
 }
 
-func setImage(t *testing.T, ns, image string) {
+// patchRollout patches the spec of the Rollout named web, as a user would.
+func patchRollout(t *testing.T, ns string, patchType types.PatchType, patch string) {
 	t.Helper()
-	patch := fmt.Sprintf(`[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":%q}]`, image)
 	ro := &v1alpha1.Rollout{}
 	ro.Namespace, ro.Name = ns, "web"
-	if err := cluster.Client.Patch(context.Background(), ro, client.RawPatch(types.JSONPatchType, []byte(patch))); err != nil {
+	if err := cluster.Client.Patch(context.Background(), ro, client.RawPatch(patchType, []byte(patch))); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func setImage(t *testing.T, ns, image string) {
+	t.Helper()
+	patchRollout(t, ns, types.JSONPatchType, fmt.Sprintf(`[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":%q}]`, image))
 }
 
 // patchStatus writes user intent into status the way `kubectl ramp` does.
