@@ -39,4 +39,10 @@ const (
 	ReasonDeadlineExceeded  = "ProgressDeadlineExceeded"
 	ReasonRestarting        = "RolloutRestarting"
 	ReasonRestarted         = "RolloutRestarted"
+	// ReasonTrafficInvalid: an object trafficRouting references is missing or does not match.
+	ReasonTrafficInvalid = "TrafficRoutingInvalid"
+	// ReasonWeightChanged: the router moved the canary weight (one timeline line per change).
+	ReasonWeightChanged = "TrafficWeightChanged"
+	// ReasonRouteChanged: the router added or removed a managed header or mirror route.
+	ReasonRouteChanged = "ManagedRouteChanged"
 )

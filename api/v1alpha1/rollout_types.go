@@ -112,12 +112,15 @@ type CanaryStrategy struct {
 	// +optional
 	StableMetadata *PodTemplateMetadata `json:"stableMetadata,omitempty"`
 
-	// ScaleDownDelaySeconds is how long the old ReplicaSet is kept after a promotion.
+	// ScaleDownDelaySeconds is how long, with trafficRouting, the previous stable ReplicaSet
+	// keeps its pods after a promotion has moved all traffic off it, so that a data plane that
+	// switches late still finds pods: 30 when unset.
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	ScaleDownDelaySeconds *int32 `json:"scaleDownDelaySeconds,omitempty"`
 
-	// AbortScaleDownDelaySeconds is how long the canary is kept after an abort (0 = kept).
+	// AbortScaleDownDelaySeconds is how long the canary keeps its pods after an abort has moved
+	// all traffic off it: 30 when unset with trafficRouting, 0 (at once) without.
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	AbortScaleDownDelaySeconds *int32 `json:"abortScaleDownDelaySeconds,omitempty"`
@@ -144,9 +147,9 @@ type CanaryStrategy struct {
 // CanaryStep is one step of a canary. Exactly one action is set.
 // +kubebuilder:validation:XValidation:rule="[has(self.setWeight), has(self.pause), has(self.setCanaryScale), has(self.analysis), has(self.setHeaderRoute), has(self.setMirrorRoute)].filter(x, x).size() == 1",message="a step sets exactly one of setWeight, pause, setCanaryScale, analysis, setHeaderRoute, setMirrorRoute"
 type CanaryStep struct {
-	// SetWeight sends this percentage of traffic to the canary.
+	// SetWeight sends this share of traffic to the canary: a percentage, or a share of
+	// trafficRouting.maxTrafficWeight when that is set.
 	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=100
 	// +optional
 	SetWeight *int32 `json:"setWeight,omitempty"`
 
@@ -319,9 +322,15 @@ type RolloutStatus struct {
 
 // CanaryStatus is the status of a canary rollout.
 type CanaryStatus struct {
-	// Weights is the traffic split now in force.
+	// Weights is the traffic split now in force: with trafficRouting, the one the router
+	// last confirmed.
 	// +optional
 	Weights *TrafficWeights `json:"weights,omitempty"`
+
+	// ScaleDownAt is when, after a promotion with trafficRouting, the earlier revisions'
+	// ReplicaSets are scaled down (scaleDownDelaySeconds after traffic left them).
+	// +optional
+	ScaleDownAt *metav1.Time `json:"scaleDownAt,omitempty"`
 }
 
 // TrafficWeights is the split of traffic between the two sides of a rollout.
@@ -332,8 +341,8 @@ type TrafficWeights struct {
 
 // WeightDestination is the weight sent to one side and which revision that is.
 type WeightDestination struct {
+	// Weight is a percentage, or a share of trafficRouting.maxTrafficWeight when that is set.
 	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=100
 	Weight int32 `json:"weight"`
 	// +optional
 	PodTemplateHash string `json:"podTemplateHash,omitempty"`

@@ -1,6 +1,7 @@
 package v1alpha1
 
 // RolloutTrafficRouting names the data plane that splits traffic between stable and canary.
+// +kubebuilder:validation:XValidation:rule="has(self.nginx) != has(self.istio)",message="trafficRouting sets exactly one of nginx, istio"
 type RolloutTrafficRouting struct {
 	// Nginx splits traffic with NGINX ingress canary annotations.
 	// +optional
@@ -14,7 +15,8 @@ type RolloutTrafficRouting struct {
 	// +listType=map
 	// +listMapKey=name
 	ManagedRoutes []ManagedRoute `json:"managedRoutes,omitempty"`
-	// MaxTrafficWeight is the total weight, 100 when unset.
+	// MaxTrafficWeight is the total weight that setWeight steps are shares of, 100 when unset
+	// (NGINX only: Istio's weights are percentages).
 	// +kubebuilder:validation:Minimum=1
 	// +optional
 	MaxTrafficWeight *int32 `json:"maxTrafficWeight,omitempty"`
@@ -26,6 +28,7 @@ type ManagedRoute struct {
 }
 
 // NginxTrafficRouting configures the NGINX ingress router.
+// +kubebuilder:validation:XValidation:rule="has(self.stableIngress) != has(self.stableIngresses)",message="nginx sets exactly one of stableIngress, stableIngresses"
 type NginxTrafficRouting struct {
 	// AnnotationPrefix is the prefix of the canary annotations, nginx.ingress.kubernetes.io when unset.
 	// +optional
@@ -45,6 +48,7 @@ type NginxTrafficRouting struct {
 }
 
 // IstioTrafficRouting configures the Istio router.
+// +kubebuilder:validation:XValidation:rule="has(self.virtualService) != has(self.virtualServices)",message="istio sets exactly one of virtualService, virtualServices"
 type IstioTrafficRouting struct {
 	// VirtualService is the VirtualService whose routes are split.
 	// +optional

@@ -53,11 +53,16 @@ func (c *canary) othersGone() bool {
 	return true
 }
 
-// apply records a bounded step as ReplicaSet scales (or the size of the one to create).
+// apply records a step as ReplicaSet scales (or the size of the one to create), replacing
+// what an earlier step of the same pass planned.
 func (c *canary) apply(s Scale) {
 	set := func(rs *appsv1.ReplicaSet, n int32) {
-		if rs != nil && c.specReplicas(rs) != n {
+		switch {
+		case rs == nil:
+		case c.specReplicas(rs) != n:
 			c.p.Scale[rs.Name] = n
+		default:
+			delete(c.p.Scale, rs.Name) // planned by an earlier step of this same pass
 		}
 	}
 	setCurrent := func(n int32) {
@@ -81,7 +86,7 @@ func (c *canary) apply(s Scale) {
 func (c *canary) setWeights(canaryWeight int32) {
 	c.st.Canary.Weights = &v1alpha1.TrafficWeights{
 		Canary: v1alpha1.WeightDestination{Weight: canaryWeight, PodTemplateHash: c.hash},
-		Stable: v1alpha1.WeightDestination{Weight: 100 - canaryWeight, PodTemplateHash: c.st.StableRS},
+		Stable: v1alpha1.WeightDestination{Weight: c.totalWeight() - canaryWeight, PodTemplateHash: c.st.StableRS},
 	}
 }
 

@@ -59,6 +59,11 @@ func Compute(in Input) Plan {
 		countReplicas(st, in.ReplicaSets, hash)
 		return p
 	}
+	if in.Traffic != nil && in.Traffic.Invalid != "" && c.routed() {
+		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonTrafficInvalid, in.Traffic.Invalid)
+		countReplicas(st, in.ReplicaSets, hash)
+		return p
+	}
 	before := st.DeepCopy()
 	c.sortReplicaSets()
 	if c.current == nil {
@@ -139,10 +144,20 @@ func (c *canary) planStable() {
 	st.CurrentStepIndex = ptr.To(int32(len(c.spec.Steps)))
 	st.Abort, st.AbortedAt, st.PromoteFull, st.ControllerPause, st.PauseConditions = false, nil, false, false, nil
 
-	step := BoundedStep(c.bounds, Side{}, c.side(c.current), c.sides(c.others), 0, c.replicas)
-	c.apply(step)
-	c.setWeights(0)
+	clear(c.p.Scale) // this plan replaces any made for the canary before the promotion
+	waiting := ""
+	if c.routed() {
+		waiting = c.planStableRouted()
+	} else {
+		c.apply(BoundedStep(c.bounds, Side{}, c.side(c.current), c.sides(c.others), 0, c.replicas))
+		c.setWeights(0)
+	}
+	if waiting != "" {
+		c.setPhase(v1alpha1.RolloutPhaseProgressing, waiting)
+		return
+	}
 	if c.settled(c.current, c.replicas) && c.othersGone() {
+		st.Canary.ScaleDownAt = nil
 		c.setPhase(v1alpha1.RolloutPhaseHealthy, fmt.Sprintf("revision %s runs at full scale", c.hash))
 		return
 	}
@@ -177,13 +192,12 @@ func (c *canary) planCanary() {
 		c.p.note(v1alpha1.ReasonResumed, fmt.Sprintf("spec.paused cleared: continuing at step %s", stepLabel(idx, steps)))
 	}
 	for {
-		canaryTarget, stableTarget := c.targets(idx)
-		step := BoundedStep(c.bounds, c.side(c.current), c.side(c.stable), c.sides(c.others), canaryTarget, stableTarget)
-		reached := c.settled(c.current, canaryTarget) && c.specReplicas(c.stable) <= stableTarget && c.othersGone()
+		t := c.targetAt(idx)
+		reached := c.reached(t, idx)
+		c.scaleTo(t)
+		c.route(t, idx)
 		if c.ro.Spec.Paused {
-			// Held: the current step's pods are kept where it wants them, nothing moves on.
-			c.apply(step)
-			c.setWeights(weightAt(steps, idx))
+			// Held: the current step's pods and traffic are kept where it wants them.
 			if !wasHeld {
 				c.p.note(v1alpha1.ReasonPaused, fmt.Sprintf("spec.paused set: holding at step %s", stepLabel(idx, steps)))
 			}
@@ -198,30 +212,24 @@ func (c *canary) planCanary() {
 				c.planStable()
 				return
 			}
-			c.apply(step)
-			c.setWeights(100)
-			c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("all steps done: waiting for revision %s to be fully available (%d/%d)", c.hash, c.available(c.current), c.replicas))
+			c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("all steps done: waiting for revision %s to be fully available (%d/%d)%s", c.hash, c.available(c.current), c.replicas, c.trafficWait(t)))
 			return
 		}
-		c.apply(step)
-		c.setWeights(weightAt(steps, idx))
-		switch s := steps[idx]; {
-		case s.SetWeight != nil:
-			if !reached {
-				c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("step %s: setWeight %d: waiting for %d canary and %d stable pods (%d and %d available)",
-					stepLabel(idx, steps), *s.SetWeight, canaryTarget, stableTarget, c.available(c.current), c.available(c.stable)))
-				return
-			}
-			c.p.note(v1alpha1.ReasonStepCompleted, fmt.Sprintf("step %s: setWeight %d reached with %d canary pods available", stepLabel(idx, steps), *s.SetWeight, c.available(c.current)))
-			idx++
-		case s.Pause != nil:
+		s := steps[idx]
+		if s.Pause != nil {
 			if !c.pauseStep(idx, s.Pause, now) {
 				return
 			}
 			idx++
-		default:
-			return // Validate admits no other step; never loop on one
+			continue
 		}
+		if !reached {
+			c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("step %s: %s: waiting for %d canary and %d stable pods (%d and %d available)%s",
+				stepLabel(idx, steps), stepName(s), t.canary, t.stable, c.available(c.current), c.available(c.stable), c.trafficWait(t)))
+			return
+		}
+		c.p.note(v1alpha1.ReasonStepCompleted, fmt.Sprintf("step %s: %s reached with %d canary pods available", stepLabel(idx, steps), stepName(s), c.available(c.current)))
+		idx++
 	}
 }
 
@@ -234,6 +242,7 @@ func (c *canary) startRevision() {
 	st.CurrentPodHash, st.CurrentStepHash = c.hash, stepsHash(steps)
 	st.CurrentStepIndex = ptr.To(int32(0))
 	st.Abort, st.AbortedAt, st.PromoteFull, st.ControllerPause, st.PauseConditions = false, nil, false, false, nil
+	st.Canary.ScaleDownAt = nil
 	if c.withinRollbackWindow() {
 		reason, msg = v1alpha1.ReasonRolledBack, fmt.Sprintf("revision %s is within spec.rollbackWindow: fast rollback, steps skipped", c.hash)
 		st.CurrentStepIndex = ptr.To(int32(len(steps)))
@@ -307,20 +316,23 @@ func (c *canary) planAbort(idx int32) {
 		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted by %s at step %s: stable revision %s back to full scale", c.hash, abortedBy(c.ro), stepLabel(idx, c.spec.Steps), st.StableRS))
 	}
 	canaryTarget := int32(0)
-	if d := time.Duration(ptr.Deref(c.spec.AbortScaleDownDelaySeconds, 0)) * time.Second; d > 0 {
+	if c.routed() && c.seen().MaxCanaryWeight > 0 {
+		canaryTarget = c.specReplicas(c.current) // until the router confirms traffic left it
+	} else if d := c.abortScaleDownDelay(); d > 0 {
 		if end := st.AbortedAt.Add(d); now.Before(end) {
 			canaryTarget = c.specReplicas(c.current)
 			c.p.requeueAt(now, end)
 		}
 	}
-	c.apply(BoundedStep(c.bounds, c.side(c.current), c.side(c.stable), c.sides(c.others), canaryTarget, c.replicas))
-	c.setWeights(0)
+	if c.routed() {
+		c.scaleTo(target{canary: canaryTarget, stable: c.replicas})
+		c.p.Traffic = ptr.To(c.desired(c.weightFor(target{stable: c.replicas})))
+		c.setWeights(c.seen().CanaryWeight)
+	} else {
+		c.apply(BoundedStep(c.bounds, c.side(c.current), c.side(c.stable), c.sides(c.others), canaryTarget, c.replicas))
+		c.setWeights(0)
+	}
 	c.setPhase(v1alpha1.RolloutPhaseDegraded, fmt.Sprintf("update to revision %s aborted by %s: stable revision %s serves; retry with kubectl ramp retry %s, or change the template", c.hash, abortedBy(c.ro), st.StableRS, c.ro.Name))
-}
-
-// targets are the canary and stable pod counts for the weight in force at step idx.
-func (c *canary) targets(idx int32) (canary, stable int32) {
-	return WeightedCounts(c.replicas, weightAt(c.spec.Steps, idx), ptr.Deref(c.spec.MinPodsPerReplicaSet, 0))
 }
 
 // manuallyPaused: the status says spec.paused held the rollout.

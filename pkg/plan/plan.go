@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/traffic"
 )
 
 // Input is everything the planner looks at: the Rollout, the ReplicaSets it owns, the Services
@@ -17,7 +18,17 @@ type Input struct {
 	Services    map[string]*corev1.Service
 	// Pods are the Rollout's pods; needed (and listed) only while a restartAt is pending.
 	Pods []*corev1.Pod
-	Now  time.Time
+	// Traffic is what the Rollout's router reported; nil without trafficRouting.
+	Traffic *Traffic
+	Now     time.Time
+}
+
+// Traffic is what a Rollout's router reported before planning.
+type Traffic struct {
+	State traffic.State
+	// Invalid is the router's message when an object trafficRouting names is missing or does
+	// not match: the Rollout is Degraded and nothing is re-routed or scaled.
+	Invalid string
 }
 
 // RestartPending reports whether spec.restartAt asks for pods to be restarted that have not
@@ -39,6 +50,8 @@ type Plan struct {
 	Metadata map[string]v1alpha1.PodTemplateMetadata
 	// Selectors holds the pod-template hash each named Service must select, for those that change.
 	Selectors map[string]string
+	// Traffic is what the router must route; nil leaves the data plane as it is.
+	Traffic *traffic.Desired
 	// Evict names pods to evict (spec.restartAt), one at a time.
 	Evict []string
 	// Delete names old, scaled-down ReplicaSets beyond revisionHistoryLimit.

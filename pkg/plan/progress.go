@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -11,13 +12,14 @@ import (
 )
 
 // progressed reports whether anything moved between two statuses: the step, the revision, or
-// the number of pods that exist or are available. (Not the phase: the deadline's own Degraded
+// the number of pods that exist or are available, or the traffic weights. (Not the phase: the deadline's own Degraded
 // would count as progress.)
 func progressed(before, after *v1alpha1.RolloutStatus) bool {
 	return ptr.Deref(before.CurrentStepIndex, -1) != ptr.Deref(after.CurrentStepIndex, -1) ||
 		before.CurrentPodHash != after.CurrentPodHash ||
 		before.Replicas != after.Replicas || before.UpdatedReplicas != after.UpdatedReplicas ||
-		before.AvailableReplicas != after.AvailableReplicas
+		before.AvailableReplicas != after.AvailableReplicas ||
+		!equality.Semantic.DeepEqual(before.Canary.Weights, after.Canary.Weights)
 }
 
 // checkProgress enforces progressDeadlineSeconds on a Progressing rollout: with no progress for

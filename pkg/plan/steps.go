@@ -38,15 +38,15 @@ func pauseDuration(p *v1alpha1.RolloutPause) (time.Duration, error) {
 }
 
 // weightAt is the canary weight in force at step index i: the last setWeight before it, or
-// 100 once every step is done.
-func weightAt(steps []v1alpha1.CanaryStep, i int32) int32 {
+// total once every step is done.
+func weightAt(steps []v1alpha1.CanaryStep, i, total int32) int32 {
 	if int(i) >= len(steps) {
-		return 100
+		return total
 	}
 	var w int32
 	for _, s := range steps[:i+1] {
 		if s.SetWeight != nil {
-			w = *s.SetWeight
+			w = min(*s.SetWeight, total)
 		}
 	}
 	return w

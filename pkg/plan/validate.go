@@ -55,6 +55,8 @@ func Validate(ro *v1alpha1.Rollout) string {
 			if _, err := pauseDuration(step.Pause); err != nil {
 				return fmt.Sprintf("%s.pause.duration: %v", field, err)
 			}
+		case c.TrafficRouting == nil && step.SetWeight != nil && *step.SetWeight > 100:
+			return fmt.Sprintf("%s.setWeight %d is over 100: without trafficRouting.maxTrafficWeight weights are percentages", field, *step.SetWeight)
 		case c.TrafficRouting == nil && step.SetCanaryScale != nil:
 			return field + ".setCanaryScale needs spec.strategy.canary.trafficRouting: without a router the canary's size follows setWeight"
 		case c.TrafficRouting == nil && (step.SetHeaderRoute != nil || step.SetMirrorRoute != nil):
@@ -64,7 +66,9 @@ func Validate(ro *v1alpha1.Rollout) string {
 		}
 	}
 	if c.TrafficRouting != nil {
-		return "spec.strategy.canary.trafficRouting is not supported by this version of ramp yet; remove it to release by pod counts"
+		if msg := validateTrafficRouting(c); msg != "" {
+			return msg
+		}
 	}
 	if c.Analysis != nil {
 		return "spec.strategy.canary.analysis is not supported by this version of ramp yet; remove it"

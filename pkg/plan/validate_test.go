@@ -45,9 +45,65 @@ func TestValidate(t *testing.T) {
 		{"side metadata on a selector label", func(r *v1alpha1.Rollout) {
 			r.Spec.Strategy.Canary.StableMetadata = &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"app": "x"}}
 		}, "stableMetadata.labels.app"},
-		{"traffic routing", func(r *v1alpha1.Rollout) {
+		{"traffic routing without a router", func(r *v1alpha1.Rollout) {
 			r.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{}
-		}, "trafficRouting is not supported"},
+		}, "names no router"},
+		{"nginx", func(r *v1alpha1.Rollout) { nginxRouted(r) }, ""},
+		{"nginx without services", func(r *v1alpha1.Rollout) {
+			nginxRouted(r)
+			r.Spec.Strategy.Canary.CanaryService = ""
+		}, "nginx needs spec.strategy.canary.stableService and canaryService"},
+		{"istio subsets need no services", func(r *v1alpha1.Rollout) {
+			r.Spec.Strategy.Canary.StableService, r.Spec.Strategy.Canary.CanaryService = "", ""
+			r.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Istio: &v1alpha1.IstioTrafficRouting{
+				VirtualService:  &v1alpha1.IstioVirtualService{Name: "vs"},
+				DestinationRule: &v1alpha1.IstioDestinationRule{Name: "dr", StableSubsetName: "stable", CanarySubsetName: "canary"},
+			}}
+		}, ""},
+		{"istio host split needs services", func(r *v1alpha1.Rollout) {
+			r.Spec.Strategy.Canary.StableService = ""
+			r.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Istio: &v1alpha1.IstioTrafficRouting{VirtualService: &v1alpha1.IstioVirtualService{Name: "vs"}}}
+		}, "istio needs"},
+		{"istio with a weight total", func(r *v1alpha1.Rollout) {
+			nginxRouted(r)
+			r.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{MaxTrafficWeight: ptr.To[int32](1000), Istio: &v1alpha1.IstioTrafficRouting{VirtualService: &v1alpha1.IstioVirtualService{Name: "vs"}}}
+		}, "Istio's route weights are percentages"},
+		{"weight over the total", func(r *v1alpha1.Rollout) {
+			nginxRouted(r)
+			r.Spec.Strategy.Canary.TrafficRouting.MaxTrafficWeight = ptr.To[int32](40)
+		}, "setWeight 50 is over spec.strategy.canary.trafficRouting.maxTrafficWeight (40)"},
+		{"weight over 100 without a router", func(r *v1alpha1.Rollout) {
+			r.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{weight(150)}
+		}, "setWeight 150 is over 100"},
+		{"header route not managed", func(r *v1alpha1.Rollout) {
+			nginxRouted(r)
+			r.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{headerRoute("other", "x-canary")}
+		}, `setHeaderRoute.name "other" is not in spec.strategy.canary.trafficRouting.managedRoutes [header]`},
+		{"nginx matches one header", func(r *v1alpha1.Rollout) {
+			nginxRouted(r)
+			route := headerRoute("header", "x-canary")
+			route.SetHeaderRoute.Match = append(route.SetHeaderRoute.Match, route.SetHeaderRoute.Match[0])
+			r.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{route}
+		}, "NGINX canary routing (canary-by-header) can match only one"},
+		{"nginx has one header route", func(r *v1alpha1.Rollout) {
+			nginxRouted(r)
+			r.Spec.Strategy.Canary.TrafficRouting.ManagedRoutes = []v1alpha1.ManagedRoute{{Name: "header"}, {Name: "second"}}
+			r.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{headerRoute("header", "a"), headerRoute("second", "b")}
+		}, "one canary-by-header per Ingress"},
+		{"nginx cannot mirror", func(r *v1alpha1.Rollout) {
+			nginxRouted(r)
+			r.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{{SetMirrorRoute: &v1alpha1.SetMirrorRoute{Name: "header"}}}
+		}, "NGINX ingress cannot mirror"},
+		{"weight to an empty canary", func(r *v1alpha1.Rollout) {
+			nginxRouted(r)
+			r.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{{SetCanaryScale: &v1alpha1.SetCanaryScale{Replicas: ptr.To[int32](0)}}, pause(), weight(10)}
+		}, "steps[2].setWeight 10 sends traffic to a canary that steps[0].setCanaryScale leaves with no pods"},
+		{"bad header regex", func(r *v1alpha1.Rollout) {
+			nginxRouted(r)
+			route := headerRoute("header", "x-canary")
+			route.SetHeaderRoute.Match[0].HeaderValue = v1alpha1.StringMatch{Regex: "(unclosed"}
+			r.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{route}
+		}, "setHeaderRoute.match[0].headerValue.regex \"(unclosed\" is not a valid regular expression"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,4 +122,19 @@ func TestValidateRejectsAStepWithoutAction(t *testing.T) {
 	if got := Validate(ro); !strings.Contains(got, "steps[1] has no action") {
 		t.Errorf("Validate = %q", got)
 	}
+}
+
+func nginxRouted(r *v1alpha1.Rollout) {
+	c := r.Spec.Strategy.Canary
+	c.StableService, c.CanaryService = "web-stable", "web-canary"
+	c.TrafficRouting = &v1alpha1.RolloutTrafficRouting{
+		Nginx:         &v1alpha1.NginxTrafficRouting{StableIngress: "web"},
+		ManagedRoutes: []v1alpha1.ManagedRoute{{Name: "header"}},
+	}
+}
+
+func headerRoute(name, header string) v1alpha1.CanaryStep {
+	return v1alpha1.CanaryStep{SetHeaderRoute: &v1alpha1.SetHeaderRoute{Name: name, Match: []v1alpha1.HeaderRoutingMatch{
+		{HeaderName: header, HeaderValue: v1alpha1.StringMatch{Exact: "yes"}},
+	}}}
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/traffic"
 	"github.com/ramp-dev/ramp/pkg/workload"
 )
 
@@ -27,6 +28,28 @@ type world struct {
 	now      time.Time
 	notes    []Note
 	last     Plan
+	router   fakeRouter
+}
+
+// fakeRouter is the data plane as the planner sees it: what it routes now. Frozen, it keeps
+// its state whatever the plan asks (a router that lags or fails).
+type fakeRouter struct {
+	state   traffic.State
+	invalid string
+	frozen  bool
+}
+
+func (r *fakeRouter) apply(d *traffic.Desired) {
+	if d == nil || r.frozen {
+		return
+	}
+	r.state = traffic.State{CanaryWeight: d.CanaryWeight, MaxCanaryWeight: d.CanaryWeight, StableHash: d.StableHash, CanaryHash: d.CanaryHash}
+	for _, h := range d.HeaderRoutes {
+		r.state.Routes = append(r.state.Routes, h.Name)
+	}
+	for _, m := range d.MirrorRoutes {
+		r.state.Routes = append(r.state.Routes, m.Name)
+	}
 }
 
 func newWorld(t testing.TB, replicas int32, steps ...v1alpha1.CanaryStep) *world {
@@ -69,7 +92,11 @@ func (w *world) reconcile() Plan {
 	for k, v := range w.services {
 		services[k] = v.DeepCopy()
 	}
-	p := Compute(Input{Rollout: w.ro.DeepCopy(), ReplicaSets: w.replicaSets(), Services: services, Now: w.now})
+	in := Input{Rollout: w.ro.DeepCopy(), ReplicaSets: w.replicaSets(), Services: services, Now: w.now}
+	if w.ro.Spec.Strategy.Canary.TrafficRouting != nil {
+		in.Traffic = &Traffic{State: w.router.state, Invalid: w.router.invalid}
+	}
+	p := Compute(in)
 	if p.Create != nil {
 		if _, exists := w.rss[p.Create.Name]; exists {
 			w.t.Fatalf("plan creates %s, which exists", p.Create.Name)
@@ -99,6 +126,7 @@ func (w *world) reconcile() Plan {
 		}
 		w.services[name].Spec.Selector[v1alpha1.PodTemplateHashLabel] = hash
 	}
+	w.router.apply(p.Traffic)
 	for _, name := range p.Delete {
 		delete(w.rss, name)
 	}
@@ -120,10 +148,10 @@ func (w *world) ready() {
 func (w *world) settle() {
 	w.t.Helper()
 	for i := 0; i < 50; i++ {
-		status, rss := w.ro.Status.DeepCopy(), w.replicaSets()
+		status, rss, routed := w.ro.Status.DeepCopy(), w.replicaSets(), w.router.state
 		p := w.reconcile()
 		w.ready()
-		if reflect.DeepEqual(status, &w.ro.Status) && reflect.DeepEqual(rss, w.replicaSets()) && p.Create == nil && len(p.Scale) == 0 {
+		if reflect.DeepEqual(status, &w.ro.Status) && reflect.DeepEqual(rss, w.replicaSets()) && reflect.DeepEqual(routed, w.router.state) && p.Create == nil && len(p.Scale) == 0 {
 			return
 		}
 	}
@@ -181,6 +209,14 @@ func (w *world) describe() string {
 	s := fmt.Sprintf("phase=%s message=%q step=%d stable=%s", w.ro.Status.Phase, w.ro.Status.Message, ptr.Deref(w.ro.Status.CurrentStepIndex, -1), w.ro.Status.StableRS)
 	for _, rs := range w.replicaSets() {
 		s += fmt.Sprintf(" [%s spec=%d avail=%d]", rs.Name, ptr.Deref(rs.Spec.Replicas, 1), rs.Status.AvailableReplicas)
+	}
+	for _, name := range []string{"web-stable", "web-canary"} {
+		if svc := w.services[name]; svc != nil {
+			s += fmt.Sprintf(" %s->%s", name, svc.Spec.Selector[v1alpha1.PodTemplateHashLabel])
+		}
+	}
+	if w.ro.Spec.Strategy.Canary.TrafficRouting != nil {
+		s += fmt.Sprintf(" router=%+v", w.router.state)
 	}
 	return s
 }

@@ -1,0 +1,257 @@
+package plan
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+// newRoutedWorld is a world whose Rollout routes with NGINX through web-stable/web-canary,
+// settled on web:1.
+func newRoutedWorld(t *testing.T, replicas int32, steps ...v1alpha1.CanaryStep) *world {
+	w := newWorld(t, replicas, steps...)
+	nginxRouted(w.ro)
+	for _, name := range []string{"web-stable", "web-canary"} {
+		w.services[name] = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}}}
+	}
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, int32(len(steps)), map[string]int32{"web:1": replicas})
+	return w
+}
+
+// readyOnly makes the pods of the revision running image available, and no other.
+func (w *world) readyOnly(image string) {
+	rs := w.rss[w.rsName(image)]
+	n := ptr.Deref(rs.Spec.Replicas, 1)
+	rs.Status.Replicas, rs.Status.ReadyReplicas, rs.Status.AvailableReplicas = n, n, n
+}
+
+func (w *world) rsName(image string) string { return "web-" + w.hashOf(image) }
+
+func (w *world) expectWeight(want int32) {
+	w.t.Helper()
+	if got := w.router.state.CanaryWeight; got != want {
+		w.t.Errorf("router canary weight %d, want %d: %s", got, want, w.describe())
+	}
+	if got := w.ro.Status.Canary.Weights; got == nil || got.Canary.Weight+got.Stable.Weight != w.totalWeight() {
+		w.t.Errorf("status weights %+v do not add up to %d", got, w.totalWeight())
+	}
+}
+
+func (w *world) totalWeight() int32 { return ptr.Deref(w.ro.Spec.Strategy.Canary.TrafficRouting.MaxTrafficWeight, 100) }
+
+func TestRoutedWeightMovesOnlyOnceTheCanaryHasItsPods(t *testing.T) {
+	w := newRoutedWorld(t, 10, weight(20), pause(), weight(50), pause())
+	w.expectWeight(0)
+	w.setImage("web:2")
+	w.reconcile()
+	w.expect(v1alpha1.RolloutPhaseProgressing, 0, map[string]int32{"web:1": 10, "web:2": 2})
+	w.reconcile() // no canary pod available: the weight stays
+	w.expectWeight(0)
+	w.readyOnly("web:2")
+	w.reconcile()
+	w.expectWeight(20)
+	w.expect(v1alpha1.RolloutPhaseProgressing, 0, map[string]int32{"web:1": 10, "web:2": 2})
+	w.reconcile() // the router confirmed 20: the step is done, the pause begins
+	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 10, "web:2": 2})
+	if got := w.ro.Status.Canary.Weights.Canary.Weight; got != 20 {
+		t.Errorf("status canary weight %d, want the confirmed 20", got)
+	}
+
+	w.promote()
+	w.reconcile()
+	w.expect(v1alpha1.RolloutPhaseProgressing, 2, map[string]int32{"web:1": 10, "web:2": 5})
+	w.expectWeight(20) // 5 canary pods asked, 2 available
+	w.readyOnly("web:2")
+	w.reconcile()
+	w.expectWeight(50)
+	w.reconcile()
+	w.expect(v1alpha1.RolloutPhasePaused, 3, map[string]int32{"web:1": 10, "web:2": 5})
+}
+
+func TestRoutedRouterLagHoldsTheStep(t *testing.T) {
+	w := newRoutedWorld(t, 4, weight(25), pause())
+	w.setImage("web:2")
+	w.router.frozen = true
+	for range 5 {
+		w.reconcile()
+		w.ready()
+	}
+	w.expect(v1alpha1.RolloutPhaseProgressing, 0, map[string]int32{"web:1": 4, "web:2": 1})
+	if !strings.Contains(w.ro.Status.Message, "nginx routes weight 0, moving to 25") {
+		t.Errorf("message %q does not say what the step waits for", w.ro.Status.Message)
+	}
+	w.router.frozen = false
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, nil)
+	w.expectWeight(25)
+}
+
+func TestRoutedAbortReturnsTrafficFirstThenScalesDownAfterTheDelay(t *testing.T) {
+	w := newRoutedWorld(t, 4, weight(50), pause())
+	w.setImage("web:2")
+	w.settle()
+	w.expectWeight(50)
+	w.ro.Status.Abort = true
+	p := w.reconcile()
+	if p.Traffic == nil || p.Traffic.CanaryWeight != 0 || len(p.Traffic.HeaderRoutes) != 0 {
+		t.Fatalf("abort plans traffic %+v, want weight 0 and no managed routes", p.Traffic)
+	}
+	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 4, "web:2": 2})
+	w.now = w.now.Add(29 * time.Second)
+	w.reconcile()
+	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:2": 2})
+	w.now = w.now.Add(time.Second)
+	w.reconcile()
+	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 4, "web:2": 0})
+}
+
+func TestRoutedAbortKeepsTheCanaryWhileTheRouterStillSendsItTraffic(t *testing.T) {
+	w := newRoutedWorld(t, 4, weight(50), pause())
+	w.ro.Spec.Strategy.Canary.AbortScaleDownDelaySeconds = ptr.To[int32](0)
+	w.setImage("web:2")
+	w.settle()
+	w.router.frozen = true
+	w.ro.Status.Abort = true
+	w.reconcile()
+	w.now = w.now.Add(time.Hour)
+	w.reconcile()
+	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:2": 2})
+	w.router.frozen = false
+	w.reconcile()
+	w.expectWeight(0)
+	w.reconcile()
+	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:2": 0})
+}
+
+func TestRoutedPromotionMovesTheStableServiceBeforeTheWeightAndScalesDownLate(t *testing.T) {
+	w := newRoutedWorld(t, 4, weight(50), pause())
+	w.setImage("web:2")
+	w.settle()
+	w.promote()
+	for range 2 { // canary to full size, then weight to 100
+		w.reconcile()
+		w.ready()
+	}
+	w.expectWeight(100)
+	w.reconcile() // weight confirmed: web:2 becomes stable; its Service selects it next
+	if w.ro.Status.StableRS != w.hashOf("web:2") {
+		t.Fatalf("stableRS %s, want web:2's: %s", w.ro.Status.StableRS, w.describe())
+	}
+	if w.last.Traffic.CanaryWeight != 100 || w.last.Selectors["web-stable"] != w.hashOf("web:2") {
+		t.Fatalf("promotion plans weight %d and selectors %v: the stable Service must move before the weight", w.last.Traffic.CanaryWeight, w.last.Selectors)
+	}
+	w.reconcile()
+	w.expectWeight(0)
+	w.reconcile() // the router confirmed 0: the delay starts
+	w.expect(v1alpha1.RolloutPhaseProgressing, 2, map[string]int32{"web:1": 4, "web:2": 4})
+	w.now = w.now.Add(29 * time.Second)
+	w.reconcile()
+	w.expect(v1alpha1.RolloutPhaseProgressing, 2, map[string]int32{"web:1": 4})
+	if w.last.RequeueAfter != time.Second {
+		t.Errorf("requeue after %s, want the 1s left of scaleDownDelaySeconds", w.last.RequeueAfter)
+	}
+	w.now = w.now.Add(time.Second)
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 0, "web:2": 4})
+	if w.ro.Status.Canary.ScaleDownAt != nil {
+		t.Errorf("scaleDownAt %v left in a Healthy status", w.ro.Status.Canary.ScaleDownAt)
+	}
+}
+
+func TestRoutedCanaryScaleAndHeaderRoute(t *testing.T) {
+	w := newRoutedWorld(t, 10,
+		v1alpha1.CanaryStep{SetCanaryScale: &v1alpha1.SetCanaryScale{Replicas: ptr.To[int32](1)}},
+		headerRoute("header", "x-canary"),
+		pause(),
+		weight(30),
+		v1alpha1.CanaryStep{SetHeaderRoute: &v1alpha1.SetHeaderRoute{Name: "header"}},
+		pause(),
+	)
+	w.setImage("web:2")
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 2, map[string]int32{"web:1": 10, "web:2": 1})
+	w.expectWeight(0)
+	if !slices.Equal(w.router.state.Routes, []string{"header"}) {
+		t.Errorf("routes %v, want the header route", w.router.state.Routes)
+	}
+	w.promote()
+	w.settle()
+	// setCanaryScale still holds: one canary pod carries weight 30.
+	w.expect(v1alpha1.RolloutPhasePaused, 5, map[string]int32{"web:1": 10, "web:2": 1})
+	w.expectWeight(30)
+	if len(w.router.state.Routes) != 0 {
+		t.Errorf("routes %v after the route was removed", w.router.state.Routes)
+	}
+}
+
+func TestRoutedDynamicStableScale(t *testing.T) {
+	w := newRoutedWorld(t, 10, weight(40), pause())
+	w.ro.Spec.Strategy.Canary.DynamicStableScale = true
+	w.setImage("web:2")
+	w.reconcile()
+	w.expect(v1alpha1.RolloutPhaseProgressing, 0, map[string]int32{"web:1": 10, "web:2": 4})
+	w.ready()
+	w.reconcile() // weight moves to 40; stable keeps its pods until the router confirms
+	w.expectWeight(40)
+	w.expect(v1alpha1.RolloutPhaseProgressing, 0, map[string]int32{"web:1": 10})
+	w.reconcile()
+	w.expect(v1alpha1.RolloutPhaseProgressing, 0, map[string]int32{"web:1": 6})
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 6, "web:2": 4})
+
+	// Abort: the stable side has pods for 60 only, so the weight returns as it grows.
+	w.ro.Status.Abort = true
+	w.reconcile()
+	w.expectWeight(40)
+	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 10})
+	w.rss[w.rsName("web:1")].Status.AvailableReplicas = 8
+	w.reconcile()
+	w.expectWeight(20)
+	w.ready()
+	w.reconcile()
+	w.expectWeight(0)
+}
+
+func TestRoutedInvalidReferenceDegradesAndTouchesNothing(t *testing.T) {
+	w := newRoutedWorld(t, 4, weight(50), pause())
+	w.setImage("web:2")
+	w.settle()
+	w.router.invalid = "spec.strategy.canary.trafficRouting.nginx.stableIngress: Ingress shop/web not found"
+	w.setImage("web:3")
+	p := w.reconcile()
+	if p.Traffic != nil || len(p.Scale) != 0 || p.Create != nil || len(p.Selectors) != 0 {
+		t.Fatalf("an invalid reference plans traffic %+v, scales %v, create %v, selectors %v", p.Traffic, p.Scale, p.Create != nil, p.Selectors)
+	}
+	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 4, "web:2": 2})
+	if !slices.Contains(w.reasons(), v1alpha1.ReasonTrafficInvalid) || !strings.Contains(w.ro.Status.Message, "stableIngress") {
+		t.Errorf("timeline %v, message %q: want TrafficRoutingInvalid naming the field", w.reasons(), w.ro.Status.Message)
+	}
+	w.router.invalid = ""
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:3": 2})
+}
+
+func TestRoutedWeightTotal(t *testing.T) {
+	w := newWorld(t, 10, weight(5), pause())
+	nginxRouted(w.ro)
+	w.ro.Spec.Strategy.Canary.TrafficRouting.MaxTrafficWeight = ptr.To[int32](1000)
+	for _, name := range []string{"web-stable", "web-canary"} {
+		w.services[name] = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	}
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 10, "web:2": 1})
+	w.expectWeight(5)
+	if got := w.ro.Status.Canary.Weights.Stable.Weight; got != 995 {
+		t.Errorf("stable weight %d, want 995 of 1000", got)
+	}
+}

@@ -1,0 +1,107 @@
+package plan
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+// validateTrafficRouting checks trafficRouting and the steps that use it, for what the schema
+// cannot say: which fields each router needs and what each can express.
+func validateTrafficRouting(c *v1alpha1.CanaryStrategy) string {
+	const tr = "spec.strategy.canary.trafficRouting"
+	r := c.TrafficRouting
+	total := ptr.Deref(r.MaxTrafficWeight, 100)
+	switch {
+	case r.Nginx == nil && r.Istio == nil:
+		return tr + " names no router: set nginx or istio"
+	case r.Nginx != nil && (c.StableService == "" || c.CanaryService == ""):
+		return tr + ".nginx needs spec.strategy.canary.stableService and canaryService: the canary Ingress routes to canaryService"
+	case r.Istio != nil && r.Istio.DestinationRule == nil && (c.StableService == "" || c.CanaryService == ""):
+		return tr + ".istio needs spec.strategy.canary.stableService and canaryService (the VirtualService's two destinations), or istio.destinationRule to split by subsets"
+	case r.Istio != nil && total != 100:
+		return tr + ".maxTrafficWeight: Istio's route weights are percentages; remove maxTrafficWeight"
+	}
+	var managed []string
+	for _, m := range r.ManagedRoutes {
+		managed = append(managed, m.Name)
+	}
+	headerRoutes := map[string]bool{}
+	emptyCanary := -1 // the step whose setCanaryScale leaves the canary no pods, while in force
+	for i, step := range c.Steps {
+		field := fmt.Sprintf("spec.strategy.canary.steps[%d]", i)
+		if s := step.SetCanaryScale; s != nil {
+			emptyCanary = -1
+			if !s.MatchTrafficWeight && ptr.Deref(s.Replicas, 0) == 0 && ptr.Deref(s.Weight, 0) == 0 {
+				emptyCanary = i
+			}
+		}
+		if step.SetWeight != nil && *step.SetWeight > total {
+			return fmt.Sprintf("%s.setWeight %d is over %s.maxTrafficWeight (%d)", field, *step.SetWeight, tr, total)
+		}
+		if step.SetWeight != nil && *step.SetWeight > 0 && emptyCanary >= 0 {
+			return fmt.Sprintf("%s.setWeight %d sends traffic to a canary that steps[%d].setCanaryScale leaves with no pods: give it pods first, or use matchTrafficWeight", field, *step.SetWeight, emptyCanary)
+		}
+		if h := step.SetHeaderRoute; h != nil {
+			if msg := checkManaged(field+".setHeaderRoute", h.Name, managed); msg != "" {
+				return msg
+			}
+			for j, m := range h.Match {
+				if msg := checkRegex(fmt.Sprintf("%s.setHeaderRoute.match[%d].headerValue.regex", field, j), m.HeaderValue); msg != "" {
+					return msg
+				}
+			}
+			if r.Nginx != nil && len(h.Match) > 1 {
+				return fmt.Sprintf("%s.setHeaderRoute matches %d headers, but NGINX canary routing (canary-by-header) can match only one: keep a single match, or use Istio", field, len(h.Match))
+			}
+			headerRoutes[h.Name] = true
+		}
+		if m := step.SetMirrorRoute; m != nil {
+			if r.Nginx != nil {
+				return field + ".setMirrorRoute: NGINX ingress cannot mirror a share of requests to the canary; remove the step, or use Istio"
+			}
+			if msg := checkManaged(field+".setMirrorRoute", m.Name, managed); msg != "" {
+				return msg
+			}
+			for j, match := range m.Match {
+				for k, v := range map[string]*v1alpha1.StringMatch{"method": match.Method, "path": match.Path} {
+					if v != nil {
+						if msg := checkRegex(fmt.Sprintf("%s.setMirrorRoute.match[%d].%s.regex", field, j, k), *v); msg != "" {
+							return msg
+						}
+					}
+				}
+				for name, v := range match.Headers {
+					if msg := checkRegex(fmt.Sprintf("%s.setMirrorRoute.match[%d].headers.%s.regex", field, j, name), v); msg != "" {
+						return msg
+					}
+				}
+			}
+		}
+	}
+	if r.Nginx != nil && len(headerRoutes) > 1 {
+		return fmt.Sprintf("%s.managedRoutes: NGINX has one canary-by-header per Ingress, but the steps set %d header routes; use one managed route name", tr, len(headerRoutes))
+	}
+	return ""
+}
+
+func checkManaged(field, name string, managed []string) string {
+	if !slices.Contains(managed, name) {
+		return fmt.Sprintf("%s.name %q is not in spec.strategy.canary.trafficRouting.managedRoutes %v: add it there (the list orders the routes)", field, name, managed)
+	}
+	return ""
+}
+
+func checkRegex(field string, m v1alpha1.StringMatch) string {
+	if m.Regex == "" {
+		return ""
+	}
+	if _, err := regexp.Compile(m.Regex); err != nil {
+		return fmt.Sprintf("%s %q is not a valid regular expression: %v", field, m.Regex, err)
+	}
+	return ""
+}
