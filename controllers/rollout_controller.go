@@ -4,16 +4,13 @@ import (
 	"context"
 	"fmt"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/plan"
@@ -22,9 +19,6 @@ import (
 
 // fieldManager is the field manager of every write the controller makes.
 const fieldManager = "ramp-controller"
-
-// serviceIndex indexes Rollouts by the Services they name, so a Service change finds them.
-const serviceIndex = "spec.strategy.canary.services"
 
 // RolloutReconciler drives Rollouts: observe, plan (pkg/plan), apply, write status.
 type RolloutReconciler struct {
@@ -76,8 +70,24 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		}
 	}
 
-	p := plan.Compute(plan.Input{Rollout: ro, ReplicaSets: rss, Services: services, Pods: pods, Now: r.Clock.Now()})
+	in := plan.Input{Rollout: ro, ReplicaSets: rss, Services: services, Pods: pods, Now: r.Clock.Now()}
+	router := r.router(ro)
+	if router != nil {
+		if in.Traffic, err = observeTraffic(ctx, ro, router); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	p := plan.Compute(in)
+	if in.Traffic != nil {
+		if err := route(ctx, ro, router, in.Traffic.State, &p); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	if err := r.apply(ctx, ro, &p); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.pruneCanaryIngresses(ctx, ro, &p); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.writeStatus(ctx, ro, p.Status); apierrors.IsConflict(err) {
@@ -125,46 +135,4 @@ func (r *RolloutReconciler) services(ctx context.Context, ro *v1alpha1.Rollout) 
 		}
 	}
 	return out, nil
-}
-
-func serviceNames(ro *v1alpha1.Rollout) []string {
-	c := ro.Spec.Strategy.Canary
-	if c == nil {
-		return nil
-	}
-	var names []string
-	for _, n := range []string{c.CanaryService, c.StableService} {
-		if n != "" {
-			names = append(names, n)
-		}
-	}
-	return names
-}
-
-// SetupWithManager registers the reconciler: Rollouts, the ReplicaSets they own, and the
-// Services they name.
-func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.Rollout{}, serviceIndex, func(o client.Object) []string {
-		return serviceNames(o.(*v1alpha1.Rollout))
-	})
-	if err != nil {
-		return fmt.Errorf("index rollouts by service: %w", err)
-	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.Rollout{}).
-		Owns(&appsv1.ReplicaSet{}).
-		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsNaming)).
-		Complete(r)
-}
-
-func (r *RolloutReconciler) rolloutsNaming(ctx context.Context, svc client.Object) []reconcile.Request {
-	list := &v1alpha1.RolloutList{}
-	if err := r.List(ctx, list, client.InNamespace(svc.GetNamespace()), client.MatchingFields{serviceIndex: svc.GetName()}); err != nil {
-		return nil
-	}
-	reqs := make([]reconcile.Request, len(list.Items))
-	for i, ro := range list.Items {
-		reqs[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&ro)}
-	}
-	return reqs
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 
+	networkingistio "istio.io/client-go/pkg/apis/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -94,5 +95,6 @@ func newScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(rolloutsv1alpha1.AddToScheme(s))
+	utilruntime.Must(networkingistio.AddToScheme(s))
 	return s
 }

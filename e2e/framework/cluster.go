@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	networkingistio "istio.io/client-go/pkg/apis/networking/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -55,6 +56,9 @@ func Connect() (*Cluster, error) {
 	scheme := clientgoscheme.Scheme
 	if err := rolloutsv1alpha1.AddToScheme(scheme); err != nil {
 		return nil, fmt.Errorf("register ramp types: %w", err)
+	}
+	if err := networkingistio.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("register istio types: %w", err)
 	}
 	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
 		return nil, fmt.Errorf("register CRD types: %w", err)

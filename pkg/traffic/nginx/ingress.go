@@ -4,6 +4,7 @@
 package nginx
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/traffic"
 )
 
 // DefaultAnnotationPrefix is ingress-nginx's own annotation prefix.
@@ -21,11 +23,20 @@ const DefaultAnnotationPrefix = "nginx.ingress.kubernetes.io"
 // ingressClassAnnotation is the class annotation older Ingresses use instead of ingressClassName.
 const ingressClassAnnotation = "kubernetes.io/ingress.class"
 
+// headerRouteAnnotation records the managed header route the canary Ingress carries, so that
+// a weight change keeps it and Verify can name it.
+const headerRouteAnnotation = "rollouts.ramp.dev/header-route"
+
 // Config is what the router needs of a Rollout.
 type Config struct {
-	RolloutName   string
-	StableService string
-	CanaryService string
+	Namespace   string
+	RolloutName string
+	// Owner is the Rollout, the controller of every canary Ingress.
+	Owner metav1.OwnerReference
+	// StableIngresses are the user's Ingresses, each given a canary Ingress.
+	StableIngresses []string
+	StableService   string
+	CanaryService   string
 	// AnnotationPrefix, DefaultAnnotationPrefix when empty.
 	AnnotationPrefix string
 	// AdditionalIngressAnnotations are set with the prefix (canary-by-header, ...).
@@ -42,8 +53,8 @@ func CanaryIngressName(rollout, stableIngress string) string {
 }
 
 // CanaryIngress is the canary Ingress for a stable Ingress at a weight, with a header route
-// when match is not empty. Its owner reference is the caller's to set.
-func CanaryIngress(cfg Config, stable *networkingv1.Ingress, weight int32, match []v1alpha1.HeaderRoutingMatch) (*networkingv1.Ingress, error) {
+// when route is not nil, owned by cfg.Owner.
+func CanaryIngress(cfg Config, stable *networkingv1.Ingress, weight int32, route *traffic.HeaderRoute) (*networkingv1.Ingress, error) {
 	prefix := cfg.AnnotationPrefix
 	if prefix == "" {
 		prefix = DefaultAnnotationPrefix
@@ -65,15 +76,20 @@ func CanaryIngress(cfg Config, stable *networkingv1.Ingress, weight int32, match
 	if cfg.MaxWeight != 0 && cfg.MaxWeight != 100 {
 		annotations[prefix+"/canary-weight-total"] = strconv.Itoa(int(cfg.MaxWeight))
 	}
-	if err := headerAnnotations(annotations, prefix, match); err != nil {
-		return nil, err
+	if route != nil && len(route.Match) > 0 {
+		if err := headerAnnotations(annotations, prefix, route.Match); err != nil {
+			return nil, err
+		}
+		record, _ := json.Marshal(route) // plain data: cannot fail
+		annotations[headerRouteAnnotation] = string(record)
 	}
 	return &networkingv1.Ingress{
 		TypeMeta: metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "Ingress"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:        CanaryIngressName(cfg.RolloutName, stable.Name),
-			Namespace:   stable.Namespace,
-			Annotations: annotations,
+			Name:            CanaryIngressName(cfg.RolloutName, stable.Name),
+			Namespace:       stable.Namespace,
+			Annotations:     annotations,
+			OwnerReferences: []metav1.OwnerReference{cfg.Owner},
 		},
 		Spec: networkingv1.IngressSpec{IngressClassName: stable.Spec.IngressClassName, Rules: rules},
 	}, nil

@@ -9,6 +9,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/traffic"
 )
 
 func path(p, svc string) networkingv1.HTTPIngressPath {
@@ -110,7 +111,7 @@ func TestCanaryIngressHeaderRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ing, err := CanaryIngress(cfg, stableIngress(), 0, tt.match)
+			ing, err := CanaryIngress(cfg, stableIngress(), 0, &traffic.HeaderRoute{Name: "beta", Match: tt.match})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)

@@ -1,0 +1,217 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/plan"
+	"github.com/ramp-dev/ramp/pkg/traffic"
+	"github.com/ramp-dev/ramp/pkg/traffic/istio"
+	"github.com/ramp-dev/ramp/pkg/traffic/nginx"
+)
+
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=networking.istio.io,resources=virtualservices;destinationrules,verbs=get;list;watch;patch
+
+// router is the Rollout's router; nil without trafficRouting. Adding a data plane means one
+// package under pkg/traffic and one case here.
+func (r *RolloutReconciler) router(ro *v1alpha1.Rollout) traffic.Router {
+	c := ro.Spec.Strategy.Canary
+	if c == nil || c.TrafficRouting == nil {
+		return nil
+	}
+	tr := c.TrafficRouting
+	switch {
+	case tr.Nginx != nil:
+		return nginx.New(r.Client, nginx.Config{
+			Namespace:                    ro.Namespace,
+			RolloutName:                  ro.Name,
+			Owner:                        *metav1.NewControllerRef(ro, v1alpha1.GroupVersion.WithKind("Rollout")),
+			StableIngresses:              stableIngresses(tr.Nginx),
+			StableService:                c.StableService,
+			CanaryService:                c.CanaryService,
+			AnnotationPrefix:             tr.Nginx.AnnotationPrefix,
+			AdditionalIngressAnnotations: tr.Nginx.AdditionalIngressAnnotations,
+			CanaryIngressAnnotations:     tr.Nginx.CanaryIngressAnnotations,
+			MaxWeight:                    ptr.Deref(tr.MaxTrafficWeight, 100),
+		})
+	case tr.Istio != nil:
+		var managed []string
+		for _, m := range tr.ManagedRoutes {
+			managed = append(managed, m.Name)
+		}
+		return istio.New(r.Client, istio.Config{
+			Namespace:       ro.Namespace,
+			StableService:   c.StableService,
+			CanaryService:   c.CanaryService,
+			VirtualServices: virtualServices(tr.Istio),
+			DestinationRule: tr.Istio.DestinationRule,
+			ManagedRoutes:   managed,
+		})
+	}
+	return nil
+}
+
+func stableIngresses(n *v1alpha1.NginxTrafficRouting) []string {
+	if n.StableIngress != "" {
+		return []string{n.StableIngress}
+	}
+	return n.StableIngresses
+}
+
+func virtualServices(i *v1alpha1.IstioTrafficRouting) []v1alpha1.IstioVirtualService {
+	if i.VirtualService != nil {
+		return []v1alpha1.IstioVirtualService{*i.VirtualService}
+	}
+	return i.VirtualServices
+}
+
+// observeTraffic asks the router what it routes now. A reference the Rollout's author must fix
+// is reported to the planner, which degrades the Rollout; other errors are retried.
+func observeTraffic(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router) (*plan.Traffic, error) {
+	st, err := router.Verify(ctx)
+	if msg, ok := traffic.IsInvalid(err); ok {
+		return &plan.Traffic{Invalid: msg}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s routing of rollout %s/%s: %w", router.Type(), ro.Namespace, ro.Name, err)
+	}
+	return &plan.Traffic{State: st}, nil
+}
+
+// route makes the router route what the plan asks: the weight first (an abort's return to
+// stable is the most urgent write), then the managed routes. On success the status reports the
+// weight as confirmed, and each change is a timeline note.
+func route(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, seen traffic.State, p *plan.Plan) error {
+	d := p.Traffic
+	if router == nil || d == nil {
+		return nil
+	}
+	if err := router.SetWeight(ctx, *d); err != nil {
+		return fmt.Errorf("set %s canary weight of rollout %s/%s to %d: %w", router.Type(), ro.Namespace, ro.Name, d.CanaryWeight, err)
+	}
+	if seen.CanaryWeight != d.CanaryWeight || seen.MaxCanaryWeight != d.CanaryWeight {
+		p.Notes = append(p.Notes, plan.Note{Reason: v1alpha1.ReasonWeightChanged,
+			Message: fmt.Sprintf("canary weight %d -> %d (%s: %s)", seen.MaxCanaryWeight, d.CanaryWeight, router.Type(), joinObjects(seen.Objects))})
+	}
+	confirmWeight(ro, &p.Status, d.CanaryWeight)
+	return setManagedRoutes(ctx, router, seen, d, p)
+}
+
+// setManagedRoutes adds the header and mirror routes d wants and removes the others.
+func setManagedRoutes(ctx context.Context, router traffic.Router, seen traffic.State, d *traffic.Desired, p *plan.Plan) error {
+	var want []string
+	for _, h := range d.HeaderRoutes {
+		want = append(want, h.Name)
+	}
+	for _, m := range d.MirrorRoutes {
+		want = append(want, m.Name)
+	}
+	if len(want) == 0 {
+		if len(seen.Routes) == 0 {
+			return nil
+		}
+		if err := router.RemoveManagedRoutes(ctx); err != nil {
+			return fmt.Errorf("remove %s managed routes: %w", router.Type(), err)
+		}
+		p.Notes = append(p.Notes, plan.Note{Reason: v1alpha1.ReasonRouteChanged, Message: fmt.Sprintf("managed routes %v removed (%s)", seen.Routes, router.Type())})
+		return nil
+	}
+	if hr, ok := router.(traffic.HeaderRouter); ok {
+		for _, name := range seen.Routes {
+			if !slices.Contains(want, name) {
+				if err := hr.SetHeaderRoute(ctx, traffic.HeaderRoute{Name: name}); err != nil {
+					return fmt.Errorf("remove %s header route %s: %w", router.Type(), name, err)
+				}
+			}
+		}
+	}
+	if mr, ok := router.(traffic.MirrorRouter); ok {
+		for _, name := range seen.Routes {
+			if !slices.Contains(want, name) {
+				if err := mr.SetMirrorRoute(ctx, traffic.MirrorRoute{Name: name}); err != nil {
+					return fmt.Errorf("remove %s mirror route %s: %w", router.Type(), name, err)
+				}
+			}
+		}
+	}
+	for _, h := range d.HeaderRoutes {
+		hr, ok := router.(traffic.HeaderRouter)
+		if !ok {
+			return fmt.Errorf("%s cannot route by header", router.Type()) // Validate rejects such specs
+		}
+		if err := hr.SetHeaderRoute(ctx, h); err != nil {
+			return fmt.Errorf("set %s header route %s: %w", router.Type(), h.Name, err)
+		}
+	}
+	for _, m := range d.MirrorRoutes {
+		mr, ok := router.(traffic.MirrorRouter)
+		if !ok {
+			return fmt.Errorf("%s cannot mirror", router.Type()) // Validate rejects such specs
+		}
+		if err := mr.SetMirrorRoute(ctx, m); err != nil {
+			return fmt.Errorf("set %s mirror route %s: %w", router.Type(), m.Name, err)
+		}
+	}
+	if !sameSet(want, seen.Routes) {
+		p.Notes = append(p.Notes, plan.Note{Reason: v1alpha1.ReasonRouteChanged, Message: fmt.Sprintf("managed routes %v -> %v (%s)", seen.Routes, want, router.Type())})
+	}
+	return nil
+}
+
+// confirmWeight records in the status a weight the router accepted.
+func confirmWeight(ro *v1alpha1.Rollout, st *v1alpha1.RolloutStatus, w int32) {
+	total := ptr.Deref(ro.Spec.Strategy.Canary.TrafficRouting.MaxTrafficWeight, 100)
+	if st.Canary.Weights == nil {
+		st.Canary.Weights = &v1alpha1.TrafficWeights{}
+	}
+	st.Canary.Weights.Canary.Weight, st.Canary.Weights.Stable.Weight = w, total-w
+}
+
+func joinObjects(objs []string) string {
+	if len(objs) == 0 {
+		return "-"
+	}
+	return fmt.Sprint(objs)
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// pruneCanaryIngresses deletes the canary Ingresses the Rollout owns but no longer wants: all
+// of them once trafficRouting.nginx is removed, or one whose stable Ingress left the list.
+func (r *RolloutReconciler) pruneCanaryIngresses(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan) error {
+	var wanted []string
+	if c := ro.Spec.Strategy.Canary; c != nil && c.TrafficRouting != nil && c.TrafficRouting.Nginx != nil {
+		for _, name := range stableIngresses(c.TrafficRouting.Nginx) {
+			wanted = append(wanted, nginx.CanaryIngressName(ro.Name, name))
+		}
+	}
+	list := &networkingv1.IngressList{}
+	if err := r.List(ctx, list, client.InNamespace(ro.Namespace), client.MatchingFields{ownerIndex: string(ro.UID)}); err != nil {
+		return fmt.Errorf("list canary ingresses of %s/%s: %w", ro.Namespace, ro.Name, err)
+	}
+	for i := range list.Items {
+		ing := &list.Items[i]
+		if slices.Contains(wanted, ing.Name) {
+			continue
+		}
+		if err := r.Delete(ctx, ing, client.Preconditions{UID: &ing.UID}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("delete canary ingress %s/%s: %w", ing.Namespace, ing.Name, err)
+		}
+		p.Notes = append(p.Notes, plan.Note{Reason: v1alpha1.ReasonRouteChanged,
+			Message: fmt.Sprintf("canary Ingress %s deleted: trafficRouting.nginx no longer names its stable Ingress", ing.Name)})
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	networkingistio "istio.io/client-go/pkg/apis/networking/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/traffic/nginx"
+)
+
+// referenceIndex indexes Rollouts by the objects they name ("Service/web-stable",
+// "Ingress/web", "VirtualService/web"), so a change to one finds the Rollouts to plan again.
+const referenceIndex = "rollout.references"
+
+// ownerIndex indexes canary Ingresses by the UID of the Rollout that controls them.
+const ownerIndex = "metadata.controller.rollout"
+
+// references are the index keys of the objects a Rollout names.
+func references(ro *v1alpha1.Rollout) []string {
+	c := ro.Spec.Strategy.Canary
+	if c == nil {
+		return nil
+	}
+	var keys []string
+	for _, n := range serviceNames(ro) {
+		keys = append(keys, "Service/"+n)
+	}
+	if tr := c.TrafficRouting; tr != nil && tr.Nginx != nil {
+		for _, n := range stableIngresses(tr.Nginx) {
+			// the canary name too: freeing a name someone else's Ingress took must wake the Rollout
+			keys = append(keys, "Ingress/"+n, "Ingress/"+nginx.CanaryIngressName(ro.Name, n))
+		}
+	}
+	if tr := c.TrafficRouting; tr != nil && tr.Istio != nil {
+		for _, vs := range virtualServices(tr.Istio) {
+			keys = append(keys, "VirtualService/"+vs.Name)
+		}
+		if dr := tr.Istio.DestinationRule; dr != nil {
+			keys = append(keys, "DestinationRule/"+dr.Name)
+		}
+	}
+	return keys
+}
+
+func serviceNames(ro *v1alpha1.Rollout) []string {
+	c := ro.Spec.Strategy.Canary
+	if c == nil {
+		return nil
+	}
+	var names []string
+	for _, n := range []string{c.CanaryService, c.StableService} {
+		if n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// SetupWithManager registers the reconciler: Rollouts, the ReplicaSets and canary Ingresses
+// they own, and the Services, Ingresses and (when Istio's CRDs are installed) VirtualServices
+// and DestinationRules they name.
+func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	ctx := context.Background()
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.Rollout{}, referenceIndex, func(o client.Object) []string {
+		return references(o.(*v1alpha1.Rollout))
+	}); err != nil {
+		return fmt.Errorf("index rollouts by the objects they name: %w", err)
+	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &networkingv1.Ingress{}, ownerIndex, func(o client.Object) []string {
+		if owner := metav1.GetControllerOf(o); owner != nil && owner.Kind == "Rollout" && owner.APIVersion == v1alpha1.GroupVersion.String() {
+			return []string{string(owner.UID)}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("index ingresses by rollout: %w", err)
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.Rollout{}).
+		Owns(&appsv1.ReplicaSet{}).
+		Owns(&networkingv1.Ingress{}).
+		Watches(&corev1.Service{}, r.enqueueNaming("Service")).
+		Watches(&networkingv1.Ingress{}, r.enqueueNaming("Ingress"))
+	if istioInstalled(mgr) {
+		b = b.Watches(&networkingistio.VirtualService{}, r.enqueueNaming("VirtualService")).
+			Watches(&networkingistio.DestinationRule{}, r.enqueueNaming("DestinationRule"))
+	} else {
+		mgr.GetLogger().Info("Istio's CRDs are not installed: Rollouts routing with istio are Degraded until they are and the controller restarts")
+	}
+	return b.Complete(r)
+}
+
+// istioInstalled: the API server serves networking.istio.io/v1 VirtualServices.
+func istioInstalled(mgr ctrl.Manager) bool {
+	_, err := mgr.GetRESTMapper().RESTMapping(networkingistio.SchemeGroupVersion.WithKind("VirtualService").GroupKind(), "v1")
+	return err == nil || !meta.IsNoMatchError(err)
+}
+
+// enqueueNaming maps an object of a kind to the Rollouts in its namespace that name it.
+func (r *RolloutReconciler) enqueueNaming(kind string) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		list := &v1alpha1.RolloutList{}
+		if err := r.List(ctx, list, client.InNamespace(o.GetNamespace()), client.MatchingFields{referenceIndex: kind + "/" + o.GetName()}); err != nil {
+			return nil
+		}
+		reqs := make([]reconcile.Request, len(list.Items))
+		for i, ro := range list.Items {
+			reqs[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&ro)}
+		}
+		return reqs
+	})
+}
