@@ -15,6 +15,7 @@ import (
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/plan"
 	"github.com/ramp-dev/ramp/pkg/timeline"
+	"github.com/ramp-dev/ramp/pkg/traffic"
 )
 
 // fieldManager is the field manager of every write the controller makes.
@@ -50,44 +51,12 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if !ro.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil // owned ReplicaSets go with it through garbage collection
 	}
-	rss, err := r.replicaSets(ctx, ro)
-	if err != nil {
+	in, router, err := r.observe(ctx, ro)
+	if err != nil || in == nil {
 		return ctrl.Result{}, err
 	}
-	if name := r.expected.stale(rss); name != "" {
-		log.FromContext(ctx).V(1).Info("waiting for replicaset status to catch up", "replicaset", name)
-		return ctrl.Result{}, nil // its next update brings the Rollout back
-	}
-	services, err := r.services(ctx, ro)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-
-	var pods []*corev1.Pod
-	if plan.RestartPending(ro) {
-		if pods, err = r.pods(ctx, ro); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-
-	in := plan.Input{Rollout: ro, ReplicaSets: rss, Services: services, Pods: pods, Now: r.Clock.Now()}
-	router := r.router(ro)
-	if router != nil {
-		if in.Traffic, err = observeTraffic(ctx, ro, router); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-
-	p := plan.Compute(in)
-	if in.Traffic != nil {
-		if err := route(ctx, ro, router, in.Traffic.State, &p); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-	if err := r.apply(ctx, ro, &p); err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := r.pruneCanaryIngresses(ctx, ro, &p); err != nil {
+	p := plan.Compute(*in)
+	if err := r.carryOut(ctx, ro, router, in, &p); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.writeStatus(ctx, ro, p.Status); apierrors.IsConflict(err) {
@@ -102,6 +71,53 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	ro.Status = p.Status
 	r.Timeline.Record(ro, fromPhase, p.Notes)
 	return ctrl.Result{RequeueAfter: p.RequeueAfter}, nil
+}
+
+// observe reads what the planner needs, from the cache: the Rollout's ReplicaSets, Services,
+// pods (only while a restart is pending) and what its router routes. A nil Input means not
+// now: a ReplicaSet status the cache has not caught up with will bring the Rollout back.
+func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (*plan.Input, traffic.Router, error) {
+	rss, err := r.replicaSets(ctx, ro)
+	if err != nil {
+		return nil, nil, err
+	}
+	if name := r.expected.stale(rss); name != "" {
+		log.FromContext(ctx).V(1).Info("waiting for replicaset status to catch up", "replicaset", name)
+		return nil, nil, nil
+	}
+	in := &plan.Input{Rollout: ro, ReplicaSets: rss, Now: r.Clock.Now()}
+	if in.Services, err = r.services(ctx, ro); err != nil {
+		return nil, nil, err
+	}
+	if plan.RestartPending(ro) {
+		if in.Pods, err = r.pods(ctx, ro); err != nil {
+			return nil, nil, err
+		}
+	}
+	router := r.router(ro)
+	if router != nil {
+		if in.Traffic, err = observeTraffic(ctx, ro, router); err != nil {
+			return nil, nil, err
+		}
+	}
+	return in, router, nil
+}
+
+// carryOut applies a plan: traffic first (an abort's return to stable is the most urgent
+// write), then ReplicaSets and Services, then canary Ingresses no longer wanted.
+func (r *RolloutReconciler) carryOut(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, in *plan.Input, p *plan.Plan) error {
+	if in.Traffic != nil {
+		if err := route(ctx, ro, router, in.Traffic.State, p); err != nil {
+			return err
+		}
+	}
+	if err := r.apply(ctx, ro, p); err != nil {
+		return err
+	}
+	if in.Traffic != nil && in.Traffic.Invalid != "" {
+		return nil // a Degraded router re-routes nothing
+	}
+	return r.pruneCanaryIngresses(ctx, ro, p)
 }
 
 // writeStatus patches the status when it changed, with an optimistic lock: a user's promote

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 
+	istionetworkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -34,6 +35,9 @@ func Start() (*Env, error) {
 	scheme := clientgoscheme.Scheme
 	if err := rolloutsv1alpha1.AddToScheme(scheme); err != nil {
 		return nil, fmt.Errorf("register ramp types: %w", err)
+	}
+	if err := istionetworkingv1.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("register istio types: %w", err)
 	}
 	crds := []string{filepath.Join(repoRoot(), "config", "crd", "bases")}
 	if istio := os.Getenv("RAMP_ISTIO_CRDS"); istio != "" {
