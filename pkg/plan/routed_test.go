@@ -45,7 +45,9 @@ func (w *world) expectWeight(want int32) {
 	}
 }
 
-func (w *world) totalWeight() int32 { return ptr.Deref(w.ro.Spec.Strategy.Canary.TrafficRouting.MaxTrafficWeight, 100) }
+func (w *world) totalWeight() int32 {
+	return ptr.Deref(w.ro.Spec.Strategy.Canary.TrafficRouting.MaxTrafficWeight, 100)
+}
 
 func TestRoutedWeightMovesOnlyOnceTheCanaryHasItsPods(t *testing.T) {
 	w := newRoutedWorld(t, 10, weight(20), pause(), weight(50), pause())
