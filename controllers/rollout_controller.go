@@ -56,20 +56,24 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, err
 	}
 	p := plan.Compute(*in)
-	if err := r.carryOut(ctx, ro, router, in, &p); err != nil {
+	routed, err := r.carryOut(ctx, ro, router, in, &p)
+	if err != nil {
+		r.Timeline.Record(ro, ro.Status.Phase, routed) // what the router did before the error
 		return ctrl.Result{}, err
 	}
 	if err := r.writeStatus(ctx, ro, p.Status); apierrors.IsConflict(err) {
 		// Planned from a Rollout older than the server's (a user's promote or abort, or our
-		// own last write not cached yet): the watch brings the newer one, planned afresh.
+		// own last write not cached yet): the watch brings the newer one, planned afresh. The
+		// router's changes are done, though: they go on the timeline now or never.
 		log.FromContext(ctx).V(1).Info("status changed meanwhile, planning again")
+		r.Timeline.Record(ro, ro.Status.Phase, routed)
 		return ctrl.Result{}, nil
 	} else if err != nil {
 		return ctrl.Result{}, err
 	}
 	fromPhase := ro.Status.Phase
 	ro.Status = p.Status
-	r.Timeline.Record(ro, fromPhase, p.Notes)
+	r.Timeline.Record(ro, fromPhase, append(p.Notes, routed...))
 	return ctrl.Result{RequeueAfter: p.RequeueAfter}, nil
 }
 
@@ -104,20 +108,24 @@ func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (
 }
 
 // carryOut applies a plan: traffic first (an abort's return to stable is the most urgent
-// write), then ReplicaSets and Services, then canary Ingresses no longer wanted.
-func (r *RolloutReconciler) carryOut(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, in *plan.Input, p *plan.Plan) error {
+// write), then ReplicaSets and Services, then canary Ingresses no longer wanted. It returns
+// the timeline notes of the routing changes it made.
+func (r *RolloutReconciler) carryOut(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, in *plan.Input, p *plan.Plan) ([]plan.Note, error) {
+	var routed []plan.Note
 	if in.Traffic != nil {
-		if err := route(ctx, ro, router, in.Traffic.State, p); err != nil {
-			return err
+		var err error
+		if routed, err = route(ctx, ro, router, in.Traffic.State, p); err != nil {
+			return routed, err
 		}
 	}
 	if err := r.apply(ctx, ro, p); err != nil {
-		return err
+		return routed, err
 	}
 	if in.Traffic != nil && in.Traffic.Invalid != "" {
-		return nil // a Degraded router re-routes nothing
+		return routed, nil // a Degraded router re-routes nothing
 	}
-	return r.pruneCanaryIngresses(ctx, ro, p)
+	pruned, err := r.pruneCanaryIngresses(ctx, ro)
+	return append(routed, pruned...), err
 }
 
 // writeStatus patches the status when it changed, with an optimistic lock: a user's promote

@@ -88,25 +88,31 @@ func observeTraffic(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Ro
 
 // route makes the router route what the plan asks: the weight first (an abort's return to
 // stable is the most urgent write), then the managed routes. On success the status reports the
-// weight as confirmed, and each change is a timeline note.
-func route(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, seen traffic.State, p *plan.Plan) error {
+// weight as confirmed; it returns a timeline note per change made.
+func route(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, seen traffic.State, p *plan.Plan) ([]plan.Note, error) {
 	d := p.Traffic
 	if router == nil || d == nil {
-		return nil
+		return nil, nil
 	}
 	if err := router.SetWeight(ctx, *d); err != nil {
-		return fmt.Errorf("set %s canary weight of rollout %s/%s to %d: %w", router.Type(), ro.Namespace, ro.Name, d.CanaryWeight, err)
+		return nil, fmt.Errorf("set %s canary weight of rollout %s/%s to %d: %w", router.Type(), ro.Namespace, ro.Name, d.CanaryWeight, err)
 	}
+	var notes []plan.Note
 	if seen.CanaryWeight != d.CanaryWeight || seen.MaxCanaryWeight != d.CanaryWeight {
-		p.Notes = append(p.Notes, plan.Note{Reason: v1alpha1.ReasonWeightChanged,
+		notes = append(notes, plan.Note{Reason: v1alpha1.ReasonWeightChanged,
 			Message: fmt.Sprintf("canary weight %d -> %d (%s: %s)", seen.MaxCanaryWeight, d.CanaryWeight, router.Type(), joinObjects(seen.Objects))})
 	}
 	confirmWeight(ro, &p.Status, d.CanaryWeight)
-	return setManagedRoutes(ctx, router, seen, d, p)
+	note, err := setManagedRoutes(ctx, router, seen, d)
+	if note != nil {
+		notes = append(notes, *note)
+	}
+	return notes, err
 }
 
-// setManagedRoutes adds the header and mirror routes d wants and removes the others.
-func setManagedRoutes(ctx context.Context, router traffic.Router, seen traffic.State, d *traffic.Desired, p *plan.Plan) error {
+// setManagedRoutes adds the header and mirror routes d wants and removes the others; it
+// returns a timeline note when the set changed.
+func setManagedRoutes(ctx context.Context, router traffic.Router, seen traffic.State, d *traffic.Desired) (*plan.Note, error) {
 	var want []string
 	for _, h := range d.HeaderRoutes {
 		want = append(want, h.Name)
@@ -116,19 +122,18 @@ func setManagedRoutes(ctx context.Context, router traffic.Router, seen traffic.S
 	}
 	if len(want) == 0 {
 		if len(seen.Routes) == 0 {
-			return nil
+			return nil, nil
 		}
 		if err := router.RemoveManagedRoutes(ctx); err != nil {
-			return fmt.Errorf("remove %s managed routes: %w", router.Type(), err)
+			return nil, fmt.Errorf("remove %s managed routes: %w", router.Type(), err)
 		}
-		p.Notes = append(p.Notes, plan.Note{Reason: v1alpha1.ReasonRouteChanged, Message: fmt.Sprintf("managed routes %v removed (%s)", seen.Routes, router.Type())})
-		return nil
+		return &plan.Note{Reason: v1alpha1.ReasonRouteChanged, Message: fmt.Sprintf("managed routes %v removed (%s)", seen.Routes, router.Type())}, nil
 	}
 	if hr, ok := router.(traffic.HeaderRouter); ok {
 		for _, name := range seen.Routes {
 			if !slices.Contains(want, name) {
 				if err := hr.SetHeaderRoute(ctx, traffic.HeaderRoute{Name: name}); err != nil {
-					return fmt.Errorf("remove %s header route %s: %w", router.Type(), name, err)
+					return nil, fmt.Errorf("remove %s header route %s: %w", router.Type(), name, err)
 				}
 			}
 		}
@@ -137,7 +142,7 @@ func setManagedRoutes(ctx context.Context, router traffic.Router, seen traffic.S
 		for _, name := range seen.Routes {
 			if !slices.Contains(want, name) {
 				if err := mr.SetMirrorRoute(ctx, traffic.MirrorRoute{Name: name}); err != nil {
-					return fmt.Errorf("remove %s mirror route %s: %w", router.Type(), name, err)
+					return nil, fmt.Errorf("remove %s mirror route %s: %w", router.Type(), name, err)
 				}
 			}
 		}
@@ -145,25 +150,25 @@ func setManagedRoutes(ctx context.Context, router traffic.Router, seen traffic.S
 	for _, h := range d.HeaderRoutes {
 		hr, ok := router.(traffic.HeaderRouter)
 		if !ok {
-			return fmt.Errorf("%s cannot route by header", router.Type()) // Validate rejects such specs
+			return nil, fmt.Errorf("%s cannot route by header", router.Type()) // Validate rejects such specs
 		}
 		if err := hr.SetHeaderRoute(ctx, h); err != nil {
-			return fmt.Errorf("set %s header route %s: %w", router.Type(), h.Name, err)
+			return nil, fmt.Errorf("set %s header route %s: %w", router.Type(), h.Name, err)
 		}
 	}
 	for _, m := range d.MirrorRoutes {
 		mr, ok := router.(traffic.MirrorRouter)
 		if !ok {
-			return fmt.Errorf("%s cannot mirror", router.Type()) // Validate rejects such specs
+			return nil, fmt.Errorf("%s cannot mirror", router.Type()) // Validate rejects such specs
 		}
 		if err := mr.SetMirrorRoute(ctx, m); err != nil {
-			return fmt.Errorf("set %s mirror route %s: %w", router.Type(), m.Name, err)
+			return nil, fmt.Errorf("set %s mirror route %s: %w", router.Type(), m.Name, err)
 		}
 	}
-	if !sameSet(want, seen.Routes) {
-		p.Notes = append(p.Notes, plan.Note{Reason: v1alpha1.ReasonRouteChanged, Message: fmt.Sprintf("managed routes %v -> %v (%s)", seen.Routes, want, router.Type())})
+	if sameSet(want, seen.Routes) {
+		return nil, nil
 	}
-	return nil
+	return &plan.Note{Reason: v1alpha1.ReasonRouteChanged, Message: fmt.Sprintf("managed routes %v -> %v (%s)", seen.Routes, want, router.Type())}, nil
 }
 
 // confirmWeight records in the status a weight the router accepted.
@@ -191,16 +196,17 @@ func sameSet(a, b []string) bool {
 
 // pruneCanaryIngresses deletes the canary Ingresses the Rollout owns but no longer wants: all
 // of them once trafficRouting.nginx is removed, or one whose stable Ingress left the list.
-func (r *RolloutReconciler) pruneCanaryIngresses(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan) error {
+func (r *RolloutReconciler) pruneCanaryIngresses(ctx context.Context, ro *v1alpha1.Rollout) ([]plan.Note, error) {
 	var wanted []string
 	if c := ro.Spec.Strategy.Canary; c != nil && c.TrafficRouting != nil && c.TrafficRouting.Nginx != nil {
 		for _, name := range stableIngresses(c.TrafficRouting.Nginx) {
 			wanted = append(wanted, nginx.CanaryIngressName(ro.Name, name))
 		}
 	}
+	var notes []plan.Note
 	list := &networkingv1.IngressList{}
 	if err := r.List(ctx, list, client.InNamespace(ro.Namespace), client.MatchingFields{ownerIndex: string(ro.UID)}); err != nil {
-		return fmt.Errorf("list canary ingresses of %s/%s: %w", ro.Namespace, ro.Name, err)
+		return nil, fmt.Errorf("list canary ingresses of %s/%s: %w", ro.Namespace, ro.Name, err)
 	}
 	for i := range list.Items {
 		ing := &list.Items[i]
@@ -208,10 +214,10 @@ func (r *RolloutReconciler) pruneCanaryIngresses(ctx context.Context, ro *v1alph
 			continue
 		}
 		if err := r.Delete(ctx, ing, client.Preconditions{UID: &ing.UID}); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("delete canary ingress %s/%s: %w", ing.Namespace, ing.Name, err)
+			return notes, fmt.Errorf("delete canary ingress %s/%s: %w", ing.Namespace, ing.Name, err)
 		}
-		p.Notes = append(p.Notes, plan.Note{Reason: v1alpha1.ReasonRouteChanged,
+		notes = append(notes, plan.Note{Reason: v1alpha1.ReasonRouteChanged,
 			Message: fmt.Sprintf("canary Ingress %s deleted: trafficRouting.nginx no longer names its stable Ingress", ing.Name)})
 	}
-	return nil
+	return notes, nil
 }
