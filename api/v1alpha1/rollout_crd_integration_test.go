@@ -111,7 +111,7 @@ func TestRolloutStepsAreValidatedAtAdmission(t *testing.T) {
 		{"header route", v1alpha1.CanaryStep{SetHeaderRoute: &v1alpha1.SetHeaderRoute{Name: "beta", Match: []v1alpha1.HeaderRoutingMatch{{HeaderName: "x-beta", HeaderValue: v1alpha1.StringMatch{Exact: "1"}}}}}, ""},
 		{"header match with two kinds", v1alpha1.CanaryStep{SetHeaderRoute: &v1alpha1.SetHeaderRoute{Name: "beta", Match: []v1alpha1.HeaderRoutingMatch{{HeaderName: "x-beta", HeaderValue: v1alpha1.StringMatch{Exact: "1", Regex: "1.*"}}}}}, "headerValue: Too many: 2"},
 		{"analysis without templates", v1alpha1.CanaryStep{Analysis: &v1alpha1.RolloutAnalysis{}}, "templates"},
-		{"weight above 100", v1alpha1.CanaryStep{SetWeight: ptr.To[int32](101)}, "should be less than or equal to 100"},
+		{"weight above 100", v1alpha1.CanaryStep{SetWeight: ptr.To[int32](101)}, "a setWeight is at most 100"},
 		{"two actions", v1alpha1.CanaryStep{SetWeight: ptr.To[int32](20), Pause: &v1alpha1.RolloutPause{}}, "a step sets exactly one of"},
 		{"no action", v1alpha1.CanaryStep{}, "a step sets exactly one of"},
 		{"bad duration", v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{Duration: ptr.To(intstr.FromString("5 minutes"))}}, "duration is a whole number of seconds"},
@@ -126,6 +126,42 @@ func TestRolloutStepsAreValidatedAtAdmission(t *testing.T) {
 				t.Fatalf("valid step rejected: %v", err)
 			case tt.wantErr != "" && err == nil:
 				t.Fatalf("invalid step accepted, want an error containing %q", tt.wantErr)
+			case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
+				t.Fatalf("error %q does not contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestTrafficRoutingIsValidatedAtAdmission(t *testing.T) {
+	nginx := &v1alpha1.NginxTrafficRouting{StableIngress: "web"}
+	istio := &v1alpha1.IstioTrafficRouting{VirtualService: &v1alpha1.IstioVirtualService{Name: "web"}}
+	tests := []struct {
+		name    string
+		routing v1alpha1.RolloutTrafficRouting
+		weight  int32
+		wantErr string // empty: accepted
+	}{
+		{"nginx", v1alpha1.RolloutTrafficRouting{Nginx: nginx}, 50, ""},
+		{"istio", v1alpha1.RolloutTrafficRouting{Istio: istio}, 50, ""},
+		{"no router", v1alpha1.RolloutTrafficRouting{}, 50, "trafficRouting sets exactly one of nginx, istio"},
+		{"two routers", v1alpha1.RolloutTrafficRouting{Nginx: nginx, Istio: istio}, 50, "trafficRouting sets exactly one of nginx, istio"},
+		{"nginx without an ingress", v1alpha1.RolloutTrafficRouting{Nginx: &v1alpha1.NginxTrafficRouting{}}, 50, "nginx sets exactly one of stableIngress, stableIngresses"},
+		{"nginx with both ingress fields", v1alpha1.RolloutTrafficRouting{Nginx: &v1alpha1.NginxTrafficRouting{StableIngress: "a", StableIngresses: []string{"b"}}}, 50, "nginx sets exactly one of"},
+		{"istio without a virtual service", v1alpha1.RolloutTrafficRouting{Istio: &v1alpha1.IstioTrafficRouting{}}, 50, "istio sets exactly one of virtualService, virtualServices"},
+		{"weight within the total", v1alpha1.RolloutTrafficRouting{Nginx: nginx, MaxTrafficWeight: ptr.To[int32](1000)}, 500, ""},
+		{"weight over the total", v1alpha1.RolloutTrafficRouting{Nginx: nginx, MaxTrafficWeight: ptr.To[int32](40)}, 50, "at most trafficRouting.maxTrafficWeight"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ro := newRollout(t, v1alpha1.CanaryStep{SetWeight: ptr.To(tt.weight)})
+			ro.Spec.Strategy.Canary.TrafficRouting = &tt.routing
+			err := env.Client.Create(context.Background(), ro, client.DryRunAll)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("valid trafficRouting rejected: %v", err)
+			case tt.wantErr != "" && err == nil:
+				t.Fatalf("invalid trafficRouting accepted, want an error containing %q", tt.wantErr)
 			case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
 				t.Fatalf("error %q does not contain %q", err, tt.wantErr)
 			}

@@ -78,6 +78,7 @@ type RolloutStrategy struct {
 }
 
 // CanaryStrategy releases a new revision beside the stable one, following Steps.
+// +kubebuilder:validation:XValidation:rule="!has(self.steps) || self.steps.all(s, !has(s.setWeight) || s.setWeight <= (has(self.trafficRouting) && has(self.trafficRouting.maxTrafficWeight) ? self.trafficRouting.maxTrafficWeight : 100))",message="a setWeight is at most 100, or at most trafficRouting.maxTrafficWeight when that is set"
 type CanaryStrategy struct {
 	// Steps are run in order for every new revision; none means straight to full.
 	// +kubebuilder:validation:MaxItems=100

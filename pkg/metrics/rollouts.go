@@ -68,10 +68,10 @@ func (c RolloutCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(replicasDesc, float64(st.ReadyReplicas), "ready")
 		gauge(replicasDesc, float64(st.AvailableReplicas), "available")
 		gauge(stepDesc, float64(ptr.Deref(st.CurrentStepIndex, 0)))
-		var weight int32
-		if st.Canary.Weights != nil {
-			weight = st.Canary.Weights.Canary.Weight
+		var weight float64
+		if w := st.Canary.Weights; w != nil && w.Canary.Weight+w.Stable.Weight > 0 {
+			weight = 100 * float64(w.Canary.Weight) / float64(w.Canary.Weight+w.Stable.Weight) // of maxTrafficWeight
 		}
-		gauge(weightDesc, float64(weight))
+		gauge(weightDesc, weight)
 	}
 }

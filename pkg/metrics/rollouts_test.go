@@ -21,7 +21,7 @@ func TestRolloutCollector(t *testing.T) {
 		Status: v1alpha1.RolloutStatus{
 			Phase: v1alpha1.RolloutPhasePaused, Replicas: 5, UpdatedReplicas: 1, ReadyReplicas: 5, AvailableReplicas: 4,
 			CurrentStepIndex: ptr.To[int32](1),
-			Canary:           v1alpha1.CanaryStatus{Weights: &v1alpha1.TrafficWeights{Canary: v1alpha1.WeightDestination{Weight: 20}}},
+			Canary:           v1alpha1.CanaryStatus{Weights: &v1alpha1.TrafficWeights{Canary: v1alpha1.WeightDestination{Weight: 200}, Stable: v1alpha1.WeightDestination{Weight: 800}}},
 		},
 	}
 	c := RolloutCollector{List: func(context.Context) ([]v1alpha1.Rollout, error) { return []v1alpha1.Rollout{ro}, nil }}
