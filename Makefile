@@ -69,6 +69,11 @@ test-unit: ## Run the unit tests (no cluster needed).
 envtest-assets: ## Build the etcd and kube-apiserver binaries envtest uses (cached).
 	hack/build-bins.sh envtest
 
+.PHONY: bench
+bench: envtest-assets ## Measure the planner's cost and how fast an abort returns traffic to stable.
+	go test -run '^$$' -bench . -benchmem ./pkg/plan/
+	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) go test -tags integration -run '^$$' -bench Abort -benchtime 30x ./controllers/
+
 .PHONY: test-integration
 test-integration: envtest-assets ## Run the envtest integration tests against a real kube-apiserver.
 	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) go test -tags integration -count=1 $(GO_TEST_FLAGS) ./controllers/... ./api/... ./pkg/...

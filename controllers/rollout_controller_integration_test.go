@@ -24,7 +24,7 @@ import (
 
 const timeout = 30 * time.Second
 
-func namespace(t *testing.T) string {
+func namespace(t testing.TB) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "it-"}}
 	if err := env.Client.Create(context.Background(), ns); err != nil {
@@ -51,7 +51,7 @@ func rollout(ns string, replicas int32, steps ...v1alpha1.CanaryStep) *v1alpha1.
 	}
 }
 
-func get(t *testing.T, ro *v1alpha1.Rollout) *v1alpha1.Rollout {
+func get(t testing.TB, ro *v1alpha1.Rollout) *v1alpha1.Rollout {
 	t.Helper()
 	got := &v1alpha1.Rollout{}
 	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(ro), got); err != nil {
@@ -81,7 +81,7 @@ func replicaSetNamed(t *testing.T, ns, name string, replicas int32) *appsv1.Repl
 	return rs
 }
 
-func waitPhase(t *testing.T, ro *v1alpha1.Rollout, phase v1alpha1.RolloutPhase) *v1alpha1.Rollout {
+func waitPhase(t testing.TB, ro *v1alpha1.Rollout, phase v1alpha1.RolloutPhase) *v1alpha1.Rollout {
 	t.Helper()
 	var got *v1alpha1.Rollout
 	testenv.Eventually(t, timeout, "phase "+string(phase), func(ctx context.Context) (bool, string, error) {
@@ -109,7 +109,7 @@ func eventReasons(t *testing.T, ro *v1alpha1.Rollout) []string {
 // playReplicaSetController makes every pod of every ReplicaSet in ns available as soon as it is
 // asked for, until the test ends: the part kube-controller-manager and kubelets play for real
 // in the e2e suite.
-func playReplicaSetController(t *testing.T, ns string) {
+func playReplicaSetController(t testing.TB, ns string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })

@@ -83,11 +83,12 @@ func weighs(w string) func(*networkingv1.Ingress) bool {
 	}
 }
 
-func setImage(t *testing.T, ro *v1alpha1.Rollout, image string) {
+func setImage(t testing.TB, ro *v1alpha1.Rollout, image string) {
 	t.Helper()
 	got := get(t, ro)
-	got.Spec.Template.Spec.Containers[0].Image = image
-	if err := env.Client.Update(context.Background(), got); err != nil {
+	patched := got.DeepCopy()
+	patched.Spec.Template.Spec.Containers[0].Image = image
+	if err := env.Client.Patch(context.Background(), patched, client.MergeFrom(got)); err != nil {
 		t.Fatal(err)
 	}
 }
