@@ -57,36 +57,7 @@ func TestCanaryPlannerInvariants(t *testing.T) {
 			log = append(log, what)
 		}
 		for i := 0; i < 60; i++ {
-			var what string
-			switch rng.IntN(12) {
-			case 0:
-				img := images[rng.IntN(len(images))]
-				w.setImage(img)
-				what = "image " + img
-			case 1:
-				n := rng.Int32N(9)
-				w.ro.Spec.Replicas = ptr.To(n)
-				what = fmt.Sprintf("scale %d", n)
-			case 2:
-				w.promote()
-				what = "promote"
-			case 3:
-				w.ro.Status.Abort = rng.IntN(2) == 0
-				what = fmt.Sprintf("abort=%v", w.ro.Status.Abort)
-			case 4:
-				w.ro.Status.PromoteFull = true
-				what = "promote full"
-			case 5:
-				w.ro.Spec.Paused = !w.ro.Spec.Paused
-				what = fmt.Sprintf("paused=%v", w.ro.Spec.Paused)
-			case 6, 7:
-				w.now = w.now.Add(time.Duration(rng.IntN(40)) * time.Second)
-				what = "time"
-			default:
-				w.progress(rng)
-				what = "pods"
-			}
-			check(what)
+			check(w.disturb(rng, images, nil))
 		}
 		// The disturbances stop: pods become ready, pauses end or are promoted.
 		w.ro.Spec.Paused = false
@@ -105,6 +76,42 @@ func TestCanaryPlannerInvariants(t *testing.T) {
 		if w.ro.Status.Phase == v1alpha1.RolloutPhaseDegraded && !w.ro.Status.Abort {
 			t.Fatalf("seed %d after %v: Degraded without an abort: %s", seed, log, w.describe())
 		}
+	}
+}
+
+// disturb makes one random change a user, a pod or the clock would make, and says what it
+// was; extra, when not nil, is one more kind of change (a router's).
+func (w *world) disturb(rng *rand.Rand, images []string, extra func() string) string {
+	switch rng.IntN(12) {
+	case 0:
+		img := images[rng.IntN(len(images))]
+		w.setImage(img)
+		return "image " + img
+	case 1:
+		if extra != nil {
+			return extra()
+		}
+		n := rng.Int32N(9)
+		w.ro.Spec.Replicas = ptr.To(n)
+		return fmt.Sprintf("scale %d", n)
+	case 2:
+		w.promote()
+		return "promote"
+	case 3:
+		w.ro.Status.Abort = rng.IntN(2) == 0
+		return fmt.Sprintf("abort=%v", w.ro.Status.Abort)
+	case 4:
+		w.ro.Status.PromoteFull = true
+		return "promote full"
+	case 5:
+		w.ro.Spec.Paused = !w.ro.Spec.Paused
+		return fmt.Sprintf("paused=%v", w.ro.Spec.Paused)
+	case 6, 7:
+		w.now = w.now.Add(time.Duration(rng.IntN(40)) * time.Second)
+		return "time"
+	default:
+		w.progress(rng)
+		return "pods"
 	}
 }
 

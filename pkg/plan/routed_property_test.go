@@ -42,36 +42,12 @@ func TestRoutedPlannerInvariants(t *testing.T) {
 				t.Fatalf("seed %d after %v: stable weight %d with no available pod behind web-stable: %s", seed, log, 100-weight, w.describe())
 			}
 		}
+		freeze := func() string {
+			w.router.frozen = !w.router.frozen
+			return fmt.Sprintf("router frozen=%v", w.router.frozen)
+		}
 		for i := 0; i < 60; i++ {
-			var what string
-			switch rng.IntN(12) {
-			case 0:
-				img := images[rng.IntN(len(images))]
-				w.setImage(img)
-				what = "image " + img
-			case 1:
-				w.router.frozen = !w.router.frozen
-				what = fmt.Sprintf("router frozen=%v", w.router.frozen)
-			case 2:
-				w.promote()
-				what = "promote"
-			case 3:
-				w.ro.Status.Abort = rng.IntN(2) == 0
-				what = fmt.Sprintf("abort=%v", w.ro.Status.Abort)
-			case 4:
-				w.ro.Status.PromoteFull = true
-				what = "promote full"
-			case 5:
-				w.ro.Spec.Paused = !w.ro.Spec.Paused
-				what = fmt.Sprintf("paused=%v", w.ro.Spec.Paused)
-			case 6, 7:
-				w.now = w.now.Add(time.Duration(rng.IntN(40)) * time.Second)
-				what = "time"
-			default:
-				w.progress(rng)
-				what = "pods"
-			}
-			check(what)
+			check(w.disturb(rng, images, freeze))
 		}
 		w.ro.Spec.Paused, w.router.frozen = false, false
 		for i := 0; ; i++ {
