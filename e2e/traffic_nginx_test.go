@@ -71,7 +71,10 @@ func TestNginxCanaryThroughEveryStep(t *testing.T) {
 	waitRollout(t, ns, "paused after the retry", atStep(2, v1alpha1.RolloutPhasePaused))
 	patchStatus(t, ns, `{"status":{"promoteFull":true}}`)
 	ro = waitRollout(t, ns, "the new revision Healthy", healthyAt(ns, "nginx:1.28"))
-	canaryIngressWeight(t, ns, 0, rolloutTimeout)
+	ing = canaryIngressWeight(t, ns, 0, rolloutTimeout)
+	if _, ok := ing.Annotations["nginx.ingress.kubernetes.io/canary-by-header"]; ok {
+		t.Errorf("header route left at the end of the rollout: %v", ing.Annotations)
+	}
 	if got := readyPods(t, ns); got[ro.Status.StableRS] != 5 || len(got) != 1 {
 		t.Errorf("ready pods by revision %v, want only 5 of %s", got, ro.Status.StableRS)
 	}
