@@ -51,6 +51,10 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if !ro.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil // owned ReplicaSets go with it through garbage collection
 	}
+	if r.expected.staleRollout(ro) {
+		log.FromContext(ctx).V(1).Info("waiting for the cache to see our last status write")
+		return ctrl.Result{}, nil
+	}
 	in, router, err := r.observe(ctx, ro)
 	if err != nil || in == nil {
 		return ctrl.Result{}, err
@@ -140,6 +144,7 @@ func (r *RolloutReconciler) writeStatus(ctx context.Context, ro *v1alpha1.Rollou
 	if err != nil {
 		return fmt.Errorf("patch status of rollout %s/%s: %w", ro.Namespace, ro.Name, err)
 	}
+	r.expected.wroteRollout(patched)
 	return nil
 }
 

@@ -5,14 +5,46 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/resourceversion"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
 )
 
-// expectations remembers the generation of each ReplicaSet the controller last wrote, so that
-// a reconcile never plans from a cache that has not yet seen those writes: acting on stale
-// replica counts could take more available pods away than maxUnavailable allows.
+// expectations remembers the generation of each ReplicaSet, and the resourceVersion of each
+// Rollout, the controller last wrote, so that a reconcile never plans from a cache that has not
+// yet seen those writes: acting on stale replica counts could take more available pods away
+// than maxUnavailable allows, and a plan from a status older than our own last one would undo
+// its routing (send traffic back to a revision it had just left).
 type expectations struct {
-	mu   sync.Mutex
-	want map[types.UID]int64
+	mu       sync.Mutex
+	want     map[types.UID]int64
+	rollouts map[types.UID]string
+}
+
+// wroteRollout records the resourceVersion our status write gave the Rollout.
+func (e *expectations) wroteRollout(ro *v1alpha1.Rollout) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.rollouts == nil {
+		e.rollouts = map[types.UID]string{}
+	}
+	e.rollouts[ro.UID] = ro.ResourceVersion
+}
+
+// staleRollout reports whether the cached Rollout predates our last status write to it; the
+// write's own watch event brings it back.
+func (e *expectations) staleRollout(ro *v1alpha1.Rollout) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	want, ok := e.rollouts[ro.UID]
+	if !ok {
+		return false
+	}
+	if cmp, err := resourceversion.CompareResourceVersion(ro.ResourceVersion, want); err == nil && cmp < 0 {
+		return true
+	}
+	delete(e.rollouts, ro.UID) // caught up (or not comparable: nothing to wait for)
+	return false
 }
 
 // wrote records that the ReplicaSet reached generation gen through our write.

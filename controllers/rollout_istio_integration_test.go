@@ -5,7 +5,6 @@ package controllers_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -667,17 +666,13 @@ func watchIstioWrites(t *testing.T, ns string) func() []istioWrite {
 }
 
 // A reconcile planned from a cached Rollout older than the controller's own last status write
-// applies its plan to the data plane before its status patch fails on the conflict; the next
-// reconcile, planned from the newer status, then undoes it. Seen here as a managed route
-// added, removed and added again before the pause, and, after the promotion, the stable
-// subset pointed back at the old revision while the canary weight is 0 (all traffic to the
-// old pods) before being moved forward again. Not fixed yet: the test is skipped unless
-// RAMP_SHOW_STALE_RECONCILE is set (it then fails in most runs: the first check in about 8
-// of 10, the second in about 1 of 5 on 2 cores).
+// would apply its plan to the data plane before its status patch failed on the conflict, and
+// the next reconcile, planned from the newer status, would undo it: a managed route added,
+// removed and added again before the pause, or, after the promotion, the stable subset pointed
+// back at the old revision while the canary weight is 0. The controller waits for the cache to
+// see its own status writes; this replays every write to the VirtualService and
+// DestinationRule in order and checks that nothing flaps.
 func TestIstioStaleReconcileNeverUndoesRouting(t *testing.T) {
-	if os.Getenv("RAMP_SHOW_STALE_RECONCILE") == "" {
-		t.Skip("known bug (stale cached Rollout applied before the status conflict): set RAMP_SHOW_STALE_RECONCILE=1 to run")
-	}
 	ns := namespace(t)
 	playReplicaSetController(t, ns)
 	istioCreate(t, ns, istioSubsetDR)

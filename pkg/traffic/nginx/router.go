@@ -157,16 +157,15 @@ func headerRouteOf(ing *networkingv1.Ingress) *traffic.HeaderRoute {
 	return route
 }
 
-// SetWeight gives every canary Ingress the weight, keeping its header route, creating it when
-// missing.
+// SetWeight writes every canary Ingress whole, creating it when missing: the weight and the
+// header route of d (NGINX has one) in one update, so that an abort's weight 0 and the route's
+// removal land together.
 func (r *Router) SetWeight(ctx context.Context, d traffic.Desired) error {
-	return r.each(ctx, func(p pair) (int32, *traffic.HeaderRoute) {
-		var route *traffic.HeaderRoute
-		if p.canary != nil {
-			route = headerRouteOf(p.canary)
-		}
-		return d.CanaryWeight, route
-	})
+	var route *traffic.HeaderRoute
+	if len(d.HeaderRoutes) > 0 {
+		route = &d.HeaderRoutes[0]
+	}
+	return r.each(ctx, func(pair) (int32, *traffic.HeaderRoute) { return d.CanaryWeight, route })
 }
 
 // SetHeaderRoute sets (or, with no match, removes) the canary-by-header route on every canary
