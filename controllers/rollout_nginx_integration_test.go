@@ -229,3 +229,42 @@ func TestNginxInvalidReferencesDegradeAndRouteNothing(t *testing.T) {
 	waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy)
 	canaryIngress(t, ns, "created once the name is free", weighs("0"))
 }
+
+// stableIngresses: one canary Ingress per stable Ingress, all at the step's weight, each with
+// the Rollout's extra annotations; removing one from the list deletes its canary Ingress.
+func TestNginxSeveralStableIngresses(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t)
+	playReplicaSetController(t, ns)
+	create(t, service(ns, "web-stable"), service(ns, "web-canary"), ingress(ns, "public", "web-stable"), ingress(ns, "internal", "web-stable"))
+	ro := nginxRollout(ns, 2, v1alpha1.CanaryStep{SetWeight: ptr.To[int32](30)}, v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{}})
+	ro.Spec.Strategy.Canary.TrafficRouting.Nginx = &v1alpha1.NginxTrafficRouting{
+		StableIngresses:              []string{"public", "internal"},
+		AdditionalIngressAnnotations: map[string]string{"canary-by-cookie": "beta"},
+		CanaryIngressAnnotations:     map[string]string{"team": "web"},
+	}
+	create(t, ro)
+	waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy)
+	setImage(t, ro, "web:2")
+	waitPhase(t, ro, v1alpha1.RolloutPhasePaused)
+	for _, name := range []string{"web-public-canary", "web-internal-canary"} {
+		ing := &networkingv1.Ingress{}
+		testenv.Eventually(t, timeout, name+" at weight 30", func(ctx context.Context) (bool, string, error) {
+			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, ing); err != nil {
+				return false, "", client.IgnoreNotFound(err)
+			}
+			a := ing.Annotations
+			return a["nginx.ingress.kubernetes.io/canary-weight"] == "30" && a["nginx.ingress.kubernetes.io/canary-by-cookie"] == "beta" && a["team"] == "web", fmt.Sprint(a), nil
+		})
+	}
+	latest := get(t, ro)
+	patched := latest.DeepCopy()
+	patched.Spec.Strategy.Canary.TrafficRouting.Nginx.StableIngresses = []string{"public"}
+	if err := env.Client.Patch(ctx, patched, client.MergeFrom(latest)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, timeout, "web-internal-canary deleted", func(ctx context.Context) (bool, string, error) {
+		err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web-internal-canary"}, &networkingv1.Ingress{})
+		return apierrors.IsNotFound(err), fmt.Sprint(err), client.IgnoreNotFound(err)
+	})
+}
