@@ -113,13 +113,7 @@ func route(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, see
 // setManagedRoutes adds the header and mirror routes d wants and removes the others; it
 // returns a timeline note when the set changed.
 func setManagedRoutes(ctx context.Context, router traffic.Router, seen traffic.State, d *traffic.Desired) (*plan.Note, error) {
-	var want []string
-	for _, h := range d.HeaderRoutes {
-		want = append(want, h.Name)
-	}
-	for _, m := range d.MirrorRoutes {
-		want = append(want, m.Name)
-	}
+	want := d.RouteNames()
 	if len(want) == 0 {
 		if len(seen.Routes) == 0 {
 			return nil, nil
@@ -129,27 +123,26 @@ func setManagedRoutes(ctx context.Context, router traffic.Router, seen traffic.S
 		}
 		return &plan.Note{Reason: v1alpha1.ReasonRouteChanged, Message: fmt.Sprintf("managed routes %v removed (%s)", seen.Routes, router.Type())}, nil
 	}
-	if hr, ok := router.(traffic.HeaderRouter); ok {
-		for _, name := range seen.Routes {
-			if !slices.Contains(want, name) {
-				if err := hr.SetHeaderRoute(ctx, traffic.HeaderRoute{Name: name}); err != nil {
-					return nil, fmt.Errorf("remove %s header route %s: %w", router.Type(), name, err)
-				}
+	hr, headers := router.(traffic.HeaderRouter)
+	mr, mirrors := router.(traffic.MirrorRouter)
+	for _, name := range seen.Routes {
+		if slices.Contains(want, name) {
+			continue
+		}
+		// A route with no match is removed; the name says nothing of its kind, so ask both.
+		if headers {
+			if err := hr.SetHeaderRoute(ctx, traffic.HeaderRoute{Name: name}); err != nil {
+				return nil, fmt.Errorf("remove %s header route %s: %w", router.Type(), name, err)
 			}
 		}
-	}
-	if mr, ok := router.(traffic.MirrorRouter); ok {
-		for _, name := range seen.Routes {
-			if !slices.Contains(want, name) {
-				if err := mr.SetMirrorRoute(ctx, traffic.MirrorRoute{Name: name}); err != nil {
-					return nil, fmt.Errorf("remove %s mirror route %s: %w", router.Type(), name, err)
-				}
+		if mirrors {
+			if err := mr.SetMirrorRoute(ctx, traffic.MirrorRoute{Name: name}); err != nil {
+				return nil, fmt.Errorf("remove %s mirror route %s: %w", router.Type(), name, err)
 			}
 		}
 	}
 	for _, h := range d.HeaderRoutes {
-		hr, ok := router.(traffic.HeaderRouter)
-		if !ok {
+		if !headers {
 			return nil, fmt.Errorf("%s cannot route by header", router.Type()) // Validate rejects such specs
 		}
 		if err := hr.SetHeaderRoute(ctx, h); err != nil {
@@ -157,15 +150,14 @@ func setManagedRoutes(ctx context.Context, router traffic.Router, seen traffic.S
 		}
 	}
 	for _, m := range d.MirrorRoutes {
-		mr, ok := router.(traffic.MirrorRouter)
-		if !ok {
+		if !mirrors {
 			return nil, fmt.Errorf("%s cannot mirror", router.Type()) // Validate rejects such specs
 		}
 		if err := mr.SetMirrorRoute(ctx, m); err != nil {
 			return nil, fmt.Errorf("set %s mirror route %s: %w", router.Type(), m.Name, err)
 		}
 	}
-	if sameSet(want, seen.Routes) {
+	if traffic.SameRoutes(want, seen.Routes) {
 		return nil, nil
 	}
 	return &plan.Note{Reason: v1alpha1.ReasonRouteChanged, Message: fmt.Sprintf("managed routes %v -> %v (%s)", seen.Routes, want, router.Type())}, nil
@@ -185,13 +177,6 @@ func joinObjects(objs []string) string {
 		return "-"
 	}
 	return fmt.Sprint(objs)
-}
-
-func sameSet(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
 }
 
 // pruneCanaryIngresses deletes the canary Ingresses the Rollout owns but no longer wants: all

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -217,17 +216,11 @@ func (c *canary) reached(t target, idx int32) bool {
 		return c.settled(c.current, t.canary) && c.specReplicas(c.stable) <= t.stable && c.othersGone()
 	}
 	seen := c.seen()
-	headers, mirrors := routesAt(c.spec, idx)
-	var want []string
-	for _, r := range headers {
-		want = append(want, r.Name)
-	}
-	for _, r := range mirrors {
-		want = append(want, r.Name)
-	}
+	var want traffic.Desired
+	want.HeaderRoutes, want.MirrorRoutes = routesAt(c.spec, idx)
 	return c.settled(c.current, t.canary) && c.specReplicas(c.stable) == t.stable && c.othersGone() &&
 		c.weightFor(t) == t.weight && seen.CanaryWeight == t.weight && seen.MaxCanaryWeight == t.weight &&
-		sameNames(want, seen.Routes)
+		traffic.SameRoutes(want.RouteNames(), seen.Routes)
 }
 
 // routesAt are the managed routes in force at step idx, in managedRoutes order: each
@@ -263,13 +256,6 @@ func routesAt(spec *v1alpha1.CanaryStrategy, idx int32) ([]traffic.HeaderRoute, 
 		}
 	}
 	return hs, ms
-}
-
-func sameNames(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
 }
 
 // planStableRouted plans the stable revision with a router: its Service (and subset) select

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 )
@@ -94,4 +95,24 @@ func IsInvalid(err error) (string, bool) {
 		return inv.Message, true
 	}
 	return "", false
+}
+
+// RouteNames names the managed routes d wants, header routes first.
+func (d Desired) RouteNames() []string {
+	var names []string
+	for _, h := range d.HeaderRoutes {
+		names = append(names, h.Name)
+	}
+	for _, m := range d.MirrorRoutes {
+		names = append(names, m.Name)
+	}
+	return names
+}
+
+// SameRoutes reports whether two lists name the same routes, in any order.
+func SameRoutes(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
