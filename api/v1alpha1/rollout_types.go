@@ -49,6 +49,10 @@ type RolloutSpec struct {
 	// +optional
 	ProgressDeadlineAbort bool `json:"progressDeadlineAbort,omitempty"`
 
+	// Analysis bounds how many finished AnalysisRuns are kept.
+	// +optional
+	Analysis *AnalysisRunStrategy `json:"analysis,omitempty"`
+
 	// RestartAt asks for every pod created before this time to be replaced, in a rolling way.
 	// +optional
 	RestartAt *metav1.Time `json:"restartAt,omitempty"`
@@ -231,6 +235,8 @@ type PauseReason string
 // The reasons a rollout pauses.
 const (
 	PauseReasonCanaryPauseStep PauseReason = "CanaryPauseStep"
+	// PauseReasonInconclusiveAnalysis: an analysis ended Inconclusive; promote or abort.
+	PauseReasonInconclusiveAnalysis PauseReason = "InconclusiveAnalysis"
 )
 
 // PauseCondition is one reason the rollout is paused and since when.
@@ -328,10 +334,39 @@ type CanaryStatus struct {
 	// +optional
 	Weights *TrafficWeights `json:"weights,omitempty"`
 
+	// CurrentStepAnalysisRunStatus is the AnalysisRun of the current analysis step.
+	// +optional
+	CurrentStepAnalysisRunStatus *RolloutAnalysisRunStatus `json:"currentStepAnalysisRunStatus,omitempty"`
+
+	// CurrentBackgroundAnalysisRunStatus is the AnalysisRun of spec.strategy.canary.analysis.
+	// +optional
+	CurrentBackgroundAnalysisRunStatus *RolloutAnalysisRunStatus `json:"currentBackgroundAnalysisRunStatus,omitempty"`
+
 	// ScaleDownAt is when, after a promotion with trafficRouting, the earlier revisions'
 	// ReplicaSets are scaled down (scaleDownDelaySeconds after traffic left them).
 	// +optional
 	ScaleDownAt *metav1.Time `json:"scaleDownAt,omitempty"`
+}
+
+// AnalysisRunStrategy is how many finished AnalysisRuns of a Rollout are kept.
+type AnalysisRunStrategy struct {
+	// SuccessfulRunHistoryLimit is how many Successful runs are kept (5 when unset).
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	SuccessfulRunHistoryLimit *int32 `json:"successfulRunHistoryLimit,omitempty"`
+	// UnsuccessfulRunHistoryLimit is how many Failed, Error or Inconclusive runs are kept (5 when unset).
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	UnsuccessfulRunHistoryLimit *int32 `json:"unsuccessfulRunHistoryLimit,omitempty"`
+}
+
+// RolloutAnalysisRunStatus is an AnalysisRun the rollout waits on, as last seen.
+type RolloutAnalysisRunStatus struct {
+	Name string `json:"name"`
+	// +optional
+	Status AnalysisPhase `json:"status,omitempty"`
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // TrafficWeights is the split of traffic between the two sides of a rollout.
