@@ -39,6 +39,19 @@ const (
 	ReasonDeadlineExceeded  = "ProgressDeadlineExceeded"
 	ReasonRestarting        = "RolloutRestarting"
 	ReasonRestarted         = "RolloutRestarted"
+	// ReasonAnalysisInvalid: an analysis names a template or argument that does not exist.
+	ReasonAnalysisInvalid = "AnalysisInvalid"
+	// ReasonAnalysisStarted: the controller created an AnalysisRun.
+	ReasonAnalysisStarted = "AnalysisRunStarted"
+	// ReasonAnalysisPassed, ReasonAnalysisFailed, ReasonAnalysisInconclusive: a run the
+	// rollout waits on ended.
+	ReasonAnalysisPassed       = "AnalysisRunSuccessful"
+	ReasonAnalysisFailed       = "AnalysisRunFailed"
+	ReasonAnalysisInconclusive = "AnalysisRunInconclusive"
+	// ReasonMeasurement: an AnalysisRun took a measurement (one timeline line each).
+	ReasonMeasurement = "AnalysisMeasurement"
+	// ReasonRunPhase: an AnalysisRun changed phase.
+	ReasonRunPhase = "AnalysisRunPhase"
 	// ReasonTrafficInvalid: an object trafficRouting references is missing or does not match.
 	ReasonTrafficInvalid = "TrafficRoutingInvalid"
 	// ReasonWeightChanged: the router moved the canary weight (one timeline line per change).

@@ -334,6 +334,16 @@ type CanaryStatus struct {
 	// +optional
 	Weights *TrafficWeights `json:"weights,omitempty"`
 
+	// Attempt counts the retries of the current revision after aborts; AnalysisRun names carry
+	// it, so that a retry starts fresh runs.
+	// +optional
+	Attempt int32 `json:"attempt,omitempty"`
+
+	// InconclusiveRun is the AnalysisRun whose Inconclusive result paused the rollout; once
+	// promoted past, it pauses it no more.
+	// +optional
+	InconclusiveRun string `json:"inconclusiveRun,omitempty"`
+
 	// CurrentStepAnalysisRunStatus is the AnalysisRun of the current analysis step.
 	// +optional
 	CurrentStepAnalysisRunStatus *RolloutAnalysisRunStatus `json:"currentStepAnalysisRunStatus,omitempty"`

@@ -64,6 +64,11 @@ func Compute(in Input) Plan {
 		countReplicas(st, in.ReplicaSets, hash)
 		return p
 	}
+	if in.AnalysisInvalid != "" {
+		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonAnalysisInvalid, in.AnalysisInvalid)
+		countReplicas(st, in.ReplicaSets, hash)
+		return p
+	}
 	before := st.DeepCopy()
 	c.sortReplicaSets()
 	if c.current == nil {
@@ -80,6 +85,7 @@ func Compute(in Input) Plan {
 		c.planCanary()
 	}
 
+	c.planRuns()
 	c.planMetadata()
 	c.planSelectors()
 	c.planHistory()
@@ -178,8 +184,11 @@ func (c *canary) planCanary() {
 		return
 	}
 	if st.AbortedAt != nil {
-		// abort was cleared: retry the revision from the first step.
+		// abort was cleared: retry the revision from the first step, with fresh AnalysisRuns.
 		st.AbortedAt, idx = nil, 0
+		st.Canary.Attempt++
+		st.Canary.InconclusiveRun = ""
+		st.Canary.CurrentStepAnalysisRunStatus, st.Canary.CurrentBackgroundAnalysisRunStatus = nil, nil
 		c.p.note(v1alpha1.ReasonRetried, fmt.Sprintf("retrying revision %s from step %s", c.hash, stepLabel(0, steps)))
 	}
 	if st.PromoteFull && int(idx) < len(steps) {
@@ -192,6 +201,9 @@ func (c *canary) planCanary() {
 		c.p.note(v1alpha1.ReasonResumed, fmt.Sprintf("spec.paused cleared: continuing at step %s", stepLabel(idx, steps)))
 	}
 	for {
+		if !c.backgroundAnalysis(idx) {
+			return
+		}
 		t := c.targetAt(idx)
 		reached := c.reached(t, idx)
 		c.scaleTo(t)
@@ -216,6 +228,13 @@ func (c *canary) planCanary() {
 			return
 		}
 		s := steps[idx]
+		if s.Analysis != nil {
+			if !c.analysisStep(idx, s.Analysis) {
+				return
+			}
+			idx++
+			continue
+		}
 		if s.Pause != nil {
 			if !c.pauseStep(idx, s.Pause, now) {
 				return
@@ -243,6 +262,8 @@ func (c *canary) startRevision() {
 	st.CurrentStepIndex = ptr.To(int32(0))
 	st.Abort, st.AbortedAt, st.PromoteFull, st.ControllerPause, st.PauseConditions = false, nil, false, false, nil
 	st.Canary.ScaleDownAt = nil
+	st.Canary.Attempt, st.Canary.InconclusiveRun = 0, ""
+	st.Canary.CurrentStepAnalysisRunStatus, st.Canary.CurrentBackgroundAnalysisRunStatus = nil, nil
 	if c.withinRollbackWindow() {
 		reason, msg = v1alpha1.ReasonRolledBack, fmt.Sprintf("revision %s is within spec.rollbackWindow: fast rollback, steps skipped", c.hash)
 		st.CurrentStepIndex = ptr.To(int32(len(steps)))
@@ -313,7 +334,7 @@ func (c *canary) planAbort(idx int32) {
 	if st.AbortedAt == nil {
 		st.AbortedAt = ptr.To(metav1.NewTime(now))
 		st.PauseConditions, st.ControllerPause = nil, false
-		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted by %s at step %s: stable revision %s back to full scale", c.hash, abortedBy(c.ro), stepLabel(idx, c.spec.Steps), st.StableRS))
+		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted by %s at step %s: stable revision %s back to full scale", c.hash, c.abortCause(), stepLabel(idx, c.spec.Steps), st.StableRS))
 	}
 	canaryTarget := int32(0)
 	if c.routed() && c.seen().MaxCanaryWeight > 0 {
@@ -332,7 +353,7 @@ func (c *canary) planAbort(idx int32) {
 		c.apply(BoundedStep(c.bounds, c.side(c.current), c.side(c.stable), c.sides(c.others), canaryTarget, c.replicas))
 		c.setWeights(0)
 	}
-	c.setPhase(v1alpha1.RolloutPhaseDegraded, fmt.Sprintf("update to revision %s aborted by %s: stable revision %s serves; retry with kubectl ramp retry %s, or change the template", c.hash, abortedBy(c.ro), st.StableRS, c.ro.Name))
+	c.setPhase(v1alpha1.RolloutPhaseDegraded, fmt.Sprintf("update to revision %s aborted by %s: stable revision %s serves; retry with kubectl ramp retry %s, or change the template", c.hash, c.abortCause(), st.StableRS, c.ro.Name))
 }
 
 // manuallyPaused: the status says spec.paused held the rollout.
@@ -342,10 +363,5 @@ func manuallyPaused(st *v1alpha1.RolloutStatus) bool {
 }
 
 func pauseCondition(st *v1alpha1.RolloutStatus) *v1alpha1.PauseCondition {
-	for i := range st.PauseConditions {
-		if st.PauseConditions[i].Reason == v1alpha1.PauseReasonCanaryPauseStep {
-			return &st.PauseConditions[i]
-		}
-	}
-	return nil
+	return pauseConditionOf(st, v1alpha1.PauseReasonCanaryPauseStep)
 }

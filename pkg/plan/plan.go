@@ -20,6 +20,11 @@ type Input struct {
 	Pods []*corev1.Pod
 	// Traffic is what the Rollout's router reported; nil without trafficRouting.
 	Traffic *Traffic
+	// Runs are the AnalysisRuns the Rollout owns.
+	Runs []*v1alpha1.AnalysisRun
+	// AnalysisInvalid says which analysis template or argument the Rollout names that does not
+	// exist; the Rollout is Degraded and nothing is touched.
+	AnalysisInvalid string
 	Now     time.Time
 }
 
@@ -52,6 +57,11 @@ type Plan struct {
 	Selectors map[string]string
 	// Traffic is what the router must route; nil leaves the data plane as it is.
 	Traffic *traffic.Desired
+	// StartRuns are AnalysisRuns to create; TerminateRuns, runs to stop; DeleteRuns, finished
+	// runs beyond the history limits.
+	StartRuns     []RunRequest
+	TerminateRuns []string
+	DeleteRuns    []string
 	// Evict names pods to evict (spec.restartAt), one at a time.
 	Evict []string
 	// Delete names old, scaled-down ReplicaSets beyond revisionHistoryLimit.

@@ -5,6 +5,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 )
@@ -61,8 +62,6 @@ func Validate(ro *v1alpha1.Rollout) string {
 			return field + ".setCanaryScale needs spec.strategy.canary.trafficRouting: without a router the canary's size follows setWeight"
 		case c.TrafficRouting == nil && (step.SetHeaderRoute != nil || step.SetMirrorRoute != nil):
 			return field + ": header and mirror routes need spec.strategy.canary.trafficRouting"
-		case step.Analysis != nil:
-			return field + ".analysis: analysis steps are not supported by this version of ramp yet; remove the step"
 		}
 	}
 	if c.TrafficRouting != nil {
@@ -70,8 +69,8 @@ func Validate(ro *v1alpha1.Rollout) string {
 			return msg
 		}
 	}
-	if c.Analysis != nil {
-		return "spec.strategy.canary.analysis is not supported by this version of ramp yet; remove it"
+	if c.Analysis != nil && int(ptr.Deref(c.Analysis.StartingStep, 0)) > len(c.Steps) {
+		return fmt.Sprintf("spec.strategy.canary.analysis.startingStep %d is past the last step (%d steps)", *c.Analysis.StartingStep, len(c.Steps))
 	}
 	return ""
 }

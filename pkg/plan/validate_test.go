@@ -38,9 +38,9 @@ func TestValidate(t *testing.T) {
 		{"header route without router", func(r *v1alpha1.Rollout) {
 			r.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{{SetHeaderRoute: &v1alpha1.SetHeaderRoute{Name: "x"}}}
 		}, "header and mirror routes need"},
-		{"analysis step", func(r *v1alpha1.Rollout) {
-			r.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{{Analysis: &v1alpha1.RolloutAnalysis{}}}
-		}, "steps[0].analysis"},
+		{"background analysis past the last step", func(r *v1alpha1.Rollout) {
+			r.Spec.Strategy.Canary.Analysis = &v1alpha1.RolloutAnalysisBackground{StartingStep: ptr.To[int32](3)}
+		}, "analysis.startingStep 3 is past the last step (2 steps)"},
 		{"dynamicStableScale without router", func(r *v1alpha1.Rollout) { r.Spec.Strategy.Canary.DynamicStableScale = true }, "dynamicStableScale needs"},
 		{"side metadata on a selector label", func(r *v1alpha1.Rollout) {
 			r.Spec.Strategy.Canary.StableMetadata = &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"app": "x"}}

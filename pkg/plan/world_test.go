@@ -29,6 +29,7 @@ type world struct {
 	notes    []Note
 	last     Plan
 	router   fakeRouter
+	runs     map[string]*v1alpha1.AnalysisRun
 }
 
 // fakeRouter is the data plane as the planner sees it: what it routes now. Frozen, it keeps
@@ -93,6 +94,9 @@ func (w *world) reconcile() Plan {
 		services[k] = v.DeepCopy()
 	}
 	in := Input{Rollout: w.ro.DeepCopy(), ReplicaSets: w.replicaSets(), Services: services, Now: w.now}
+	for _, name := range sortedKeys(w.runs) {
+		in.Runs = append(in.Runs, w.runs[name].DeepCopy())
+	}
 	if w.ro.Spec.Strategy.Canary.TrafficRouting != nil {
 		in.Traffic = &Traffic{State: w.router.state, Invalid: w.router.invalid}
 	}
@@ -127,6 +131,18 @@ func (w *world) reconcile() Plan {
 		w.services[name].Spec.Selector[v1alpha1.PodTemplateHashLabel] = hash
 	}
 	w.router.apply(p.Traffic)
+	for _, req := range p.StartRuns {
+		if w.runs == nil {
+			w.runs = map[string]*v1alpha1.AnalysisRun{}
+		}
+		w.runs[req.Name] = &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: req.Name, CreationTimestamp: metav1.NewTime(w.now)}}
+	}
+	for _, name := range p.TerminateRuns {
+		w.runs[name].Spec.Terminate = true
+	}
+	for _, name := range p.DeleteRuns {
+		delete(w.runs, name)
+	}
 	for _, name := range p.Delete {
 		delete(w.rss, name)
 	}
@@ -219,4 +235,13 @@ func (w *world) describe() string {
 		s += fmt.Sprintf(" router=%+v", w.router.state)
 	}
 	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

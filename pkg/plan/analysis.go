@@ -1,0 +1,224 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+// Labels on the AnalysisRuns a Rollout starts.
+const (
+	// AnalysisKindLabel is "background" or the step index of the analysis step.
+	AnalysisKindLabel = "rollouts.ramp.dev/analysis"
+	backgroundKind    = "background"
+)
+
+// RunRequest asks the controller to create an AnalysisRun from a Rollout's analysis.
+type RunRequest struct {
+	Name     string
+	Analysis v1alpha1.RolloutAnalysis
+	// Kind is "background" or the step index.
+	Kind string
+	// StableHash and LatestHash fill podTemplateHashValue args.
+	StableHash, LatestHash string
+}
+
+// runName is the deterministic name of the run of one kind for this revision and attempt.
+func (c *canary) runName(kind string) string {
+	return fmt.Sprintf("%s-%s-%s-%d", c.ro.Name, c.hash, kind, c.st.Canary.Attempt)
+}
+
+func (c *canary) run(name string) *v1alpha1.AnalysisRun {
+	for _, r := range c.in.Runs {
+		if r.Name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+func runStatus(name string, r *v1alpha1.AnalysisRun) *v1alpha1.RolloutAnalysisRunStatus {
+	st := &v1alpha1.RolloutAnalysisRunStatus{Name: name, Status: v1alpha1.AnalysisPhasePending}
+	if r != nil && r.Status.Phase != "" {
+		st.Status, st.Message = r.Status.Phase, r.Status.Message
+	}
+	return st
+}
+
+// startRun asks for a run unless it exists; it returns the run, nil while it is being created.
+func (c *canary) startRun(kind string, a v1alpha1.RolloutAnalysis, label string) *v1alpha1.AnalysisRun {
+	name := c.runName(kind)
+	if r := c.run(name); r != nil {
+		return r
+	}
+	c.p.StartRuns = append(c.p.StartRuns, RunRequest{Name: name, Analysis: a, Kind: kind, StableHash: c.st.StableRS, LatestHash: c.hash})
+	c.p.note(v1alpha1.ReasonAnalysisStarted, fmt.Sprintf("%s: AnalysisRun %s started", label, name))
+	return nil
+}
+
+// analysisOutcome is what a run the rollout waits on means for it.
+type analysisOutcome int
+
+const (
+	analysisWaiting analysisOutcome = iota
+	analysisPassed
+	analysisFailed
+	analysisInconclusive
+)
+
+func outcomeOf(r *v1alpha1.AnalysisRun) analysisOutcome {
+	if r == nil {
+		return analysisWaiting
+	}
+	switch r.Status.Phase {
+	case v1alpha1.AnalysisPhaseSuccessful:
+		return analysisPassed
+	case v1alpha1.AnalysisPhaseFailed, v1alpha1.AnalysisPhaseError:
+		return analysisFailed
+	case v1alpha1.AnalysisPhaseInconclusive:
+		return analysisInconclusive
+	}
+	return analysisWaiting
+}
+
+// analysisStep runs the analysis step at idx; it reports whether the step is done.
+func (c *canary) analysisStep(idx int32, a *v1alpha1.RolloutAnalysis) bool {
+	steps := c.spec.Steps
+	label := fmt.Sprintf("step %s: analysis", stepLabel(idx, steps))
+	r := c.startRun(fmt.Sprint(idx), *a, label)
+	c.st.Canary.CurrentStepAnalysisRunStatus = runStatus(c.runName(fmt.Sprint(idx)), r)
+	switch outcomeOf(r) {
+	case analysisPassed:
+		c.p.note(v1alpha1.ReasonAnalysisPassed, fmt.Sprintf("%s: AnalysisRun %s Successful", label, r.Name))
+		return true
+	case analysisFailed:
+		c.abortForAnalysis(idx, r)
+		return false
+	case analysisInconclusive:
+		return c.inconclusive(idx, r, label)
+	}
+	msg := "starting"
+	if r != nil {
+		msg = fmt.Sprintf("%s: %s", r.Status.Phase, r.Status.Message)
+	}
+	c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("%s: waiting for AnalysisRun %s (%s)", label, c.runName(fmt.Sprint(idx)), msg))
+	return false
+}
+
+// backgroundAnalysis starts and watches spec.strategy.canary.analysis from its starting step
+// on; it reports false when the rollout must not go on (aborted or paused by it).
+func (c *canary) backgroundAnalysis(idx int32) bool {
+	bg := c.spec.Analysis
+	if bg == nil || idx < ptr.Deref(bg.StartingStep, 0) {
+		return true
+	}
+	label := "background analysis"
+	r := c.startRun(backgroundKind, bg.RolloutAnalysis, label)
+	c.st.Canary.CurrentBackgroundAnalysisRunStatus = runStatus(c.runName(backgroundKind), r)
+	switch outcomeOf(r) {
+	case analysisFailed:
+		c.abortForAnalysis(idx, r)
+		return false
+	case analysisInconclusive:
+		return c.inconclusive(idx, r, label)
+	}
+	return true // running, or passed (a run with a count ends): the steps go on
+}
+
+// abortForAnalysis aborts the rollout: the run failed.
+func (c *canary) abortForAnalysis(idx int32, r *v1alpha1.AnalysisRun) {
+	c.p.warn(v1alpha1.ReasonAnalysisFailed, fmt.Sprintf("AnalysisRun %s %s: %s", r.Name, r.Status.Phase, r.Status.Message))
+	c.st.Abort = true
+	c.planAbort(idx)
+}
+
+// inconclusive pauses the rollout on an Inconclusive run until a human promotes (go on) or
+// aborts; it reports whether the rollout was promoted past it.
+func (c *canary) inconclusive(idx int32, r *v1alpha1.AnalysisRun, label string) bool {
+	st := c.st
+	cond := pauseConditionOf(st, v1alpha1.PauseReasonInconclusiveAnalysis)
+	if cond == nil && st.ControllerPause && st.Canary.InconclusiveRun == r.Name {
+		st.ControllerPause = false
+		c.p.note(v1alpha1.ReasonPromoted, fmt.Sprintf("%s: promoted past the Inconclusive AnalysisRun %s", label, r.Name))
+		return true
+	}
+	if st.Canary.InconclusiveRun == r.Name && cond == nil {
+		return true // promoted earlier in this revision's life
+	}
+	if cond == nil {
+		st.PauseConditions = append(st.PauseConditions, v1alpha1.PauseCondition{Reason: v1alpha1.PauseReasonInconclusiveAnalysis, StartTime: metav1.NewTime(c.in.Now)})
+		st.ControllerPause = true
+		st.Canary.InconclusiveRun = r.Name
+		c.p.warn(v1alpha1.ReasonAnalysisInconclusive, fmt.Sprintf("%s: AnalysisRun %s Inconclusive: %s; promote to go on, or abort", label, r.Name, r.Status.Message))
+	}
+	c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("step %s: %s: AnalysisRun %s Inconclusive (%s): promote to go on (kubectl ramp promote %s), or abort", stepLabel(idx, c.spec.Steps), label, r.Name, r.Status.Message, c.ro.Name))
+	return false
+}
+
+// planRuns stops the runs nothing waits on any more (another revision's or attempt's, or all
+// once the revision is stable or aborted) and deletes finished runs beyond the history limits.
+func (c *canary) planRuns() {
+	keep := map[string]bool{}
+	if c.hash != c.st.StableRS && !c.st.Abort {
+		for i := range c.spec.Steps {
+			keep[c.runName(fmt.Sprint(i))] = true
+		}
+		keep[c.runName(backgroundKind)] = true
+	}
+	var successful, unsuccessful []*v1alpha1.AnalysisRun
+	for _, r := range c.in.Runs {
+		switch {
+		case !r.Status.Phase.Completed():
+			if !keep[r.Name] && !r.Spec.Terminate {
+				c.p.TerminateRuns = append(c.p.TerminateRuns, r.Name)
+			}
+		case r.Status.Phase == v1alpha1.AnalysisPhaseSuccessful:
+			successful = append(successful, r)
+		default:
+			unsuccessful = append(unsuccessful, r)
+		}
+	}
+	limits := c.ro.Spec.Analysis
+	if limits == nil {
+		limits = &v1alpha1.AnalysisRunStrategy{}
+	}
+	c.prune(successful, int(ptr.Deref(limits.SuccessfulRunHistoryLimit, 5)), keep)
+	c.prune(unsuccessful, int(ptr.Deref(limits.UnsuccessfulRunHistoryLimit, 5)), keep)
+}
+
+func (c *canary) prune(runs []*v1alpha1.AnalysisRun, limit int, keep map[string]bool) {
+	sort.Slice(runs, func(i, j int) bool { // newest first
+		if !runs[i].CreationTimestamp.Equal(&runs[j].CreationTimestamp) {
+			return runs[j].CreationTimestamp.Before(&runs[i].CreationTimestamp)
+		}
+		return runs[i].Name > runs[j].Name
+	})
+	for i, r := range runs {
+		if i >= limit && !keep[r.Name] && r.Name != c.st.Canary.InconclusiveRun {
+			c.p.DeleteRuns = append(c.p.DeleteRuns, r.Name)
+		}
+	}
+}
+
+// abortCause names what aborted the rollout: a failed AnalysisRun, or the manager of status.abort.
+func (c *canary) abortCause() string {
+	for _, s := range []*v1alpha1.RolloutAnalysisRunStatus{c.st.Canary.CurrentStepAnalysisRunStatus, c.st.Canary.CurrentBackgroundAnalysisRunStatus} {
+		if s != nil && (s.Status == v1alpha1.AnalysisPhaseFailed || s.Status == v1alpha1.AnalysisPhaseError) {
+			return fmt.Sprintf("AnalysisRun %s (%s)", s.Name, s.Message)
+		}
+	}
+	return abortedBy(c.ro)
+}
+
+func pauseConditionOf(st *v1alpha1.RolloutStatus, reason v1alpha1.PauseReason) *v1alpha1.PauseCondition {
+	for i := range st.PauseConditions {
+		if st.PauseConditions[i].Reason == reason {
+			return &st.PauseConditions[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package plan
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+func analysisStep(template string) v1alpha1.CanaryStep {
+	return v1alpha1.CanaryStep{Analysis: &v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: template}}}}
+}
+
+// endRun gives the named run a final phase, as the AnalysisRun controller would.
+func (w *world) endRun(name string, phase v1alpha1.AnalysisPhase, message string) {
+	w.t.Helper()
+	r := w.runs[name]
+	if r == nil {
+		w.t.Fatalf("no run %s; runs: %v", name, sortedKeys(w.runs))
+	}
+	r.Status.Phase, r.Status.Message = phase, message
+}
+
+func TestAnalysisStepWaitsForItsRun(t *testing.T) {
+	w := newWorld(t, 4, weight(25), analysisStep("error-rate"), weight(50), pause())
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	run := "web-" + w.hashOf("web:2") + "-1-0"
+	w.expect(v1alpha1.RolloutPhaseProgressing, 1, map[string]int32{"web:2": 1})
+	if w.runs[run] == nil || !strings.Contains(w.ro.Status.Message, "waiting for AnalysisRun "+run) {
+		t.Fatalf("runs %v, message %q: want run %s started and waited for", sortedKeys(w.runs), w.ro.Status.Message, run)
+	}
+	if s := w.ro.Status.Canary.CurrentStepAnalysisRunStatus; s == nil || s.Name != run {
+		t.Errorf("currentStepAnalysisRunStatus %+v", s)
+	}
+	w.endRun(run, v1alpha1.AnalysisPhaseSuccessful, "")
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 3, map[string]int32{"web:2": 2})
+	if !slices.Contains(w.reasons(), v1alpha1.ReasonAnalysisPassed) {
+		t.Errorf("timeline %v lacks %s", w.reasons(), v1alpha1.ReasonAnalysisPassed)
+	}
+}
+
+func TestFailedAnalysisAbortsAndRetryStartsFreshRuns(t *testing.T) {
+	w := newWorld(t, 4, weight(25), analysisStep("error-rate"), pause())
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	run := "web-" + w.hashOf("web:2") + "-1-0"
+	w.endRun(run, v1alpha1.AnalysisPhaseFailed, "metric error-rate failed: value 0.31")
+	w.reconcile()
+	if !w.ro.Status.Abort || w.ro.Status.Phase != v1alpha1.RolloutPhaseDegraded {
+		t.Fatalf("a failed run: abort %v phase %s", w.ro.Status.Abort, w.ro.Status.Phase)
+	}
+	if !strings.Contains(w.ro.Status.Message, "AnalysisRun "+run+" (metric error-rate failed: value 0.31)") {
+		t.Errorf("message %q does not name the run and its metric", w.ro.Status.Message)
+	}
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 4, "web:2": 0})
+
+	w.ro.Status.Abort = false
+	w.settle()
+	fresh := "web-" + w.hashOf("web:2") + "-1-1"
+	if w.runs[fresh] == nil || w.ro.Status.Canary.Attempt != 1 {
+		t.Fatalf("after a retry: runs %v attempt %d, want a fresh run %s", sortedKeys(w.runs), w.ro.Status.Canary.Attempt, fresh)
+	}
+	w.endRun(fresh, v1alpha1.AnalysisPhaseSuccessful, "")
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 2, nil)
+}
+
+func TestInconclusiveAnalysisPausesUntilPromoted(t *testing.T) {
+	w := newWorld(t, 4, weight(25), analysisStep("error-rate"), weight(50), pause())
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	run := "web-" + w.hashOf("web:2") + "-1-0"
+	w.endRun(run, v1alpha1.AnalysisPhaseInconclusive, "metric error-rate: query returned no data")
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, nil)
+	if c := w.ro.Status.PauseConditions; len(c) != 1 || c[0].Reason != v1alpha1.PauseReasonInconclusiveAnalysis {
+		t.Fatalf("pause conditions %+v, want InconclusiveAnalysis", c)
+	}
+	w.promote()
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 3, map[string]int32{"web:2": 2})
+}
+
+func TestBackgroundAnalysisAbortsMidPause(t *testing.T) {
+	w := newWorld(t, 4, weight(25), pause(), weight(50), pause())
+	w.ro.Spec.Strategy.Canary.Analysis = &v1alpha1.RolloutAnalysisBackground{
+		RolloutAnalysis: v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "error-rate"}}},
+		StartingStep:    ptr.To[int32](1),
+	}
+	w.settle()
+	w.setImage("web:2")
+	w.reconcile()
+	if len(w.runs) != 0 {
+		t.Fatalf("runs %v before startingStep", sortedKeys(w.runs))
+	}
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, nil)
+	bg := "web-" + w.hashOf("web:2") + "-background-0"
+	if w.runs[bg] == nil {
+		t.Fatalf("runs %v, want %s from startingStep 1", sortedKeys(w.runs), bg)
+	}
+	w.endRun(bg, v1alpha1.AnalysisPhaseError, "metric error-rate: 5 errors in a row")
+	w.reconcile()
+	w.expect(v1alpha1.RolloutPhaseDegraded, 1, nil)
+	if !w.ro.Status.Abort {
+		t.Fatal("a background run in Error did not abort")
+	}
+}
+
+func TestRunsStopWithTheirRevisionAndHistoryIsBounded(t *testing.T) {
+	w := newWorld(t, 2, analysisStep("a"), pause())
+	w.ro.Spec.Analysis = &v1alpha1.AnalysisRunStrategy{SuccessfulRunHistoryLimit: ptr.To[int32](1)}
+	w.settle()
+	for i, image := range []string{"web:2", "web:3", "web:4"} {
+		w.now = w.now.Add(time.Minute)
+		w.setImage(image)
+		w.settle()
+		run := "web-" + w.hashOf(image) + "-0-0"
+		w.endRun(run, v1alpha1.AnalysisPhaseSuccessful, "")
+		w.settle()
+		w.promote()
+		w.settle()
+		w.expect(v1alpha1.RolloutPhaseHealthy, 2, nil)
+		if len(w.runs) != 1 || w.runs[run] == nil {
+			t.Errorf("release %d: runs %v, want only the latest successful one", i, sortedKeys(w.runs))
+		}
+	}
+	// A revision replaced while its run runs: the run is terminated.
+	w.setImage("web:5")
+	w.settle()
+	w.setImage("web:6")
+	w.settle()
+	if r := w.runs["web-"+w.hashOf("web:5")+"-0-0"]; r == nil || !r.Spec.Terminate {
+		t.Errorf("the replaced revision's run: %+v, want terminated", r)
+	}
+}
+
+func TestAnalysisInvalidDegradesAndTouchesNothing(t *testing.T) {
+	w := newWorld(t, 2, analysisStep("missing"), pause())
+	w.settle()
+	w.setImage("web:2")
+	w.reconcile()
+	in := Input{Rollout: w.ro.DeepCopy(), ReplicaSets: w.replicaSets(), Now: w.now, AnalysisInvalid: "spec.strategy.canary.steps[0].analysis.templates[0]: AnalysisTemplate shop/missing not found"}
+	p := Compute(in)
+	if p.Status.Phase != v1alpha1.RolloutPhaseDegraded || len(p.Scale) != 0 || len(p.StartRuns) != 0 || p.Create != nil {
+		t.Fatalf("phase %s scale %v runs %v create %v", p.Status.Phase, p.Scale, p.StartRuns, p.Create != nil)
+	}
+}
