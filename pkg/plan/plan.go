@@ -25,7 +25,7 @@ type Input struct {
 	// AnalysisInvalid says which analysis template or argument the Rollout names that does not
 	// exist; the Rollout is Degraded and nothing is touched.
 	AnalysisInvalid string
-	Now     time.Time
+	Now             time.Time
 }
 
 // Traffic is what a Rollout's router reported before planning.
