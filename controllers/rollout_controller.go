@@ -82,7 +82,8 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 }
 
 // observe reads what the planner needs, from the cache: the Rollout's ReplicaSets, Services,
-// pods (only while a restart is pending) and what its router routes. A nil Input means not
+// pods (only while a restart is pending), AnalysisRuns and templates, and what its router
+// routes. A nil Input means not
 // now: a ReplicaSet status the cache has not caught up with will bring the Rollout back.
 func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (*plan.Input, traffic.Router, error) {
 	rss, err := r.replicaSets(ctx, ro)
@@ -101,6 +102,12 @@ func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (
 		if in.Pods, err = r.pods(ctx, ro); err != nil {
 			return nil, nil, err
 		}
+	}
+	if in.Runs, err = r.analysisRuns(ctx, ro); err != nil {
+		return nil, nil, err
+	}
+	if in.AnalysisInvalid, err = r.checkAnalysis(ctx, ro); err != nil {
+		return nil, nil, err
 	}
 	router := r.router(ro)
 	if router != nil {
@@ -123,6 +130,9 @@ func (r *RolloutReconciler) carryOut(ctx context.Context, ro *v1alpha1.Rollout, 
 		}
 	}
 	if err := r.apply(ctx, ro, p); err != nil {
+		return routed, err
+	}
+	if err := r.carryOutRuns(ctx, ro, p); err != nil {
 		return routed, err
 	}
 	if in.Traffic != nil && in.Traffic.Invalid != "" {

@@ -23,7 +23,7 @@ import (
 // "Ingress/web", "VirtualService/web"), so a change to one finds the Rollouts to plan again.
 const referenceIndex = "rollout.references"
 
-// ownerIndex indexes canary Ingresses by the UID of the Rollout that controls them.
+// ownerIndex indexes canary Ingresses and AnalysisRuns by the UID of the Rollout that controls them.
 const ownerIndex = "metadata.controller.rollout"
 
 // references are the index keys of the objects a Rollout names.
@@ -40,6 +40,15 @@ func references(ro *v1alpha1.Rollout) []string {
 		for _, n := range stableIngresses(tr.Nginx) {
 			// the canary name too: freeing a name someone else's Ingress took must wake the Rollout
 			keys = append(keys, "Ingress/"+n, "Ingress/"+nginx.CanaryIngressName(ro.Name, n))
+		}
+	}
+	for _, a := range analysesOf(ro) {
+		for _, t := range a.analysis.Templates {
+			kind := "AnalysisTemplate/"
+			if t.ClusterScope {
+				kind = "ClusterAnalysisTemplate/"
+			}
+			keys = append(keys, kind+t.TemplateName)
 		}
 	}
 	if tr := c.TrafficRouting; tr != nil && tr.Istio != nil {
@@ -77,18 +86,18 @@ func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}); err != nil {
 		return fmt.Errorf("index rollouts by the objects they name: %w", err)
 	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &networkingv1.Ingress{}, ownerIndex, func(o client.Object) []string {
-		if owner := metav1.GetControllerOf(o); owner != nil && owner.Kind == "Rollout" && owner.APIVersion == v1alpha1.GroupVersion.String() {
-			return []string{string(owner.UID)}
+	for _, owned := range []client.Object{&networkingv1.Ingress{}, &v1alpha1.AnalysisRun{}} {
+		if err := mgr.GetFieldIndexer().IndexField(ctx, owned, ownerIndex, ownerRollout); err != nil {
+			return fmt.Errorf("index %T by rollout: %w", owned, err)
 		}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("index ingresses by rollout: %w", err)
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Rollout{}).
 		Owns(&appsv1.ReplicaSet{}).
 		Owns(&networkingv1.Ingress{}).
+		Owns(&v1alpha1.AnalysisRun{}).
+		Watches(&v1alpha1.AnalysisTemplate{}, r.enqueueNaming("AnalysisTemplate")).
+		Watches(&v1alpha1.ClusterAnalysisTemplate{}, r.enqueueNaming("ClusterAnalysisTemplate")).
 		Watches(&corev1.Service{}, r.enqueueNaming("Service")).
 		Watches(&networkingv1.Ingress{}, r.enqueueNaming("Ingress"))
 	if istioInstalled(mgr) {
@@ -98,6 +107,14 @@ func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		mgr.GetLogger().Info("Istio's CRDs are not installed: Rollouts routing with istio are Degraded until they are and the controller restarts")
 	}
 	return b.Complete(r)
+}
+
+// ownerRollout is the index key of an object a Rollout controls: the Rollout's UID.
+func ownerRollout(o client.Object) []string {
+	if owner := metav1.GetControllerOf(o); owner != nil && owner.Kind == "Rollout" && owner.APIVersion == v1alpha1.GroupVersion.String() {
+		return []string{string(owner.UID)}
+	}
+	return nil
 }
 
 // istioInstalled: the API server serves networking.istio.io/v1 VirtualServices.

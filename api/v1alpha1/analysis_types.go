@@ -41,8 +41,10 @@ type Argument struct {
 	ValueFrom *ValueFrom `json:"valueFrom,omitempty"`
 }
 
-// ValueFrom is where an argument's value comes from.
-// +kubebuilder:validation:XValidation:rule="[has(self.secretKeyRef), has(self.fieldRef), has(self.podTemplateHashValue)].filter(x, x).size() == 1",message="valueFrom sets exactly one of secretKeyRef, fieldRef, podTemplateHashValue"
+// ValueFrom is where an argument's value comes from: exactly one source (a property count
+// rather than a CEL rule: it costs nothing against the CRD's CEL budget).
+// +kubebuilder:validation:MinProperties=1
+// +kubebuilder:validation:MaxProperties=1
 type ValueFrom struct {
 	// SecretKeyRef is a key of a Secret in the run's namespace; its value never appears in
 	// logs, events or status.
@@ -269,6 +271,7 @@ type AnalysisRunSpec struct {
 	// +listType=map
 	// +listMapKey=name
 	Metrics []Metric `json:"metrics"`
+	// +kubebuilder:validation:MaxItems=64
 	// +optional
 	// +listType=map
 	// +listMapKey=name
