@@ -11,8 +11,8 @@ keep_logs=false
 # ours PID NAME: true when PID is still the program we started (not a reused PID).
 ours() { tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | head -n1 | grep -q -- "/$2\$"; }
 
-# The demo's controller first, then the control plane from the top down.
-for name in ramp-controller kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+# The demo's processes first, then the control plane from the top down.
+for name in demo-exporter prometheus ramp-controller kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
   pidfile="$RAMP_CLUSTER_DIR/pids/$name"
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")

@@ -6,14 +6,24 @@ set -euo pipefail
 
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
 
-say "step 1/6: local control plane (the first run builds it from source: 15-25 minutes on 2 cores)"
+# get HOST:PORT PATH: an HTTP GET without curl; prints the body, fails on a status other than 200.
+get() {
+  exec 3<>"/dev/tcp/${1%:*}/${1##*:}" || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$2" "$1" >&3
+  local status; read -r _ status _ <&3
+  sed '1,/^\r\?$/d' <&3
+  exec 3<&-
+  [ "$status" = 200 ]
+}
+
+say "step 1/8: local control plane (the first run builds it from source: 15-25 minutes on 2 cores)"
 "$HACK_DIR/cluster-up.sh"
 
-say "step 2/6: install ramp (CRDs, namespace ramp-system, the controller's ServiceAccount and RBAC)"
+say "step 2/8: install ramp (CRDs, namespace ramp-system, the controller's ServiceAccount and RBAC)"
 k apply --server-side --force-conflicts -k "$REPO_ROOT/config/local"
-k wait --for=condition=Established --timeout=60s crd/rollouts.rollouts.ramp.dev
+k wait --for=condition=Established --timeout=60s crd/rollouts.rollouts.ramp.dev crd/analysistemplates.rollouts.ramp.dev crd/clusteranalysistemplates.rollouts.ramp.dev crd/analysisruns.rollouts.ramp.dev
 
-say "step 3/6: build and start ramp-controller as ServiceAccount ramp-system/ramp-controller"
+say "step 3/8: build and start ramp-controller as ServiceAccount ramp-system/ramp-controller"
 # The controller lives with the cluster: its PID file sits beside the components' so that
 # `make cluster-down` stops it too.
 pidfile="$RAMP_CLUSTER_DIR/pids/ramp-controller"
@@ -44,7 +54,7 @@ until grep -q "Successfully acquired lease" "$log"; do
 done
 stage "ramp-controller ready (pid $(cat "$pidfile"))"
 
-say "step 4/6: a Rollout from examples/canary-basic.yaml in namespace demo"
+say "step 4/8: a Rollout from examples/canary-basic.yaml in namespace demo"
 k delete namespace demo --ignore-not-found --wait=true --timeout=60s >/dev/null # a fresh start on every run
 k create namespace demo >/dev/null
 k apply -n demo -f "$REPO_ROOT/examples/canary-basic.yaml"
@@ -61,7 +71,7 @@ timeline_pid=$!
 stop_timeline() { kill -- "-$timeline_pid" 2>/dev/null || true; }
 trap stop_timeline EXIT
 
-say "step 5/6: release nginx:1.28: the canary walks its steps (timeline below)"
+say "step 5/8: release nginx:1.28: the canary walks its steps (timeline below)"
 k patch -n demo rollout/web --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.28"}]'
 k wait -n demo --for=jsonpath='{.status.phase}'=Paused rollout/web --timeout=120s >/dev/null
 k get -n demo rollout/web
@@ -73,12 +83,74 @@ k wait -n demo --for=jsonpath='{.status.phase}'=Healthy rollout/web --timeout=18
 sleep 1 # let the last timeline lines print
 stop_timeline
 
-say "step 6/6: the result"
-k get -n demo rollout/web
-k get -n demo replicasets -l app=web
-k get -n demo events --field-selector involvedObject.kind=Rollout --sort-by=.eventTime -o custom-columns=TIME:.eventTime,TYPE:.type,REASON:.reason,MESSAGE:.message
+say "step 6/8: analysis: a real Prometheus scraping a demo exporter, and an AnalysisTemplate"
+prom_bin=$("$HACK_DIR/prometheus.sh")
+for name in prometheus demo-exporter; do
+  if running "$name"; then kill "$(cat "$RAMP_CLUSTER_DIR/pids/$name")"; while running "$name"; do sleep 0.2; done; fi
+done
+(cd "$REPO_ROOT" && go build -o "$RAMP_CLUSTER_DIR/demo-exporter" ./hack/demo-exporter)
+rm -f "$RAMP_CLUSTER_DIR/demo-exporter.addr"
+setsid "$RAMP_CLUSTER_DIR/demo-exporter" --addr-file "$RAMP_CLUSTER_DIR/demo-exporter.addr" </dev/null >"$RAMP_CLUSTER_DIR/logs/demo-exporter.log" 2>&1 &
+echo $! >"$RAMP_CLUSTER_DIR/pids/demo-exporter"
+until [ -s "$RAMP_CLUSTER_DIR/demo-exporter.addr" ]; do running demo-exporter || die "demo-exporter exited"; sleep 0.2; done
+exporter=$(cat "$RAMP_CLUSTER_DIR/demo-exporter.addr")
+free_port prom_port
+mkdir -p "$RAMP_CLUSTER_DIR/prometheus"
+cat >"$RAMP_CLUSTER_DIR/prometheus/prometheus.yml" <<CONF
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+- job_name: demo
+  static_configs: [{targets: ["$exporter"]}]
+CONF
+setsid "$prom_bin" --config.file="$RAMP_CLUSTER_DIR/prometheus/prometheus.yml" --storage.tsdb.path="$RAMP_CLUSTER_DIR/prometheus/data" \
+  --web.listen-address="127.0.0.1:$prom_port" </dev/null >"$RAMP_CLUSTER_DIR/logs/prometheus.log" 2>&1 &
+echo $! >"$RAMP_CLUSTER_DIR/pids/prometheus"
+deadline=$(( $(date +%s) + 60 ))
+until (get "127.0.0.1:$prom_port" /-/ready) >/dev/null 2>&1; do
+  running prometheus || { tail -n 20 "$RAMP_CLUSTER_DIR/logs/prometheus.log"; die "prometheus exited"; }
+  [ "$(date +%s)" -lt "$deadline" ] || die "prometheus not ready after 60s"
+  sleep 0.5
+done
+stage "prometheus on 127.0.0.1:$prom_port, scraping the demo exporter on $exporter"
+k apply -n demo -f "$REPO_ROOT/hack/demo-analysis.yaml"
+# The analysis step after setWeight 20; the version label is the image.
+k patch -n demo rollout/web --type=json -p "[{\"op\":\"replace\",\"path\":\"/spec/strategy/canary/steps\",\"value\":[
+  {\"setWeight\":20},
+  {\"analysis\":{\"templates\":[{\"templateName\":\"error-rate\"}],\"args\":[
+    {\"name\":\"prometheus\",\"value\":\"http://127.0.0.1:$prom_port\"},
+    {\"name\":\"version\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"spec.template.spec.containers[0].image\"}}}]}},
+  {\"setWeight\":50},{\"pause\":{\"duration\":\"5s\"}}]}]"
+
+restart_timeline() {
+  setsid bash -c 'tail -n 0 -F "$log" 2>/dev/null | grep --line-buffered -E "\"msg\":\"(rollout|analysis) transition\"" |
+    sed -u -E "s/.*\"ts\":\"([^\"]*)\".*\"reason\":\"([^\"]*)\".*\"message\":\"(.*)\"}\$/  \1  \2: \3/"' &
+  timeline_pid=$!
+}
+
+say "step 7/8: release nginx:1.29, healthy: its analysis passes and it becomes stable"
+get "$exporter" "/set?version=nginx:1.29&errorRate=0"
+restart_timeline
+k patch -n demo rollout/web --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.29"}]'
+k wait -n demo --for=jsonpath='{.status.phase}'=Progressing rollout/web --timeout=30s >/dev/null || true
+k wait -n demo --for=jsonpath='{.status.phase}'=Healthy rollout/web --timeout=180s >/dev/null
+sleep 1 # let the last timeline lines print
+stop_timeline
+
+say "step 8/8: release nginx:1.30, which fails 40% of its requests: the analysis aborts it"
+get "$exporter" "/set?version=nginx:1.30&errorRate=0.4"
+restart_timeline
+k patch -n demo rollout/web --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.30"}]'
+k wait -n demo --for=jsonpath='{.status.phase}'=Degraded rollout/web --timeout=180s >/dev/null
+sleep 1
+stop_timeline
 echo
-say "demo done. The cluster and the controller keep running; to look around, then stop both:"
+k get -n demo rollout/web
+k get -n demo analysisruns
+echo "  status.message: $(k get -n demo rollout/web -o jsonpath='{.status.message}')"
+k get -n demo replicasets -l app=web
+k get -n demo events --field-selector involvedObject.kind=Rollout --sort-by=.eventTime -o custom-columns=TIME:.eventTime,TYPE:.type,REASON:.reason,MESSAGE:.message | tail -n 15
+echo
+say "demo done. The cluster, the controller, Prometheus and the demo exporter keep running; to look around, then stop them all:"
 echo "  export KUBECONFIG=$KUBECONFIG_PATH PATH=$RAMP_BIN_DIR:\$PATH"
-echo "  kubectl get rollouts -A"
+echo "  kubectl get rollouts,analysisruns -A"
 echo "  make cluster-down"

@@ -1,0 +1,218 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/e2e/exporter"
+	"github.com/ramp-dev/ramp/e2e/prometheus"
+)
+
+// analysisWorld is a namespace with a controller, a test exporter whose versions' error rates
+// the test sets, a real Prometheus scraping it, and an AnalysisTemplate "error-rate" over it.
+type analysisWorld struct {
+	ns   string
+	exp  *exporter.Exporter
+	prom *prometheus.Server
+}
+
+// errorRateQuery is the share of 500s among a version's requests over the last 5 s.
+const errorRateQuery = `(sum(rate(http_requests_total{version="{{args.version}}",code="500"}[5s])) or vector(0)) / sum(rate(http_requests_total{version="{{args.version}}"}[5s]))`
+
+func newAnalysisWorld(t *testing.T, metricExtra string) *analysisWorld {
+	t.Helper()
+	w := &analysisWorld{ns: cluster.Namespace(t), exp: exporter.New()}
+	t.Cleanup(w.exp.Close)
+	w.exp.SetErrorRate("v2", 0)
+	w.prom = prometheus.Start(t, []string{w.exp.Addr()})
+	if err := w.prom.WaitTargetsUp(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	cluster.StartController(t, controllerBin)
+	cluster.Apply(t, w.ns, []byte(fmt.Sprintf(`
+apiVersion: rollouts.ramp.dev/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: error-rate}
+spec:
+  args:
+  - name: version
+  - name: address
+    value: %q
+  metrics:
+  - name: error-rate
+    interval: 1s
+    count: 3
+    successCondition: result < 0.05
+    failureCondition: result >= 0.05
+%s    provider:
+      prometheus:
+        address: "{{args.address}}"
+        query: %q
+`, w.prom.Address(), metricExtra, errorRateQuery)))
+	return w
+}
+
+// rollout applies the Rollout web (4 replicas) with steps and, optionally, background analysis.
+func (w *analysisWorld) rollout(t *testing.T, image, background string, steps ...string) {
+	t.Helper()
+	yaml := fmt.Sprintf(`
+apiVersion: rollouts.ramp.dev/v1alpha1
+kind: Rollout
+metadata: {name: web}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: %q}]
+  strategy:
+    canary:
+      maxSurge: 1
+      maxUnavailable: 0
+%s      steps:
+`, image, background)
+	for _, s := range steps {
+		yaml += "      - " + s + "\n"
+	}
+	cluster.Apply(t, w.ns, []byte(yaml))
+}
+
+const analyseV2 = `analysis: {templates: [{templateName: error-rate}], args: [{name: version, value: v2}]}`
+
+func abortedByAnalysis(ro *v1alpha1.Rollout) bool {
+	return phaseIs(v1alpha1.RolloutPhaseDegraded)(ro) && ro.Status.Abort && strings.Contains(ro.Status.Message, "AnalysisRun")
+}
+
+// A healthy canary passes its analysis step and completes; the next release, whose version
+// fails 50% of its requests, is aborted by the same step, and the message says why.
+func TestAnalysisStepPassesThenAbortsABadVersion(t *testing.T) {
+	w := newAnalysisWorld(t, "")
+	w.rollout(t, "web:1", "", "setWeight: 25", analyseV2, "setWeight: 50")
+	waitRollout(t, w.ns, "first revision Healthy", healthyAt(w.ns, "web:1"))
+
+	setImage(t, w.ns, "web:2")
+	waitRollout(t, w.ns, "web:2 Healthy after a passing analysis", healthyAt(w.ns, "web:2"))
+	waitTimeline(t, w.ns, "a passed run and its measurements", func(reasons []string) bool {
+		return count(reasons, v1alpha1.ReasonAnalysisPassed) == 1 && count(reasons, v1alpha1.ReasonMeasurement) >= 3
+	})
+
+	w.exp.SetErrorRate("v2", 0.5)
+	setImage(t, w.ns, "web:3")
+	ro := waitRollout(t, w.ns, "web:3 aborted by its analysis", abortedByAnalysis)
+	if !strings.Contains(ro.Status.Message, "error-rate") {
+		t.Errorf("message %q does not name the failed metric", ro.Status.Message)
+	}
+	waitRollout(t, w.ns, "stable back to full scale", func(ro *v1alpha1.Rollout) bool {
+		return replicaSetReplicas(t, w.ns)[ro.Status.StableRS] == 4 && ro.Status.AvailableReplicas >= 4
+	})
+}
+
+// Background analysis from step 1 aborts the rollout in the middle of an indefinite pause.
+func TestBackgroundAnalysisAbortsMidPause(t *testing.T) {
+	w := newAnalysisWorld(t, "")
+	bg := "      analysis: {templates: [{templateName: error-rate}], args: [{name: version, value: v2}], startingStep: 1}\n"
+	w.rollout(t, "web:1", bg, "setWeight: 25", "pause: {}")
+	waitRollout(t, w.ns, "first revision Healthy", healthyAt(w.ns, "web:1"))
+	setImage(t, w.ns, "web:2")
+	waitRollout(t, w.ns, "paused with background analysis running", func(ro *v1alpha1.Rollout) bool {
+		s := ro.Status.Canary.CurrentBackgroundAnalysisRunStatus
+		return phaseIs(v1alpha1.RolloutPhasePaused)(ro) && s != nil && s.Status == v1alpha1.AnalysisPhaseRunning
+	})
+	w.exp.SetErrorRate("v2", 0.9)
+	waitRollout(t, w.ns, "aborted mid-pause", abortedByAnalysis)
+}
+
+// Prometheus stops mid-run: Error measurements, and after consecutiveErrorLimit of them in a
+// row the run is Error and the rollout aborts. It never promotes.
+func TestPrometheusOutageAbortsNeverPromotes(t *testing.T) {
+	w := newAnalysisWorld(t, "    consecutiveErrorLimit: 2\n")
+	w.rollout(t, "web:1", "", "setWeight: 25", `analysis: {templates: [{templateName: error-rate}], args: [{name: version, value: v2}]}`, "setWeight: 50")
+	waitRollout(t, w.ns, "first revision Healthy", healthyAt(w.ns, "web:1"))
+	w.prom.Stop()
+	setImage(t, w.ns, "web:2")
+	ro := waitRollout(t, w.ns, "aborted after errors in a row", abortedByAnalysis)
+	if ptr.Deref(ro.Status.CurrentStepIndex, -1) != 1 {
+		t.Errorf("step %d: the rollout went past the analysis step", ptr.Deref(ro.Status.CurrentStepIndex, -1))
+	}
+	if s := ro.Status.Canary.CurrentStepAnalysisRunStatus; s == nil || s.Status != v1alpha1.AnalysisPhaseError {
+		t.Errorf("step run status %+v, want Error", s)
+	}
+}
+
+// Bad PromQL fails the run with Prometheus's own message.
+func TestBadPromQLFailsWithPrometheussMessage(t *testing.T) {
+	w := newAnalysisWorld(t, "")
+	cluster.Apply(t, w.ns, []byte(fmt.Sprintf(`
+apiVersion: rollouts.ramp.dev/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: broken}
+spec:
+  metrics:
+  - name: broken
+    consecutiveErrorLimit: 0
+    successCondition: result < 1
+    provider:
+      prometheus: {address: %q, query: "sum(rate(http_requests_total[5s]"}
+`, w.prom.Address())))
+	w.rollout(t, "web:1", "", "setWeight: 25", "analysis: {templates: [{templateName: broken}]}")
+	waitRollout(t, w.ns, "first revision Healthy", healthyAt(w.ns, "web:1"))
+	setImage(t, w.ns, "web:2")
+	ro := waitRollout(t, w.ns, "aborted by the broken query", abortedByAnalysis)
+	if !strings.Contains(ro.Status.Message, "parse error") {
+		t.Errorf("message %q lacks Prometheus's parse error", ro.Status.Message)
+	}
+}
+
+// A query that finds no data is Inconclusive: the rollout pauses until promoted.
+func TestInconclusiveAnalysisWaitsForPromote(t *testing.T) {
+	w := newAnalysisWorld(t, "")
+	w.rollout(t, "web:1", "", "setWeight: 25", `analysis: {templates: [{templateName: error-rate}], args: [{name: version, value: nobody}]}`, "setWeight: 50")
+	waitRollout(t, w.ns, "first revision Healthy", healthyAt(w.ns, "web:1"))
+	setImage(t, w.ns, "web:2")
+	waitRollout(t, w.ns, "paused on an Inconclusive run", func(ro *v1alpha1.Rollout) bool {
+		return phaseIs(v1alpha1.RolloutPhasePaused)(ro) && len(ro.Status.PauseConditions) == 1 &&
+			ro.Status.PauseConditions[0].Reason == v1alpha1.PauseReasonInconclusiveAnalysis
+	})
+	promote(t, w.ns)
+	waitRollout(t, w.ns, "web:2 Healthy once promoted", healthyAt(w.ns, "web:2"))
+}
+
+// A template that does not exist, then an argument nothing gives: Degraded with the field
+// named, nothing released; fixed, the release goes on.
+func TestMissingTemplateOrArgIsDegraded(t *testing.T) {
+	w := newAnalysisWorld(t, "")
+	w.rollout(t, "web:1", "", "setWeight: 25", "analysis: {templates: [{templateName: nope}]}")
+	ro := waitRollout(t, w.ns, "Degraded naming the template", func(ro *v1alpha1.Rollout) bool {
+		return phaseIs(v1alpha1.RolloutPhaseDegraded)(ro) && strings.Contains(ro.Status.Message, "steps[1].analysis.templates[0]: AnalysisTemplate "+w.ns+"/nope not found")
+	})
+	if len(replicaSetReplicas(t, w.ns)) != 0 {
+		t.Errorf("replicasets created while Degraded: %v (%s)", replicaSetReplicas(t, w.ns), ro.Status.Message)
+	}
+	w.rollout(t, "web:1", "", "setWeight: 25", "analysis: {templates: [{templateName: error-rate}]}")
+	waitRollout(t, w.ns, "Degraded naming the argument", func(ro *v1alpha1.Rollout) bool {
+		return phaseIs(v1alpha1.RolloutPhaseDegraded)(ro) && strings.Contains(ro.Status.Message, `argument "version"`)
+	})
+	w.rollout(t, "web:1", "", "setWeight: 25", analyseV2)
+	waitRollout(t, w.ns, "Healthy once fixed", healthyAt(w.ns, "web:1"))
+}
+
+// dryRun metrics are measured and recorded but never abort.
+func TestDryRunMetricNeverAborts(t *testing.T) {
+	w := newAnalysisWorld(t, "")
+	w.exp.SetErrorRate("v2", 0.5)
+	w.rollout(t, "web:1", "", "setWeight: 25", `analysis: {templates: [{templateName: error-rate}], args: [{name: version, value: v2}], dryRun: [{metricName: error-rate}]}`)
+	waitRollout(t, w.ns, "first revision Healthy", healthyAt(w.ns, "web:1"))
+	setImage(t, w.ns, "web:2")
+	waitRollout(t, w.ns, "web:2 Healthy despite the failing dry-run metric", healthyAt(w.ns, "web:2"))
+	waitTimeline(t, w.ns, "failed measurements recorded", func(reasons []string) bool {
+		return count(reasons, v1alpha1.ReasonMeasurement) >= 3 && count(reasons, v1alpha1.ReasonAborted) == 0
+	})
+}
