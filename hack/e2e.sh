@@ -4,6 +4,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# The analysis scenarios run a real Prometheus (Debian's, cached after the first download).
+RAMP_PROMETHEUS=$("$HACK_DIR/prometheus.sh")
+
 started=false
 # The suite runs its own controllers; one left by `make demo` would reconcile the tests'
 # Rollouts too and hold the leader Lease.
@@ -30,6 +33,6 @@ stop_if_started() {
 trap stop_if_started EXIT
 
 RAMP_ISTIO_CRDS=$(istio_crds)
-export RAMP_ISTIO_CRDS RAMP_E2E_KUBECONFIG="$KUBECONFIG_PATH" RAMP_E2E_CONTROLLER_KUBECONFIG="$RAMP_CLUSTER_DIR/controller.kubeconfig" RAMP_BIN_DIR
+export RAMP_ISTIO_CRDS RAMP_PROMETHEUS RAMP_E2E_KUBECONFIG="$KUBECONFIG_PATH" RAMP_E2E_CONTROLLER_KUBECONFIG="$RAMP_CLUSTER_DIR/controller.kubeconfig" RAMP_BIN_DIR
 cd "$REPO_ROOT"
 go test -tags e2e -count=1 -timeout 30m "$@" ./e2e/...
