@@ -8,9 +8,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/analysis"
+	"github.com/ramp-dev/ramp/pkg/analysis/job"
+	promprovider "github.com/ramp-dev/ramp/pkg/analysis/prometheus"
+	"github.com/ramp-dev/ramp/pkg/analysis/web"
 	"github.com/ramp-dev/ramp/pkg/metrics"
 	"github.com/ramp-dev/ramp/pkg/timeline"
 )
@@ -27,6 +32,24 @@ func SetupWithManager(mgr ctrl.Manager) error {
 		},
 	}
 	if err := rollouts.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	runs := &AnalysisRunReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Clock:     clock.RealClock{},
+		Providers: map[string]analysis.Provider{},
+		Timeline:  rollouts.Timeline,
+	}
+	// Jobs are read straight from the API server: one created a moment ago must not look gone.
+	uncached, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return fmt.Errorf("client for analysis jobs: %w", err)
+	}
+	for _, p := range []analysis.Provider{promprovider.New(), web.New(), job.New(uncached)} {
+		runs.Providers[p.Type()] = p
+	}
+	if err := runs.SetupWithManager(mgr); err != nil {
 		return err
 	}
 	listRollouts := func(ctx context.Context) ([]v1alpha1.Rollout, error) {

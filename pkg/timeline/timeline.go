@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
@@ -52,5 +53,36 @@ func (r Recorder) Record(ro *v1alpha1.Rollout, fromPhase v1alpha1.RolloutPhase, 
 			}
 			r.Events.Eventf(ro, nil, kind, n.Reason, "Reconcile", "%s", n.Message)
 		}
+	}
+}
+
+// RunMessage is the constant log message of every AnalysisRun timeline line.
+const RunMessage = "analysis transition"
+
+// RecordRun writes one entry per note of an AnalysisRun: a log line with the keys rollout,
+// analysisrun, phase, reason and message, and an Event regarding the Rollout that owns the run
+// (related: the run), so that the Rollout's timeline tells the analysis too.
+func (r Recorder) RecordRun(run *v1alpha1.AnalysisRun, notes []plan.Note) {
+	owner := metav1.GetControllerOf(run)
+	rollout := ""
+	if owner != nil {
+		rollout = run.Namespace + "/" + owner.Name
+	}
+	for _, n := range notes {
+		metrics.Transitions.WithLabelValues(n.Reason).Inc()
+		r.Log.Info(RunMessage, "rollout", rollout, "analysisrun", run.Namespace+"/"+run.Name,
+			"phase", string(run.Status.Phase), "reason", n.Reason, "message", n.Message)
+		if r.Events == nil || owner == nil {
+			continue
+		}
+		kind := corev1.EventTypeNormal
+		if n.Warning {
+			kind = corev1.EventTypeWarning
+		}
+		regarding := &v1alpha1.Rollout{
+			TypeMeta:   metav1.TypeMeta{APIVersion: owner.APIVersion, Kind: owner.Kind},
+			ObjectMeta: metav1.ObjectMeta{Namespace: run.Namespace, Name: owner.Name, UID: owner.UID},
+		}
+		r.Events.Eventf(regarding, run, kind, n.Reason, "Analysis", "%s", n.Message)
 	}
 }
