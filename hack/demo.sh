@@ -111,6 +111,15 @@ until (get "127.0.0.1:$prom_port" /-/ready) >/dev/null 2>&1; do
   [ "$(date +%s)" -lt "$deadline" ] || die "prometheus not ready after 60s"
   sleep 0.5
 done
+# The versions about to be released: nginx:1.29 healthy, nginx:1.30 failing 40% of its requests.
+get "$exporter" "/set?version=nginx:1.29&errorRate=0"
+get "$exporter" "/set?version=nginx:1.30&errorRate=0.4"
+# rate() needs two scrapes in its window: wait until Prometheus has a rate for both.
+until get "127.0.0.1:$prom_port" '/api/v1/query?query=count(rate(http_requests_total%7Bversion%3D~%22nginx%3A1.(29%7C30)%22%7D%5B5s%5D))' 2>/dev/null | grep -q '"value":\[[^,]*,"4"\]'; do
+  running prometheus || die "prometheus exited"
+  [ "$(date +%s)" -lt "$deadline" ] || die "prometheus has no data from the demo exporter after 60s"
+  sleep 0.5
+done
 stage "prometheus on 127.0.0.1:$prom_port, scraping the demo exporter on $exporter"
 k apply -n demo -f "$REPO_ROOT/hack/demo-analysis.yaml"
 # The analysis step after setWeight 20; the version label is the image.
@@ -128,7 +137,6 @@ restart_timeline() {
 }
 
 say "step 7/8: release nginx:1.29, healthy: its analysis passes and it becomes stable"
-get "$exporter" "/set?version=nginx:1.29&errorRate=0"
 restart_timeline
 k patch -n demo rollout/web --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.29"}]'
 k wait -n demo --for=jsonpath='{.status.phase}'=Progressing rollout/web --timeout=30s >/dev/null || true
@@ -137,7 +145,6 @@ sleep 1 # let the last timeline lines print
 stop_timeline
 
 say "step 8/8: release nginx:1.30, which fails 40% of its requests: the analysis aborts it"
-get "$exporter" "/set?version=nginx:1.30&errorRate=0.4"
 restart_timeline
 k patch -n demo rollout/web --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.30"}]'
 k wait -n demo --for=jsonpath='{.status.phase}'=Degraded rollout/web --timeout=180s >/dev/null
