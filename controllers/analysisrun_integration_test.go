@@ -1,0 +1,129 @@
+//go:build integration
+
+package controllers_test
+
+import (
+	"context"
+	encjson "encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/testenv"
+)
+
+// waitRun polls an AnalysisRun until ok says so.
+func waitRun(t *testing.T, ns, name, what string, ok func(*v1alpha1.AnalysisRun) bool) *v1alpha1.AnalysisRun {
+	t.Helper()
+	run := &v1alpha1.AnalysisRun{}
+	testenv.Eventually(t, timeout, what, func(ctx context.Context) (bool, string, error) {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, run); err != nil {
+			return false, "", client.IgnoreNotFound(err)
+		}
+		return ok(run), fmt.Sprintf("%s: %s", run.Status.Phase, run.Status.Message), nil
+	})
+	return run
+}
+
+func webRun(ns, name, url string, metric func(*v1alpha1.Metric)) *v1alpha1.AnalysisRun {
+	m := v1alpha1.Metric{
+		Name: "ok", Interval: "1s", Count: ptr.To(intstr.FromInt32(2)), SuccessCondition: "result.ok == true",
+		Provider: v1alpha1.MetricProvider{Web: &v1alpha1.WebMetric{
+			URL: url, Headers: []v1alpha1.WebMetricHeader{{Key: "Authorization", Value: "Bearer {{args.token}}"}},
+		}},
+	}
+	if metric != nil {
+		metric(&m)
+	}
+	return &v1alpha1.AnalysisRun{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: v1alpha1.AnalysisRunSpec{
+			Metrics: []v1alpha1.Metric{m},
+			Args: []v1alpha1.Argument{{Name: "token", ValueFrom: &v1alpha1.ValueFrom{
+				SecretKeyRef: &v1alpha1.SecretKeyRef{Name: "api", Key: "token"},
+			}}},
+		},
+	}
+}
+
+// A web metric with a bearer token from a Secret: the run measures count times, the server sees
+// the token, and the token appears nowhere in the run, even when the server echoes it back.
+func TestAnalysisRunMeasuresAndKeepsSecretsOut(t *testing.T) {
+	const token = "s3cr3t-t0ken-value"
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, "unauthorized: "+r.Header.Get("Authorization"), http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, `{"ok": true}`)
+	}))
+	defer srv.Close()
+	ns := namespace(t)
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api"}, StringData: map[string]string{"token": token}})
+
+	create(t, webRun(ns, "good", srv.URL, nil))
+	run := waitRun(t, ns, "good", "Successful after two measurements", func(r *v1alpha1.AnalysisRun) bool {
+		return r.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
+	})
+	if res := run.Status.MetricResults; len(res) != 1 || res[0].Count != 2 || res[0].Successful != 2 || len(res[0].Measurements) != 2 {
+		t.Errorf("metric results %+v: want two Successful measurements", res)
+	}
+
+	// The server rejects a wrong token and echoes what it got: the run must not store it.
+	if err := env.Client.Delete(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api"}}); err != nil {
+		t.Fatal(err)
+	}
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api"}, StringData: map[string]string{"token": token + "-old"}})
+	create(t, webRun(ns, "echo", srv.URL, func(m *v1alpha1.Metric) { m.ConsecutiveErrorLimit = ptr.To(intstr.FromInt32(0)) }))
+	run = waitRun(t, ns, "echo", "Error after the 401", func(r *v1alpha1.AnalysisRun) bool {
+		return r.Status.Phase == v1alpha1.AnalysisPhaseError
+	})
+	got, err := asJSON(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(got, token) {
+		t.Errorf("the secret appears in the AnalysisRun: %s", got)
+	}
+	if !strings.Contains(got, "401") {
+		t.Errorf("the run does not say the server answered 401: %s", got)
+	}
+}
+
+// A condition that does not compile fails the run at once, naming it; so does an arg whose
+// Secret does not exist.
+func TestAnalysisRunRejectsBadConditionsAndArgs(t *testing.T) {
+	ns := namespace(t)
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api"}, StringData: map[string]string{"token": "x"}})
+	create(t, webRun(ns, "syntax", "http://127.0.0.1:1", func(m *v1alpha1.Metric) { m.SuccessCondition = "result.ok ==" }))
+	run := waitRun(t, ns, "syntax", "Error naming the condition", func(r *v1alpha1.AnalysisRun) bool {
+		return r.Status.Phase.Completed()
+	})
+	if run.Status.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(run.Status.Message, "result.ok ==") || len(run.Status.MetricResults) != 0 {
+		t.Errorf("run %s %q with %d results: want Error naming the expression, before any measurement", run.Status.Phase, run.Status.Message, len(run.Status.MetricResults))
+	}
+	bad := webRun(ns, "nosecret", "http://127.0.0.1:1", nil)
+	bad.Spec.Args[0].ValueFrom.SecretKeyRef.Name = "missing"
+	create(t, bad)
+	run = waitRun(t, ns, "nosecret", "Error naming the Secret", func(r *v1alpha1.AnalysisRun) bool { return r.Status.Phase.Completed() })
+	if run.Status.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(run.Status.Message, "missing") {
+		t.Errorf("run %s %q: want Error naming Secret missing", run.Status.Phase, run.Status.Message)
+	}
+}
+
+func asJSON(v any) (string, error) {
+	b, err := encjson.Marshal(v)
+	return string(b), err
+}
