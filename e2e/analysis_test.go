@@ -83,27 +83,7 @@ spec:
 // rollout applies the Rollout web (4 replicas) with steps and, optionally, background analysis.
 func (w *analysisWorld) rollout(t *testing.T, image, background string, steps ...string) {
 	t.Helper()
-	yaml := fmt.Sprintf(`
-apiVersion: rollouts.ramp.dev/v1alpha1
-kind: Rollout
-metadata: {name: web}
-spec:
-  replicas: 4
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: %q}]
-  strategy:
-    canary:
-      maxSurge: 1
-      maxUnavailable: 0
-%s      steps:
-`, image, background)
-	for _, s := range steps {
-		yaml += "      - " + s + "\n"
-	}
-	cluster.Apply(t, w.ns, []byte(yaml))
+	applyRolloutWith(t, w.ns, 4, image, background, steps...)
 }
 
 const analyseV2 = `analysis: {templates: [{templateName: error-rate}], args: [{name: version, value: v2}]}`

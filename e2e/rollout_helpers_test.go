@@ -25,6 +25,13 @@ const rolloutTimeout = 2 * time.Minute
 // applyRollout applies a Rollout named web with the given replicas and steps (YAML list items).
 func applyRollout(t *testing.T, ns string, replicas int, image string, steps ...string) {
 	t.Helper()
+	applyRolloutWith(t, ns, replicas, image, "", steps...)
+}
+
+// applyRolloutWith is applyRollout with more fields of spec.strategy.canary (YAML lines
+// indented six spaces), such as background analysis.
+func applyRolloutWith(t *testing.T, ns string, replicas int, image, canary string, steps ...string) {
+	t.Helper()
 	stepsYAML := "      steps: []\n"
 	if len(steps) > 0 {
 		stepsYAML = "      steps:\n"
@@ -47,7 +54,7 @@ spec:
     canary:
       maxSurge: 1
       maxUnavailable: 0
-%s`, replicas, image, stepsYAML)))
+%s%s`, replicas, image, canary, stepsYAML)))
 }
 
 func getRollout(t *testing.T, ns string) *v1alpha1.Rollout {
