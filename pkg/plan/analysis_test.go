@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -155,4 +156,24 @@ func TestAnalysisInvalidDegradesAndTouchesNothing(t *testing.T) {
 	if p.Status.Phase != v1alpha1.RolloutPhaseDegraded || len(p.Scale) != 0 || len(p.StartRuns) != 0 || p.Create != nil {
 		t.Fatalf("phase %s scale %v runs %v create %v", p.Status.Phase, p.Scale, p.StartRuns, p.Create != nil)
 	}
+}
+
+// A long analysis step is progress, not a stuck rollout: each measurement moves the run's
+// message, and the progress deadline counts from the last one.
+func TestLongAnalysisIsNotStuck(t *testing.T) {
+	w := newWorld(t, 2, analysisStep("slow"), pause())
+	w.ro.Spec.ProgressDeadlineSeconds = ptr.To[int32](60)
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	run := "web-" + w.hashOf("web:2") + "-0-0"
+	for i := range 5 {
+		w.now = w.now.Add(50 * time.Second)
+		w.runs[run].Status.Phase, w.runs[run].Status.Message = v1alpha1.AnalysisPhaseRunning, fmt.Sprintf("measuring slow (%d of 5 measurements so far)", i+1)
+		w.reconcile()
+		w.expect(v1alpha1.RolloutPhaseProgressing, 0, nil)
+	}
+	w.now = w.now.Add(61 * time.Second) // no measurement for longer than the deadline
+	w.reconcile()
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, nil)
 }

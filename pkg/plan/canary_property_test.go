@@ -20,8 +20,15 @@ func (w *world) totals() (pods, available int32) {
 	return pods, available
 }
 
-// progress makes a random share of the pods not yet available become available.
+// progress makes a random share of the pods not yet available become available, and may end
+// an AnalysisRun: mostly Successful, sometimes Failed or Inconclusive.
 func (w *world) progress(rng *rand.Rand) {
+	for _, name := range sortedKeys(w.runs) {
+		if r := w.runs[name]; !r.Status.Phase.Completed() && rng.IntN(3) == 0 {
+			r.Status.Phase = []v1alpha1.AnalysisPhase{v1alpha1.AnalysisPhaseSuccessful, v1alpha1.AnalysisPhaseSuccessful,
+				v1alpha1.AnalysisPhaseSuccessful, v1alpha1.AnalysisPhaseFailed, v1alpha1.AnalysisPhaseInconclusive}[rng.IntN(5)]
+		}
+	}
 	for _, rs := range w.rss {
 		n := ptr.Deref(rs.Spec.Replicas, 1)
 		rs.Status.Replicas = n
@@ -66,6 +73,7 @@ func TestCanaryPlannerInvariants(t *testing.T) {
 				t.Fatalf("seed %d after %v: stuck: %s", seed, log, w.describe())
 			}
 			w.ready()
+			w.endRuns()
 			w.now = w.now.Add(time.Minute)
 			w.promote()
 			check("settle")
@@ -118,7 +126,9 @@ func (w *world) disturb(rng *rand.Rand, images []string, extra func() string) st
 func randomSteps(rng *rand.Rand) []v1alpha1.CanaryStep {
 	var steps []v1alpha1.CanaryStep
 	for i := rng.IntN(6); i > 0; i-- {
-		switch rng.IntN(3) {
+		switch rng.IntN(4) {
+		case 3:
+			steps = append(steps, analysisStep("a"))
 		case 0:
 			steps = append(steps, weight(rng.Int32N(101)))
 		case 1:
@@ -128,4 +138,13 @@ func randomSteps(rng *rand.Rand) []v1alpha1.CanaryStep {
 		}
 	}
 	return steps
+}
+
+// endRuns makes every AnalysisRun still running Successful.
+func (w *world) endRuns() {
+	for _, r := range w.runs {
+		if !r.Status.Phase.Completed() {
+			r.Status.Phase = v1alpha1.AnalysisPhaseSuccessful
+		}
+	}
 }

@@ -12,14 +12,16 @@ import (
 )
 
 // progressed reports whether anything moved between two statuses: the step, the revision, or
-// the number of pods that exist or are available, or the traffic weights. (Not the phase: the deadline's own Degraded
+// the number of pods that exist or are available, the traffic weights, or the step's analysis
+// (each measurement changes its run's message: a long analysis is not a stuck rollout). (Not the phase: the deadline's own Degraded
 // would count as progress.)
 func progressed(before, after *v1alpha1.RolloutStatus) bool {
 	return ptr.Deref(before.CurrentStepIndex, -1) != ptr.Deref(after.CurrentStepIndex, -1) ||
 		before.CurrentPodHash != after.CurrentPodHash ||
 		before.Replicas != after.Replicas || before.UpdatedReplicas != after.UpdatedReplicas ||
 		before.AvailableReplicas != after.AvailableReplicas ||
-		!equality.Semantic.DeepEqual(before.Canary.Weights, after.Canary.Weights)
+		!equality.Semantic.DeepEqual(before.Canary.Weights, after.Canary.Weights) ||
+		!equality.Semantic.DeepEqual(before.Canary.CurrentStepAnalysisRunStatus, after.Canary.CurrentStepAnalysisRunStatus)
 }
 
 // checkProgress enforces progressDeadlineSeconds on a Progressing rollout: with no progress for

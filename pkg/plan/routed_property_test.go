@@ -55,6 +55,7 @@ func TestRoutedPlannerInvariants(t *testing.T) {
 				t.Fatalf("seed %d after %v: stuck: %s", seed, log, w.describe())
 			}
 			w.ready()
+			w.endRuns()
 			w.now = w.now.Add(time.Minute)
 			w.promote()
 			check("settle")
