@@ -127,3 +127,54 @@ func asJSON(v any) (string, error) {
 	b, err := encjson.Marshal(v)
 	return string(b), err
 }
+
+// The Rollout fills its run's args: podTemplateHashValue (Stable, Latest) and fieldRef resolved
+// when the run is created; a secretKeyRef kept as a reference for the run to read.
+func TestRolloutFillsAnalysisArgs(t *testing.T) {
+	ns := namespace(t)
+	playReplicaSetController(t, ns)
+	tpl := &v1alpha1.AnalysisTemplate{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "check"},
+		Spec: v1alpha1.AnalysisTemplateSpec{
+			Args: []v1alpha1.Argument{{Name: "stable"}, {Name: "latest"}, {Name: "app"}, {Name: "token", ValueFrom: &v1alpha1.ValueFrom{SecretKeyRef: &v1alpha1.SecretKeyRef{Name: "api", Key: "token"}}}},
+			Metrics: []v1alpha1.Metric{{Name: "m", Provider: v1alpha1.MetricProvider{Web: &v1alpha1.WebMetric{
+				URL: "http://127.0.0.1:1/{{args.stable}}/{{args.latest}}/{{args.app}}",
+			}}}},
+		},
+	}
+	create(t, tpl)
+	ro := rollout(ns, 2, v1alpha1.CanaryStep{SetWeight: ptr.To[int32](50)}, v1alpha1.CanaryStep{Analysis: &v1alpha1.RolloutAnalysis{
+		Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "check"}},
+		Args: []v1alpha1.AnalysisRunArgument{
+			{Name: "stable", ValueFrom: &v1alpha1.ArgumentValueFrom{PodTemplateHashValue: ptr.To("Stable")}},
+			{Name: "latest", ValueFrom: &v1alpha1.ArgumentValueFrom{PodTemplateHashValue: ptr.To("Latest")}},
+			{Name: "app", ValueFrom: &v1alpha1.ArgumentValueFrom{FieldRef: &v1alpha1.FieldRef{FieldPath: "metadata.labels['app']"}}},
+		},
+	}})
+	ro.Labels = map[string]string{"app": "shop"}
+	create(t, ro)
+	stable := waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy).Status.StableRS
+	setImage(t, ro, "web:2")
+	list := &v1alpha1.AnalysisRunList{}
+	testenv.Eventually(t, timeout, "the step's AnalysisRun", func(ctx context.Context) (bool, string, error) {
+		err := env.Client.List(ctx, list, client.InNamespace(ns))
+		return err == nil && len(list.Items) == 1, fmt.Sprint(len(list.Items)), err
+	})
+	latest := get(t, ro).Status.CurrentPodHash
+	args := map[string]string{}
+	for _, a := range list.Items[0].Spec.Args {
+		switch {
+		case a.Value != nil:
+			args[a.Name] = *a.Value
+		case a.ValueFrom != nil && a.ValueFrom.SecretKeyRef != nil:
+			args[a.Name] = "secret:" + a.ValueFrom.SecretKeyRef.Name
+		}
+	}
+	want := map[string]string{"stable": stable, "latest": latest, "app": "shop", "token": "secret:api"}
+	if fmt.Sprint(args) != fmt.Sprint(want) || stable == latest {
+		t.Errorf("run args %v, want %v", args, want)
+	}
+	if owner := metav1.GetControllerOf(&list.Items[0]); owner == nil || owner.Name != "web" {
+		t.Errorf("run owner %+v, want the Rollout", owner)
+	}
+}
