@@ -6,8 +6,12 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -63,4 +67,16 @@ func SetupWithManager(mgr ctrl.Manager) error {
 		}
 	}
 	return nil
+}
+
+// CacheOptions limits what the manager's cache holds to what ramp reads: of all the cluster's
+// Jobs, only those the analysis job provider created.
+func CacheOptions() cache.Options {
+	analysisJobs, err := labels.NewRequirement(job.AnalysisRunLabel, selection.Exists, nil)
+	if err != nil {
+		panic(err) // a constant, valid label key
+	}
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&batchv1.Job{}: {Label: labels.NewSelector().Add(*analysisJobs)},
+	}}
 }
