@@ -8,11 +8,13 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/analysis"
@@ -62,7 +64,14 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		r.terminate(ctx, work)
 	}
 	if !equality.Semantic.DeepEqual(run.Status, work.Status) {
-		if err := r.Status().Patch(ctx, work, client.MergeFromWithOptions(run, client.MergeFromWithOptimisticLock{}), client.FieldOwner(fieldManager)); err != nil {
+		err := r.Status().Patch(ctx, work, client.MergeFromWithOptions(run, client.MergeFromWithOptimisticLock{}), client.FieldOwner(fieldManager))
+		if apierrors.IsConflict(err) {
+			// Measured from a cached run older than our own last write: its watch event brings
+			// the newer one; what was measured here is dropped, not recorded twice.
+			log.FromContext(ctx).V(1).Info("analysisrun changed meanwhile, measuring again")
+			return ctrl.Result{}, nil
+		}
+		if err != nil {
 			return ctrl.Result{}, fmt.Errorf("patch status of analysisrun %s/%s: %w", run.Namespace, run.Name, err)
 		}
 	}
