@@ -177,3 +177,17 @@ func TestLongAnalysisIsNotStuck(t *testing.T) {
 	w.reconcile()
 	w.expect(v1alpha1.RolloutPhaseDegraded, 0, nil)
 }
+
+// With a router, a failed analysis returns the weight to 0 in the same plan that aborts.
+func TestFailedAnalysisWithARouterReturnsTrafficAtOnce(t *testing.T) {
+	w := newRoutedWorld(t, 4, weight(50), analysisStep("error-rate"), pause())
+	w.setImage("web:2")
+	w.settle()
+	w.expectWeight(50)
+	w.endRun("web-"+w.hashOf("web:2")+"-1-0", v1alpha1.AnalysisPhaseFailed, "metric error-rate failed: value 0.5")
+	p := w.reconcile()
+	if !w.ro.Status.Abort || p.Traffic == nil || p.Traffic.CanaryWeight != 0 {
+		t.Fatalf("abort %v traffic %+v: want the abort and weight 0 in one plan", w.ro.Status.Abort, p.Traffic)
+	}
+	w.expectWeight(0)
+}
