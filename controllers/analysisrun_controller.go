@@ -18,6 +18,7 @@ import (
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/analysis"
+	"github.com/ramp-dev/ramp/pkg/metrics"
 	"github.com/ramp-dev/ramp/pkg/plan"
 	"github.com/ramp-dev/ramp/pkg/timeline"
 )
@@ -50,7 +51,7 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, nil
 	}
 	work := run.DeepCopy()
-	resolved, notes := r.measure(ctx, work)
+	resolved, notes, taken := r.measure(ctx, work)
 	phase, message := work.Status.Phase, work.Status.Message // ended before measuring
 	if resolved != nil {
 		phase, message = analysis.Assess(resolved)
@@ -76,6 +77,13 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		}
 	}
 	r.Timeline.RecordRun(work, notes)
+	for _, m := range taken {
+		metrics.Measurements.WithLabelValues(m.provider, string(m.phase)).Inc()
+		metrics.MeasurementSeconds.WithLabelValues(m.provider).Observe(m.seconds)
+	}
+	if phase.Completed() {
+		metrics.Runs.WithLabelValues(string(phase)).Inc()
+	}
 	if phase.Completed() || resolved == nil {
 		return ctrl.Result{}, nil
 	}
@@ -91,7 +99,7 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 // measurement due. An arg without a value or a condition that does not compile ends the run as
 // Error at once. The metrics with their args filled in live only in memory: Secret values
 // never reach the run's spec or status.
-func (r *AnalysisRunReconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, []plan.Note) {
+func (r *AnalysisRunReconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, []plan.Note, []measured) {
 	now := r.Clock.Now()
 	if run.Status.StartedAt == nil {
 		run.Status.StartedAt = &metav1.Time{Time: now}
@@ -99,13 +107,13 @@ func (r *AnalysisRunReconciler) measure(ctx context.Context, run *v1alpha1.Analy
 	}
 	args, secrets, err := analysis.ResolveArgs(nil, run.Spec.Args, r.lookup(ctx, run.Namespace))
 	if err != nil {
-		return nil, r.fail(run, analysis.Redact(err.Error(), secrets))
+		return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil
 	}
 	resolved := run.DeepCopy() // shares nothing with run; its status is copied back below
 	conds := map[string][2]*analysis.Condition{}
 	for i, m := range run.Spec.Metrics {
 		if resolved.Spec.Metrics[i], err = analysis.Substitute(m, args); err != nil {
-			return nil, r.fail(run, analysis.Redact(err.Error(), secrets))
+			return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil
 		}
 		var pair [2]*analysis.Condition
 		for j, e := range []string{resolved.Spec.Metrics[i].SuccessCondition, resolved.Spec.Metrics[i].FailureCondition} {
@@ -113,26 +121,39 @@ func (r *AnalysisRunReconciler) measure(ctx context.Context, run *v1alpha1.Analy
 				continue
 			}
 			if pair[j], err = analysis.Compile(e); err != nil {
-				return nil, r.fail(run, analysis.Redact(fmt.Sprintf("metric %s: %v", m.Name, err), secrets))
+				return nil, r.fail(run, analysis.Redact(fmt.Sprintf("metric %s: %v", m.Name, err), secrets)), nil
 			}
 		}
 		conds[m.Name] = pair
 	}
 	if run.Spec.Terminate {
-		return resolved, nil
+		return resolved, nil, nil
 	}
 	var notes []plan.Note
+	var taken []measured
 	due, _ := analysis.Due(resolved, now)
 	for _, name := range due {
-		m := r.take(ctx, resolved, metricNamed(resolved, name), conds[name], secrets)
+		metric := metricNamed(resolved, name)
+		began := time.Now()
+		m := r.take(ctx, resolved, metric, conds[name], secrets)
 		analysis.Record(resolved, name, m)
+		if m.Phase != v1alpha1.AnalysisPhaseRunning {
+			taken = append(taken, measured{provider: providerType(metric), phase: m.Phase, seconds: time.Since(began).Seconds()})
+		}
 		if m.Phase != v1alpha1.AnalysisPhaseRunning {
 			notes = append(notes, plan.Note{Reason: v1alpha1.ReasonMeasurement, Warning: m.Phase != v1alpha1.AnalysisPhaseSuccessful,
 				Message: fmt.Sprintf("AnalysisRun %s metric %s: %s, value %s%s", run.Name, name, m.Phase, orDash(m.Value), suffix(m.Message))})
 		}
 	}
 	run.Status = resolved.Status
-	return resolved, notes
+	return resolved, notes, taken
+}
+
+// measured is one measurement taken, for the metrics once its status is written.
+type measured struct {
+	provider string
+	phase    v1alpha1.AnalysisPhase
+	seconds  float64
 }
 
 // take asks the metric's provider for one measurement and judges it.

@@ -61,7 +61,8 @@ func SetupWithManager(mgr ctrl.Manager) error {
 		err := mgr.GetClient().List(ctx, list) // served by the informer cache
 		return list.Items, err
 	}
-	for _, c := range []prometheus.Collector{metrics.Transitions, metrics.RolloutCollector{List: listRollouts}} {
+	for _, c := range []prometheus.Collector{metrics.Transitions, metrics.RolloutCollector{List: listRollouts},
+		metrics.Measurements, metrics.MeasurementSeconds, metrics.Runs} {
 		if err := ctrlmetrics.Registry.Register(c); err != nil && !errors.As(err, &prometheus.AlreadyRegisteredError{}) {
 			return fmt.Errorf("register metrics: %w", err)
 		}

@@ -4,10 +4,12 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/e2e/exporter"
+	"github.com/ramp-dev/ramp/e2e/framework"
 	"github.com/ramp-dev/ramp/e2e/prometheus"
 	"github.com/ramp-dev/ramp/pkg/testenv"
 )
@@ -27,6 +30,7 @@ type analysisWorld struct {
 	ns   string
 	exp  *exporter.Exporter
 	prom *prometheus.Server
+	ctrl *framework.Controller
 }
 
 // errorRateQuery is the share of 500s among a version's requests over the last 5 s.
@@ -56,7 +60,7 @@ func newAnalysisWorld(t *testing.T, metricExtra string) *analysisWorld {
 		body, _ := io.ReadAll(resp.Body)
 		return strings.Contains(string(body), `"value":[`), string(body), nil
 	})
-	cluster.StartController(t, controllerBin)
+	w.ctrl = cluster.StartController(t, controllerBin)
 	cluster.Apply(t, w.ns, []byte(fmt.Sprintf(`
 apiVersion: rollouts.ramp.dev/v1alpha1
 kind: AnalysisTemplate
@@ -114,6 +118,51 @@ func TestAnalysisStepPassesThenAbortsABadVersion(t *testing.T) {
 	waitRollout(t, w.ns, "stable back to full scale", func(ro *v1alpha1.Rollout) bool {
 		return replicaSetReplicas(t, w.ns)[ro.Status.StableRS] == 4 && ro.Status.AvailableReplicas >= 4
 	})
+
+	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	code, body, err := get(context.Background(), insecure, "https://"+w.ctrl.MetricAddr+"/metrics", cluster.Config.BearerToken)
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("metrics: status %d, error %v", code, err)
+	}
+	// web:3's first measurements may still see the error rate from before the spike: the count
+	// of Successful ones is at least web:2's three.
+	for _, line := range []string{
+		`ramp_analysis_measurements_total{phase="Successful",provider="prometheus"} `,
+		`ramp_analysis_measurements_total{phase="Failed",provider="prometheus"} 1`,
+		`ramp_analysis_runs_total{phase="Successful"} 1`,
+		`ramp_analysis_runs_total{phase="Failed"} 1`,
+		`ramp_analysis_measurement_duration_seconds_count{provider="prometheus"} `,
+	} {
+		if !strings.Contains(body, line) {
+			t.Errorf("metrics lack %s; they have:\n%s", line, grepLines(body, "ramp_analysis"))
+		}
+	}
+	if n := metricValue(body, `ramp_analysis_measurements_total{phase="Successful",provider="prometheus"}`); n < 3 {
+		t.Errorf("%v Successful measurements counted, want at least 3", n)
+	}
+}
+
+// metricValue is the value of the sample whose name and labels are series, -1 when absent.
+func metricValue(body, series string) float64 {
+	for _, l := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(l, series+" "); ok {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}
+
+// grepLines is the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // Background analysis from step 1 aborts the rollout in the middle of an indefinite pause.
