@@ -55,8 +55,8 @@ func (c *Cluster) StartController(t testing.TB, bin string, args ...string) *Con
 	ctrl := &Controller{
 		t: t, bin: bin, kubeconfig: c.ControllerKubeconfig, args: args,
 		logPath:    filepath.Join(dir, "controller.log"),
-		ProbeAddr:  freeAddr(t),
-		MetricAddr: freeAddr(t),
+		ProbeAddr:  FreeAddr(t),
+		MetricAddr: FreeAddr(t),
 	}
 	t.Cleanup(func() {
 		ctrl.Stop()
@@ -182,8 +182,8 @@ func httpStatus(ctx context.Context, url string) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// freeAddr returns a loopback address with a port nothing listens on right now.
-func freeAddr(t testing.TB) string {
+// FreeAddr returns a loopback address with a port nothing listens on right now.
+func FreeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -10,12 +10,13 @@
 package prometheus
 
 import (
+	"github.com/ramp-dev/ramp/e2e/framework"
+
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -89,7 +90,7 @@ func Start(t testing.TB, scrapeTargets []string) *Server {
 	})
 	// A free port may be taken between our look and Prometheus's bind: try a few.
 	for attempt := 0; ; attempt++ {
-		s.addr = freePort(t)
+		s.addr = framework.FreeAddr(t)
 		err := s.start()
 		if err == nil {
 			return s
@@ -290,18 +291,6 @@ func config(targets []string) []byte {
 	}
 	b.WriteString("]\n")
 	return b.Bytes()
-}
-
-// freePort returns a loopback host:port that nothing listens on now.
-func freePort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // logTail is the end of the server's log.
