@@ -40,11 +40,19 @@ type namedAnalysis struct {
 }
 
 func analysesOf(ro *v1alpha1.Rollout) []namedAnalysis {
+	var out []namedAnalysis
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		if bg.PrePromotionAnalysis != nil {
+			out = append(out, namedAnalysis{"spec.strategy.blueGreen.prePromotionAnalysis", *bg.PrePromotionAnalysis})
+		}
+		if bg.PostPromotionAnalysis != nil {
+			out = append(out, namedAnalysis{"spec.strategy.blueGreen.postPromotionAnalysis", *bg.PostPromotionAnalysis})
+		}
+	}
 	c := ro.Spec.Strategy.Canary
 	if c == nil {
-		return nil
+		return out
 	}
-	var out []namedAnalysis
 	for i, s := range c.Steps {
 		if s.Analysis != nil {
 			out = append(out, namedAnalysis{fmt.Sprintf("spec.strategy.canary.steps[%d].analysis", i), *s.Analysis})

@@ -28,19 +28,9 @@ const ownerIndex = "metadata.controller.rollout"
 
 // references are the index keys of the objects a Rollout names.
 func references(ro *v1alpha1.Rollout) []string {
-	c := ro.Spec.Strategy.Canary
-	if c == nil {
-		return nil
-	}
 	var keys []string
 	for _, n := range serviceNames(ro) {
 		keys = append(keys, "Service/"+n)
-	}
-	if tr := c.TrafficRouting; tr != nil && tr.Nginx != nil {
-		for _, n := range stableIngresses(tr.Nginx) {
-			// the canary name too: freeing a name someone else's Ingress took must wake the Rollout
-			keys = append(keys, "Ingress/"+n, "Ingress/"+nginx.CanaryIngressName(ro.Name, n))
-		}
 	}
 	for _, a := range analysesOf(ro) {
 		for _, t := range a.analysis.Templates {
@@ -49,6 +39,16 @@ func references(ro *v1alpha1.Rollout) []string {
 				kind = "ClusterAnalysisTemplate/"
 			}
 			keys = append(keys, kind+t.TemplateName)
+		}
+	}
+	c := ro.Spec.Strategy.Canary
+	if c == nil {
+		return keys
+	}
+	if tr := c.TrafficRouting; tr != nil && tr.Nginx != nil {
+		for _, n := range stableIngresses(tr.Nginx) {
+			// the canary name too: freeing a name someone else's Ingress took must wake the Rollout
+			keys = append(keys, "Ingress/"+n, "Ingress/"+nginx.CanaryIngressName(ro.Name, n))
 		}
 	}
 	if tr := c.TrafficRouting; tr != nil && tr.Istio != nil {
@@ -63,12 +63,15 @@ func references(ro *v1alpha1.Rollout) []string {
 }
 
 func serviceNames(ro *v1alpha1.Rollout) []string {
-	c := ro.Spec.Strategy.Canary
-	if c == nil {
-		return nil
+	var candidates []string
+	if c := ro.Spec.Strategy.Canary; c != nil {
+		candidates = []string{c.CanaryService, c.StableService}
+	}
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		candidates = []string{bg.ActiveService, bg.PreviewService}
 	}
 	var names []string
-	for _, n := range []string{c.CanaryService, c.StableService} {
+	for _, n := range candidates {
 		if n != "" {
 			names = append(names, n)
 		}

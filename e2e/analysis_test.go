@@ -5,8 +5,8 @@ package e2e
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -46,20 +46,7 @@ func newAnalysisWorld(t *testing.T, metricExtra string) *analysisWorld {
 		t.Fatal(err)
 	}
 	// rate() needs two samples in its window: wait until v2's error rate has a value.
-	query := strings.ReplaceAll(errorRateQuery, "{{args.version}}", "v2")
-	testenv.Eventually(t, time.Minute, "prometheus has v2's error rate", func(ctx context.Context) (bool, string, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.prom.Address()+"/api/v1/query?query="+url.QueryEscape(query), nil)
-		if err != nil {
-			return false, "", err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false, err.Error(), nil
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return strings.Contains(string(body), `"value":[`), string(body), nil
-	})
+	w.waitErrorRate(t, "v2", func(float64) bool { return true })
 	w.ctrl = cluster.StartController(t, controllerBin)
 	cluster.Apply(t, w.ns, []byte(fmt.Sprintf(`
 apiVersion: rollouts.ramp.dev/v1alpha1
@@ -82,6 +69,36 @@ spec:
         query: %q
 `, w.prom.Address(), metricExtra, errorRateQuery)))
 	return w
+}
+
+// waitErrorRate polls Prometheus until the version's error rate satisfies ok.
+func (w *analysisWorld) waitErrorRate(t *testing.T, version string, ok func(float64) bool) {
+	t.Helper()
+	query := strings.ReplaceAll(errorRateQuery, "{{args.version}}", version)
+	testenv.Eventually(t, time.Minute, "prometheus: error rate of "+version, func(ctx context.Context) (bool, string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.prom.Address()+"/api/v1/query?query="+url.QueryEscape(query), nil)
+		if err != nil {
+			return false, "", err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Data struct {
+				Result []struct {
+					Value [2]any `json:"value"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || len(body.Data.Result) == 0 {
+			return false, fmt.Sprintf("no value (%v)", err), nil
+		}
+		text, _ := body.Data.Result[0].Value[1].(string)
+		v, err := strconv.ParseFloat(text, 64)
+		return err == nil && ok(v), text, nil
+	})
 }
 
 // rollout applies the Rollout web (4 replicas) with steps and, optionally, background analysis.

@@ -52,6 +52,8 @@ const (
 	ReasonMeasurement = "AnalysisMeasurement"
 	// ReasonRunPhase: an AnalysisRun changed phase.
 	ReasonRunPhase = "AnalysisRunPhase"
+	// ReasonServiceSwitched: a blue-green Service now selects another revision.
+	ReasonServiceSwitched = "ServiceSwitched"
 	// ReasonTrafficInvalid: an object trafficRouting references is missing or does not match.
 	ReasonTrafficInvalid = "TrafficRoutingInvalid"
 	// ReasonWeightChanged: the router moved the canary weight (one timeline line per change).

@@ -173,7 +173,7 @@ func TestRolloutWithoutStrategyIsRejected(t *testing.T) {
 	ro := newRollout(t)
 	ro.Spec.Strategy.Canary = nil
 	err := env.Client.Create(context.Background(), ro, client.DryRunAll)
-	if err == nil || !strings.Contains(err.Error(), "spec.strategy must set canary") {
+	if err == nil || !strings.Contains(err.Error(), "spec.strategy sets exactly one of canary, blueGreen") {
 		t.Fatalf("want rejection naming spec.strategy, got %v", err)
 	}
 }

@@ -79,6 +79,9 @@ type RolloutStrategy struct {
 	// Canary releases the new revision step by step beside the stable one.
 	// +optional
 	Canary *CanaryStrategy `json:"canary,omitempty"`
+	// BlueGreen brings the new revision up behind a preview Service and switches at once.
+	// +optional
+	BlueGreen *BlueGreenStrategy `json:"blueGreen,omitempty"`
 }
 
 // CanaryStrategy releases a new revision beside the stable one, following Steps.
@@ -237,6 +240,8 @@ const (
 	PauseReasonCanaryPauseStep PauseReason = "CanaryPauseStep"
 	// PauseReasonInconclusiveAnalysis: an analysis ended Inconclusive; promote or abort.
 	PauseReasonInconclusiveAnalysis PauseReason = "InconclusiveAnalysis"
+	// PauseReasonBlueGreenPause: the preview is ready; promote to switch.
+	PauseReasonBlueGreenPause PauseReason = "BlueGreenPause"
 )
 
 // PauseCondition is one reason the rollout is paused and since when.
@@ -320,6 +325,10 @@ type RolloutStatus struct {
 	// +optional
 	Canary CanaryStatus `json:"canary,omitempty"`
 
+	// BlueGreen holds the state specific to the blue-green strategy.
+	// +optional
+	BlueGreen BlueGreenStatus `json:"blueGreen,omitempty"`
+
 	// Conditions are the standard conditions: Available, Progressing, Paused, Healthy, InvalidSpec.
 	// +optional
 	// +listType=map
@@ -343,6 +352,10 @@ type CanaryStatus struct {
 	// promoted past, it pauses it no more.
 	// +optional
 	InconclusiveRun string `json:"inconclusiveRun,omitempty"`
+
+	// InconclusiveAccepted: a human promoted past InconclusiveRun.
+	// +optional
+	InconclusiveAccepted bool `json:"inconclusiveAccepted,omitempty"`
 
 	// CurrentStepAnalysisRunStatus is the AnalysisRun of the current analysis step.
 	// +optional
@@ -407,7 +420,7 @@ type WeightDestination struct {
 // +kubebuilder:printcolumn:name="Step",type=integer,JSONPath=`.status.currentStepIndex`
 // +kubebuilder:printcolumn:name="Set-weight",type=integer,JSONPath=`.status.canary.weights.canary.weight`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:validation:XValidation:rule="has(self.spec.strategy.canary)",message="spec.strategy must set canary"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.strategy.canary) != has(self.spec.strategy.blueGreen)",message="spec.strategy sets exactly one of canary, blueGreen"
 type Rollout struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

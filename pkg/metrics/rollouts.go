@@ -55,8 +55,11 @@ func (c RolloutCollector) Collect(ch chan<- prometheus.Metric) {
 		ro := &rollouts[i]
 		ns, name, st := ro.Namespace, ro.Name, ro.Status
 		strategy := "unknown"
-		if ro.Spec.Strategy.Canary != nil {
+		switch {
+		case ro.Spec.Strategy.Canary != nil:
 			strategy = "canary"
+		case ro.Spec.Strategy.BlueGreen != nil:
+			strategy = "blueGreen"
 		}
 		gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{ns, name}, labels...)...)

@@ -141,18 +141,18 @@ func (c *canary) abortForAnalysis(idx int32, r *v1alpha1.AnalysisRun) {
 func (c *canary) inconclusive(idx int32, r *v1alpha1.AnalysisRun, label string) bool {
 	st := c.st
 	cond := pauseConditionOf(st, v1alpha1.PauseReasonInconclusiveAnalysis)
-	if cond == nil && st.ControllerPause && st.Canary.InconclusiveRun == r.Name {
-		st.ControllerPause = false
+	switch {
+	case st.Canary.InconclusiveRun == r.Name && st.Canary.InconclusiveAccepted:
+		return true // promoted past it earlier
+	case st.Canary.InconclusiveRun == r.Name && cond == nil && st.ControllerPause:
+		st.ControllerPause, st.Canary.InconclusiveAccepted = false, true
 		c.p.note(v1alpha1.ReasonPromoted, fmt.Sprintf("%s: promoted past the Inconclusive AnalysisRun %s", label, r.Name))
 		return true
-	}
-	if st.Canary.InconclusiveRun == r.Name && cond == nil {
-		return true // promoted earlier in this revision's life
 	}
 	if cond == nil {
 		st.PauseConditions = append(st.PauseConditions, v1alpha1.PauseCondition{Reason: v1alpha1.PauseReasonInconclusiveAnalysis, StartTime: metav1.NewTime(c.in.Now)})
 		st.ControllerPause = true
-		st.Canary.InconclusiveRun = r.Name
+		st.Canary.InconclusiveRun, st.Canary.InconclusiveAccepted = r.Name, false
 		c.p.warn(v1alpha1.ReasonAnalysisInconclusive, fmt.Sprintf("%s: AnalysisRun %s Inconclusive: %s; promote to go on, or abort", label, r.Name, r.Status.Message))
 	}
 	c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("step %s: %s: AnalysisRun %s Inconclusive (%s): promote to go on (kubectl ramp promote %s), or abort", stepLabel(idx, c.spec.Steps), label, r.Name, r.Status.Message, c.ro.Name))
@@ -168,6 +168,8 @@ func (c *canary) planRuns() {
 			keep[c.runName(fmt.Sprint(i))] = true
 		}
 		keep[c.runName(backgroundKind)] = true
+		keep[c.runName("prepromotion")] = true
+		keep[c.runName("postpromotion")] = true
 	}
 	var successful, unsuccessful []*v1alpha1.AnalysisRun
 	for _, r := range c.in.Runs {
@@ -206,7 +208,8 @@ func (c *canary) prune(runs []*v1alpha1.AnalysisRun, limit int, keep map[string]
 
 // abortCause names what aborted the rollout: a failed AnalysisRun, or the manager of status.abort.
 func (c *canary) abortCause() string {
-	for _, s := range []*v1alpha1.RolloutAnalysisRunStatus{c.st.Canary.CurrentStepAnalysisRunStatus, c.st.Canary.CurrentBackgroundAnalysisRunStatus} {
+	for _, s := range []*v1alpha1.RolloutAnalysisRunStatus{c.st.Canary.CurrentStepAnalysisRunStatus, c.st.Canary.CurrentBackgroundAnalysisRunStatus,
+		c.st.BlueGreen.PrePromotionAnalysisRunStatus, c.st.BlueGreen.PostPromotionAnalysisRunStatus} {
 		if s != nil && (s.Status == v1alpha1.AnalysisPhaseFailed || s.Status == v1alpha1.AnalysisPhaseError) {
 			return fmt.Sprintf("AnalysisRun %s (%s)", s.Name, s.Message)
 		}

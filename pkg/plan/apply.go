@@ -112,12 +112,16 @@ func (c *canary) planMetadata() {
 			c.p.Metadata[rs.Name] = want
 		}
 	}
+	stableMD, canaryMD := c.spec.StableMetadata, c.spec.CanaryMetadata
+	if c.bg != nil {
+		stableMD, canaryMD = c.bg.ActiveMetadata, c.bg.PreviewMetadata
+	}
 	if c.current == c.stable {
-		side(c.current, c.spec.StableMetadata)
+		side(c.current, stableMD)
 		return
 	}
-	side(c.current, c.spec.CanaryMetadata)
-	side(c.stable, c.spec.StableMetadata)
+	side(c.current, canaryMD)
+	side(c.stable, stableMD)
 }
 
 // planSelectors points canaryService and stableService at their revisions, each only once that

@@ -15,9 +15,10 @@ import (
 
 // canary is one planning pass over a canary Rollout.
 type canary struct {
-	in       Input
-	ro       *v1alpha1.Rollout
-	spec     *v1alpha1.CanaryStrategy
+	in   Input
+	ro   *v1alpha1.Rollout
+	spec *v1alpha1.CanaryStrategy // empty for blue-green: its canary-only fields do nothing
+	bg   *v1alpha1.BlueGreenStrategy
 	st       *v1alpha1.RolloutStatus
 	p        *Plan
 	replicas int32
@@ -46,7 +47,10 @@ func Compute(in Input) Plan {
 	}
 	setCondition(st, ro, in.Now, v1alpha1.ConditionInvalidSpec, false, "ValidSpec", "")
 
-	c := &canary{in: in, ro: ro, spec: ro.Spec.Strategy.Canary, st: st, p: &p, replicas: replicasOf(ro)}
+	c := &canary{in: in, ro: ro, spec: ro.Spec.Strategy.Canary, bg: ro.Spec.Strategy.BlueGreen, st: st, p: &p, replicas: replicasOf(ro)}
+	if c.spec == nil {
+		c.spec = &v1alpha1.CanaryStrategy{}
+	}
 	c.bounds, _ = ResolveBounds(c.replicas, c.spec.MaxSurge, c.spec.MaxUnavailable) // validated above
 	hash, err := workload.TemplateHash(&ro.Spec.Template, st.CollisionCount)
 	if err != nil {
@@ -79,9 +83,12 @@ func Compute(in Input) Plan {
 		// First revision, or the stable one was deleted: nothing to protect, no steps.
 		c.adoptAsStable()
 	}
-	if hash == st.StableRS {
+	switch {
+	case c.bg != nil:
+		c.planBlueGreen()
+	case hash == st.StableRS:
 		c.planStable()
-	} else {
+	default:
 		c.planCanary()
 	}
 
@@ -97,9 +104,13 @@ func Compute(in Input) Plan {
 }
 
 func (c *canary) missingService() string {
-	for field, name := range map[string]string{"canaryService": c.spec.CanaryService, "stableService": c.spec.StableService} {
-		if name != "" && c.in.Services[name] == nil {
-			return fmt.Sprintf("spec.strategy.canary.%s: Service %s/%s not found: create it, or remove the field", field, c.ro.Namespace, name)
+	fields := map[string]string{"canary.canaryService": c.spec.CanaryService, "canary.stableService": c.spec.StableService}
+	if c.bg != nil {
+		fields = map[string]string{"blueGreen.activeService": c.bg.ActiveService, "blueGreen.previewService": c.bg.PreviewService}
+	}
+	for _, field := range []string{"canary.canaryService", "canary.stableService", "blueGreen.activeService", "blueGreen.previewService"} {
+		if name := fields[field]; name != "" && c.in.Services[name] == nil {
+			return fmt.Sprintf("spec.strategy.%s: Service %s/%s not found: create it, or fix the name", field, c.ro.Namespace, name)
 		}
 	}
 	return ""
@@ -187,7 +198,7 @@ func (c *canary) planCanary() {
 		// abort was cleared: retry the revision from the first step, with fresh AnalysisRuns.
 		st.AbortedAt, idx = nil, 0
 		st.Canary.Attempt++
-		st.Canary.InconclusiveRun = ""
+		st.Canary.InconclusiveRun, st.Canary.InconclusiveAccepted = "", false
 		st.Canary.CurrentStepAnalysisRunStatus, st.Canary.CurrentBackgroundAnalysisRunStatus = nil, nil
 		c.p.note(v1alpha1.ReasonRetried, fmt.Sprintf("retrying revision %s from step %s", c.hash, stepLabel(0, steps)))
 	}
@@ -262,7 +273,7 @@ func (c *canary) startRevision() {
 	st.CurrentStepIndex = ptr.To(int32(0))
 	st.Abort, st.AbortedAt, st.PromoteFull, st.ControllerPause, st.PauseConditions = false, nil, false, false, nil
 	st.Canary.ScaleDownAt = nil
-	st.Canary.Attempt, st.Canary.InconclusiveRun = 0, ""
+	st.Canary.Attempt, st.Canary.InconclusiveRun, st.Canary.InconclusiveAccepted = 0, "", false
 	st.Canary.CurrentStepAnalysisRunStatus, st.Canary.CurrentBackgroundAnalysisRunStatus = nil, nil
 	if c.withinRollbackWindow() {
 		reason, msg = v1alpha1.ReasonRolledBack, fmt.Sprintf("revision %s is within spec.rollbackWindow: fast rollback, steps skipped", c.hash)

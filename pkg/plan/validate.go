@@ -27,9 +27,20 @@ func Validate(ro *v1alpha1.Rollout) string {
 	if _, ok := spec.Selector.MatchLabels[v1alpha1.PodTemplateHashLabel]; ok {
 		return fmt.Sprintf("spec.selector must not use the %s label: ramp sets it on each revision's pods", v1alpha1.PodTemplateHashLabel)
 	}
+	if bg := spec.Strategy.BlueGreen; bg != nil {
+		switch {
+		case spec.Strategy.Canary != nil:
+			return "spec.strategy sets both canary and blueGreen: keep one"
+		case bg.ActiveService == "":
+			return "spec.strategy.blueGreen.activeService is required: name the Service that carries production traffic"
+		case bg.ActiveService == bg.PreviewService:
+			return "spec.strategy.blueGreen.previewService must differ from activeService"
+		}
+		return ""
+	}
 	c := spec.Strategy.Canary
 	if c == nil {
-		return "spec.strategy.canary is required"
+		return "spec.strategy.canary or spec.strategy.blueGreen is required"
 	}
 	if _, err := ResolveBounds(replicasOf(ro), c.MaxSurge, c.MaxUnavailable); err != nil {
 		return fmt.Sprintf("spec.strategy.canary.maxSurge/maxUnavailable: %v", err)

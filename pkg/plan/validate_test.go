@@ -27,7 +27,7 @@ func TestValidate(t *testing.T) {
 		{"bad selector operator", func(r *v1alpha1.Rollout) {
 			r.Spec.Selector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Near"}}
 		}, "spec.selector is invalid"},
-		{"no canary", func(r *v1alpha1.Rollout) { r.Spec.Strategy.Canary = nil }, "spec.strategy.canary is required"},
+		{"no canary", func(r *v1alpha1.Rollout) { r.Spec.Strategy.Canary = nil }, "spec.strategy.canary or spec.strategy.blueGreen is required"},
 		{"bad maxSurge", func(r *v1alpha1.Rollout) { r.Spec.Strategy.Canary.MaxSurge = ptr.To(intstr.FromString("many")) }, "maxSurge/maxUnavailable"},
 		{"bad pause", func(r *v1alpha1.Rollout) {
 			r.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{{Pause: &v1alpha1.RolloutPause{Duration: ptr.To(intstr.FromString("5x"))}}}

@@ -97,7 +97,7 @@ func (w *world) reconcile() Plan {
 	for _, name := range sortedKeys(w.runs) {
 		in.Runs = append(in.Runs, w.runs[name].DeepCopy())
 	}
-	if w.ro.Spec.Strategy.Canary.TrafficRouting != nil {
+	if c := w.ro.Spec.Strategy.Canary; c != nil && c.TrafficRouting != nil {
 		in.Traffic = &Traffic{State: w.router.state, Invalid: w.router.invalid}
 	}
 	p := Compute(in)
@@ -226,13 +226,17 @@ func (w *world) describe() string {
 	for _, rs := range w.replicaSets() {
 		s += fmt.Sprintf(" [%s spec=%d avail=%d]", rs.Name, ptr.Deref(rs.Spec.Replicas, 1), rs.Status.AvailableReplicas)
 	}
-	for _, name := range []string{"web-stable", "web-canary"} {
+	for _, name := range []string{"web-stable", "web-canary", "web-active", "web-preview"} {
 		if svc := w.services[name]; svc != nil {
 			s += fmt.Sprintf(" %s->%s", name, svc.Spec.Selector[v1alpha1.PodTemplateHashLabel])
 		}
 	}
-	if w.ro.Spec.Strategy.Canary.TrafficRouting != nil {
+	if c := w.ro.Spec.Strategy.Canary; c != nil && c.TrafficRouting != nil {
 		s += fmt.Sprintf(" router=%+v", w.router.state)
+	}
+	s += fmt.Sprintf(" pause=%v controllerPause=%v abort=%v", w.ro.Status.PauseConditions, w.ro.Status.ControllerPause, w.ro.Status.Abort)
+	for _, name := range sortedKeys(w.runs) {
+		s += fmt.Sprintf(" run[%s]=%s", name, w.runs[name].Status.Phase)
 	}
 	return s
 }

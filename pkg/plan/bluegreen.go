@@ -1,0 +1,309 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/workload"
+)
+
+// Blue-green, with the same pass as the canary (same ReplicaSet sides, runs, history,
+// conditions): the new revision comes up beside the active one, behind the preview Service,
+// is checked, and the active Service switches to it in one selector change, only once it is
+// fully available. The previous revision keeps its pods scaleDownDelaySeconds for an instant
+// rollback; stableRS moves only after the post-promotion analysis passed.
+
+// planBlueGreen plans a blue-green rollout.
+func (c *canary) planBlueGreen() {
+	st, bg := c.st, c.bg
+	if c.hash == st.StableRS {
+		c.planActive()
+		return
+	}
+	if st.CurrentPodHash != c.hash {
+		c.startRevision()
+		st.CurrentStepIndex = nil // blue-green has no steps
+		st.BlueGreen.Promoted, st.BlueGreen.PrePromotionAnalysisRunStatus, st.BlueGreen.PostPromotionAnalysisRunStatus = false, nil, nil
+	}
+	if st.Abort {
+		c.abortBlueGreen()
+		return
+	}
+	if st.AbortedAt != nil {
+		st.AbortedAt, st.Canary.Attempt, st.BlueGreen.Promoted = nil, st.Canary.Attempt+1, false
+		st.Canary.InconclusiveRun, st.Canary.InconclusiveAccepted = "", false
+		st.BlueGreen.PrePromotionAnalysisRunStatus, st.BlueGreen.PostPromotionAnalysisRunStatus = nil, nil
+		c.p.note(v1alpha1.ReasonRetried, fmt.Sprintf("retrying revision %s", c.hash))
+	}
+	if st.PromoteFull && !st.BlueGreen.Promoted {
+		st.BlueGreen.Promoted, st.PauseConditions, st.ControllerPause = true, nil, false
+		c.p.note(v1alpha1.ReasonPromotedFull, fmt.Sprintf("revision %s promoted to full: pre-promotion analysis and pause skipped", c.hash))
+	}
+	if sel := c.activeSelects(); sel != "" && sel != st.StableRS && sel != c.hash {
+		// The active Service is on a revision the template left after its switch: back to the
+		// stable one, which kept all its pods.
+		c.switchActive(st.StableRS)
+	}
+	size := c.replicas
+	if n := bg.PreviewReplicaCount; n != nil && !st.BlueGreen.Promoted {
+		size = min(*n, c.replicas)
+	}
+	c.apply(Scale{Canary: size, Stable: c.replicas, Others: c.othersServing()})
+	if c.available(c.current) > 0 {
+		c.point(bg.PreviewService, c.hash, &st.BlueGreen.PreviewSelector)
+	}
+	if !c.settled(c.current, size) {
+		c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("preview: revision %s to %d available pods (%d now)", c.hash, size, c.available(c.current)))
+		return
+	}
+	if !st.BlueGreen.Promoted {
+		if !c.prePromotion() {
+			return
+		}
+		c.apply(Scale{Canary: c.replicas, Stable: c.replicas, Others: c.othersServing()}) // promoted: full size
+	}
+	if !c.settled(c.current, c.replicas) {
+		c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("promoted: revision %s to %d available pods (%d now) before the switch", c.hash, c.replicas, c.available(c.current)))
+		return
+	}
+	if c.switchActive(c.hash) || !c.postPromotion() {
+		return
+	}
+	c.p.note(v1alpha1.ReasonCompleted, fmt.Sprintf("revision %s passed its checks and becomes stable", c.hash))
+	c.others = append(c.others, c.stable)
+	st.StableRS, c.stable = c.hash, c.current
+	c.planActive()
+}
+
+// prePromotion runs the pre-promotion analysis and the pause; it reports whether the preview
+// is promoted.
+func (c *canary) prePromotion() bool {
+	st, bg, now := c.st, c.bg, c.in.Now
+	if a := bg.PrePromotionAnalysis; a != nil {
+		label := "pre-promotion analysis"
+		r := c.startRun("prepromotion", *a, label)
+		st.BlueGreen.PrePromotionAnalysisRunStatus = runStatus(c.runName("prepromotion"), r)
+		switch outcomeOf(r) {
+		case analysisFailed:
+			c.p.warn(v1alpha1.ReasonAnalysisFailed, fmt.Sprintf("AnalysisRun %s %s: %s", r.Name, r.Status.Phase, r.Status.Message))
+			st.Abort = true
+			c.abortBlueGreen()
+			return false
+		case analysisInconclusive:
+			if !c.inconclusive(0, r, label) {
+				return false
+			}
+		case analysisWaiting:
+			c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("%s: waiting for AnalysisRun %s", label, c.runName("prepromotion")))
+			return false
+		case analysisPassed:
+			if r.Name != st.Canary.InconclusiveRun && !st.BlueGreen.Promoted && pauseConditionOf(st, v1alpha1.PauseReasonBlueGreenPause) == nil && !st.ControllerPause {
+				c.p.note(v1alpha1.ReasonAnalysisPassed, fmt.Sprintf("%s: AnalysisRun %s Successful", label, r.Name))
+			}
+		}
+	}
+	auto := ptr.Deref(bg.AutoPromotionEnabled, true)
+	if auto && bg.AutoPromotionSeconds == 0 {
+		c.promoteBlueGreen("automatically (autoPromotionEnabled)")
+		return true
+	}
+	cond := pauseConditionOf(st, v1alpha1.PauseReasonBlueGreenPause)
+	if cond == nil && st.ControllerPause {
+		st.ControllerPause = false
+		c.promoteBlueGreen("by hand")
+		return true
+	}
+	if cond == nil {
+		st.PauseConditions = append(st.PauseConditions, v1alpha1.PauseCondition{Reason: v1alpha1.PauseReasonBlueGreenPause, StartTime: metav1.NewTime(now)})
+		st.ControllerPause = true
+		cond = pauseConditionOf(st, v1alpha1.PauseReasonBlueGreenPause)
+		c.p.note(v1alpha1.ReasonPaused, fmt.Sprintf("preview of revision %s ready: paused until promoted (kubectl ramp promote %s)", c.hash, c.ro.Name))
+	}
+	if auto && bg.AutoPromotionSeconds > 0 {
+		end := cond.StartTime.Add(time.Duration(bg.AutoPromotionSeconds) * time.Second)
+		if !now.Before(end) {
+			st.PauseConditions, st.ControllerPause = nil, false
+			c.promoteBlueGreen(fmt.Sprintf("automatically after autoPromotionSeconds (%ds)", bg.AutoPromotionSeconds))
+			return true
+		}
+		c.p.requeueAt(now, end)
+		c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("preview of revision %s ready: promoted automatically at %s", c.hash, end.UTC().Format(time.RFC3339)))
+		return false
+	}
+	c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("preview of revision %s ready: promote to switch the active Service (kubectl ramp promote %s)", c.hash, c.ro.Name))
+	return false
+}
+
+func (c *canary) promoteBlueGreen(how string) {
+	c.st.BlueGreen.Promoted = true
+	c.p.note(v1alpha1.ReasonPromoted, fmt.Sprintf("revision %s promoted %s", c.hash, how))
+}
+
+// postPromotion runs the post-promotion analysis once the active Service selects the new
+// revision; it reports whether the revision passed. A failure switches back.
+func (c *canary) postPromotion() bool {
+	st, bg := c.st, c.bg
+	a := bg.PostPromotionAnalysis
+	if a == nil {
+		return true
+	}
+	label := "post-promotion analysis"
+	r := c.startRun("postpromotion", *a, label)
+	st.BlueGreen.PostPromotionAnalysisRunStatus = runStatus(c.runName("postpromotion"), r)
+	switch outcomeOf(r) {
+	case analysisPassed:
+		c.p.note(v1alpha1.ReasonAnalysisPassed, fmt.Sprintf("%s: AnalysisRun %s Successful", label, r.Name))
+		return true
+	case analysisFailed:
+		c.p.warn(v1alpha1.ReasonAnalysisFailed, fmt.Sprintf("AnalysisRun %s %s: %s", r.Name, r.Status.Phase, r.Status.Message))
+		st.Abort = true
+		c.abortBlueGreen()
+		return false
+	case analysisInconclusive:
+		return c.inconclusive(0, r, label)
+	}
+	c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("%s: waiting for AnalysisRun %s", label, c.runName("postpromotion")))
+	return false
+}
+
+// abortBlueGreen points the active Service back at the stable revision (which never lost its
+// pods) and scales the new one down abortScaleDownDelaySeconds later.
+func (c *canary) abortBlueGreen() {
+	st, now := c.st, c.in.Now
+	if st.AbortedAt == nil {
+		st.AbortedAt = ptr.To(metav1.NewTime(now))
+		st.PauseConditions, st.ControllerPause = nil, false
+		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted by %s: the active Service back on stable revision %s", c.hash, c.abortCause(), st.StableRS))
+	}
+	size := c.specReplicas(c.current)
+	if end := st.AbortedAt.Add(time.Duration(ptr.Deref(c.bg.AbortScaleDownDelaySeconds, 30)) * time.Second); now.Before(end) {
+		c.p.requeueAt(now, end)
+	} else {
+		size = 0
+	}
+	c.apply(Scale{Canary: size, Stable: c.replicas, Others: c.othersServing()})
+	c.switchActive(st.StableRS)
+	c.setPhase(v1alpha1.RolloutPhaseDegraded, fmt.Sprintf("update to revision %s aborted by %s: stable revision %s is active; retry with kubectl ramp retry %s, or change the template", c.hash, c.abortCause(), st.StableRS, c.ro.Name))
+}
+
+// planActive runs the stable revision at full size behind both Services, and scales earlier
+// revisions down scaleDownDelaySeconds after the switch (at most scaleDownDelayRevisionLimit of
+// them waiting).
+func (c *canary) planActive() {
+	st, bg := c.st, c.bg
+	if st.CurrentPodHash != "" && st.CurrentPodHash != c.hash {
+		c.p.note(v1alpha1.ReasonRolledBack, fmt.Sprintf("template is back to the stable revision %s: fast rollback", c.hash))
+	}
+	st.CurrentPodHash, st.CurrentStepIndex = c.hash, nil
+	st.Abort, st.AbortedAt, st.PromoteFull, st.ControllerPause, st.PauseConditions = false, nil, false, false, nil
+	st.BlueGreen.Promoted = false
+	others := c.keptOthers()
+	clear(c.p.Scale)
+	c.apply(Scale{Stable: c.replicas, Others: others})
+	if c.available(c.current) > 0 {
+		c.switchActive(c.hash)
+		c.point(bg.PreviewService, c.hash, &st.BlueGreen.PreviewSelector)
+	}
+	switch {
+	case !c.settled(c.current, c.replicas):
+		c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("scaling revision %s to %d available pods (%d now)", c.hash, c.replicas, c.available(c.current)))
+	case !c.othersGone():
+		c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("revision %s is active; earlier revisions keep their pods until %s (scaleDownDelaySeconds)", c.hash, c.scaleDownAt().UTC().Format(time.RFC3339)))
+	default:
+		st.BlueGreen.SwitchedAt = nil
+		c.setPhase(v1alpha1.RolloutPhaseHealthy, fmt.Sprintf("revision %s is active at full scale", c.hash))
+	}
+}
+
+// keptOthers is the size of each earlier revision: kept within the scale-down delay (the
+// newest scaleDownDelayRevisionLimit of them), else 0.
+func (c *canary) keptOthers() []int32 {
+	out := make([]int32, len(c.others))
+	at := c.scaleDownAt()
+	if at.IsZero() || !c.in.Now.Before(at) {
+		return out
+	}
+	c.p.requeueAt(c.in.Now, at)
+	order := make([]int, len(c.others))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool {
+		return workload.Revision(c.others[order[a]]) > workload.Revision(c.others[order[b]])
+	})
+	limit := len(order)
+	if l := c.bg.ScaleDownDelayRevisionLimit; l != nil {
+		limit = min(limit, int(*l))
+	}
+	for _, i := range order[:limit] {
+		out[i] = c.specReplicas(c.others[i])
+	}
+	return out
+}
+
+func (c *canary) scaleDownAt() time.Time {
+	sw := c.st.BlueGreen.SwitchedAt
+	if sw == nil {
+		return time.Time{}
+	}
+	return sw.Add(time.Duration(ptr.Deref(c.bg.ScaleDownDelaySeconds, 30)) * time.Second)
+}
+
+// switchActive points the active Service at hash; it reports whether it had to (the switch is
+// one selector patch and one timeline line).
+func (c *canary) switchActive(hash string) bool {
+	name := c.bg.ActiveService
+	svc := c.in.Services[name]
+	if svc == nil || svc.Spec.Selector[v1alpha1.PodTemplateHashLabel] == hash {
+		c.st.BlueGreen.ActiveSelector = hash
+		return false
+	}
+	from := svc.Spec.Selector[v1alpha1.PodTemplateHashLabel]
+	if from == "" {
+		from = "all revisions"
+	}
+	c.p.Selectors[name] = hash
+	c.st.BlueGreen.ActiveSelector = hash
+	if hash != c.st.StableRS || from != "all revisions" {
+		c.st.BlueGreen.SwitchedAt = ptr.To(metav1.NewTime(c.in.Now))
+	}
+	c.p.note(v1alpha1.ReasonServiceSwitched, fmt.Sprintf("active Service %s: %s -> %s", name, from, hash))
+	c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("active Service %s switching to revision %s", name, hash))
+	return true
+}
+
+// activeSelects is the revision the active Service selects now.
+func (c *canary) activeSelects() string {
+	if svc := c.in.Services[c.bg.ActiveService]; svc != nil {
+		return svc.Spec.Selector[v1alpha1.PodTemplateHashLabel]
+	}
+	return ""
+}
+
+// othersServing keeps the earlier revision the active Service still selects at its size (it is
+// being switched away from in this same plan), and scales the others to 0.
+func (c *canary) othersServing() []int32 {
+	out := make([]int32, len(c.others))
+	for i, rs := range c.others {
+		if workload.HashOf(rs) == c.activeSelects() {
+			out[i] = c.specReplicas(rs)
+		}
+	}
+	return out
+}
+
+// point sets a Service's selector to hash when it differs, recording it in field.
+func (c *canary) point(name, hash string, field *string) {
+	if name == "" || hash == "" {
+		return
+	}
+	*field = hash
+	if svc := c.in.Services[name]; svc != nil && svc.Spec.Selector[v1alpha1.PodTemplateHashLabel] != hash {
+		c.p.Selectors[name] = hash
+	}
+}

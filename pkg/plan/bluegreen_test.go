@@ -1,0 +1,185 @@
+package plan
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+// newBlueGreenWorld is a world whose Rollout is blue-green over web-active and web-preview,
+// settled on web:1.
+func newBlueGreenWorld(t *testing.T, replicas int32, bg v1alpha1.BlueGreenStrategy) *world {
+	w := newWorld(t, replicas)
+	bg.ActiveService, bg.PreviewService = "web-active", "web-preview"
+	w.ro.Spec.Strategy = v1alpha1.RolloutStrategy{BlueGreen: &bg}
+	for _, name := range []string{"web-active", "web-preview"} {
+		w.services[name] = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}}}
+	}
+	w.settle()
+	if w.ro.Status.Phase != v1alpha1.RolloutPhaseHealthy || w.selects("web-active") != w.hashOf("web:1") {
+		t.Fatalf("first revision: %s, active selects %q", w.describe(), w.selects("web-active"))
+	}
+	return w
+}
+
+func (w *world) selects(svc string) string {
+	return w.services[svc].Spec.Selector[v1alpha1.PodTemplateHashLabel]
+}
+
+func TestBlueGreenAutoPromotionSwitchesOnlyWhenFullyAvailable(t *testing.T) {
+	w := newBlueGreenWorld(t, 3, v1alpha1.BlueGreenStrategy{})
+	v1, v2 := w.hashOf("web:1"), w.hashOf("web:2")
+	w.setImage("web:2")
+	w.reconcile()
+	w.expect(v1alpha1.RolloutPhaseProgressing, -1, map[string]int32{"web:1": 3, "web:2": 3})
+	if w.selects("web-active") != v1 || w.selects("web-preview") != v1 {
+		t.Fatalf("before the new pods are available: active %s preview %s", w.selects("web-active"), w.selects("web-preview"))
+	}
+	w.ready()
+	w.reconcile() // preview ready, promoted automatically, switched
+	if w.selects("web-active") != v2 || w.selects("web-preview") != v2 {
+		t.Fatalf("after promotion: active %s preview %s, want %s", w.selects("web-active"), w.selects("web-preview"), v2)
+	}
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseProgressing, -1, map[string]int32{"web:1": 3, "web:2": 3})
+	w.now = w.now.Add(30 * time.Second)
+	w.settle()
+	if w.ro.Status.Phase != v1alpha1.RolloutPhaseHealthy || w.pods("web:1") != 0 || w.ro.Status.StableRS != v2 {
+		t.Errorf("after scaleDownDelaySeconds: %s", w.describe())
+	}
+	want := []string{v1alpha1.ReasonRevisionDetected, v1alpha1.ReasonPromoted, v1alpha1.ReasonServiceSwitched, v1alpha1.ReasonCompleted, v1alpha1.ReasonHealthy}
+	if got := w.reasons(); !slices.Equal(got[len(got)-len(want):], want) {
+		t.Errorf("timeline %v, want it to end %v", got, want)
+	}
+}
+
+func TestBlueGreenManualPromotionWithPreviewReplicas(t *testing.T) {
+	w := newBlueGreenWorld(t, 4, v1alpha1.BlueGreenStrategy{AutoPromotionEnabled: ptr.To(false), PreviewReplicaCount: ptr.To[int32](1), ScaleDownDelaySeconds: ptr.To[int32](0)})
+	v1, v2 := w.hashOf("web:1"), w.hashOf("web:2")
+	w.setImage("web:2")
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, -1, map[string]int32{"web:1": 4, "web:2": 1})
+	if w.selects("web-active") != v1 || w.selects("web-preview") != v2 {
+		t.Fatalf("paused: active %s preview %s", w.selects("web-active"), w.selects("web-preview"))
+	}
+	w.promote()
+	w.reconcile() // promoted: web:2 to full size, not switched yet
+	if w.pods("web:2") != 4 || w.selects("web-active") != v1 {
+		t.Fatalf("promoted, scaling: web:2 %d pods, active %s", w.pods("web:2"), w.selects("web-active"))
+	}
+	w.reconcile() // pods not available yet: still no switch
+	if w.selects("web-active") != v1 {
+		t.Fatal("the active Service switched before the new revision was fully available")
+	}
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, -1, map[string]int32{"web:1": 0, "web:2": 4})
+	if w.selects("web-active") != v2 {
+		t.Errorf("active selects %s, want %s", w.selects("web-active"), v2)
+	}
+}
+
+func TestBlueGreenAutoPromotionSeconds(t *testing.T) {
+	w := newBlueGreenWorld(t, 2, v1alpha1.BlueGreenStrategy{AutoPromotionSeconds: 60})
+	w.setImage("web:2")
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, -1, nil)
+	if w.last.RequeueAfter != 60*time.Second {
+		t.Errorf("requeue after %s, want 60s", w.last.RequeueAfter)
+	}
+	w.now = w.now.Add(60 * time.Second)
+	w.settle()
+	if w.selects("web-active") != w.hashOf("web:2") {
+		t.Errorf("not switched after autoPromotionSeconds: %s", w.describe())
+	}
+}
+
+func TestBlueGreenPrePromotionFailureNeverMovesTheActiveService(t *testing.T) {
+	w := newBlueGreenWorld(t, 2, v1alpha1.BlueGreenStrategy{PrePromotionAnalysis: &v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "smoke"}}}})
+	v1 := w.hashOf("web:1")
+	w.setImage("web:2")
+	w.settle()
+	run := "web-" + w.hashOf("web:2") + "-prepromotion-0"
+	w.expect(v1alpha1.RolloutPhaseProgressing, -1, map[string]int32{"web:2": 2})
+	w.endRun(run, v1alpha1.AnalysisPhaseFailed, "metric smoke failed")
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseDegraded, -1, map[string]int32{"web:1": 2, "web:2": 2})
+	if w.selects("web-active") != v1 || !w.ro.Status.Abort {
+		t.Fatalf("after a failed pre-promotion analysis: active %s abort %v", w.selects("web-active"), w.ro.Status.Abort)
+	}
+	w.now = w.now.Add(30 * time.Second)
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseDegraded, -1, map[string]int32{"web:1": 2, "web:2": 0})
+}
+
+func TestBlueGreenPostPromotionFailureSwitchesBack(t *testing.T) {
+	w := newBlueGreenWorld(t, 2, v1alpha1.BlueGreenStrategy{PostPromotionAnalysis: &v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "smoke"}}}})
+	v1, v2 := w.hashOf("web:1"), w.hashOf("web:2")
+	w.setImage("web:2")
+	w.settle()
+	if w.selects("web-active") != v2 || w.ro.Status.StableRS != v1 {
+		t.Fatalf("during post-promotion analysis: active %s stable %s", w.selects("web-active"), w.ro.Status.StableRS)
+	}
+	w.endRun("web-"+v2+"-postpromotion-0", v1alpha1.AnalysisPhaseFailed, "metric smoke failed")
+	w.reconcile()
+	if w.selects("web-active") != v1 || w.pods("web:1") != 2 {
+		t.Fatalf("after a failed post-promotion analysis: active %s, web:1 %d pods: want it back on the old revision at once", w.selects("web-active"), w.pods("web:1"))
+	}
+	w.expect(v1alpha1.RolloutPhaseDegraded, -1, nil)
+}
+
+// Property: whatever users, pods and analyses do, the active Service never selects a revision
+// without available pods once it selected one, and every sequence ends Healthy, or Degraded
+// after an abort.
+func TestBlueGreenPlannerInvariants(t *testing.T) {
+	images := []string{"web:1", "web:2", "web:3"}
+	for seed := uint64(0); seed < 300; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 13))
+		bg := v1alpha1.BlueGreenStrategy{AutoPromotionEnabled: ptr.To(rng.IntN(2) == 0), ScaleDownDelaySeconds: ptr.To(rng.Int32N(60))}
+		if rng.IntN(2) == 0 {
+			bg.PreviewReplicaCount = ptr.To(1 + rng.Int32N(3))
+		}
+		if rng.IntN(2) == 0 {
+			bg.PrePromotionAnalysis = &v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "pre"}}}
+		}
+		if rng.IntN(2) == 0 {
+			bg.PostPromotionAnalysis = &v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "post"}}}
+		}
+		w := newBlueGreenWorld(t, 1+rng.Int32N(5), bg)
+		var log []string
+		check := func(what string) {
+			w.reconcile()
+			log = append(log, what)
+			if w.availableBehind("web-active") == 0 && w.ro.Status.Replicas > 0 {
+				t.Fatalf("seed %d after %v: the active Service selects %s with no available pod: %s", seed, log, w.selects("web-active"), w.describe())
+			}
+		}
+		for i := 0; i < 60; i++ {
+			check(w.disturb(rng, images, func() string { return "noop" }))
+		}
+		w.ro.Spec.Paused = false
+		for i := 0; ; i++ {
+			if i > 100 {
+				t.Fatalf("seed %d after %v: stuck: %s", seed, log, w.describe())
+			}
+			w.ready()
+			w.endRuns()
+			w.now = w.now.Add(time.Minute)
+			w.promote()
+			check("settle")
+			ph := w.ro.Status.Phase
+			if (ph == v1alpha1.RolloutPhaseHealthy || ph == v1alpha1.RolloutPhaseDegraded) && len(w.last.Scale) == 0 && len(w.last.Selectors) == 0 {
+				if ph == v1alpha1.RolloutPhaseDegraded && !w.ro.Status.Abort {
+					t.Fatalf("seed %d after %v: Degraded without an abort: %s", seed, log, w.describe())
+				}
+				break
+			}
+		}
+	}
+}
