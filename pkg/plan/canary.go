@@ -15,10 +15,10 @@ import (
 
 // canary is one planning pass over a canary Rollout.
 type canary struct {
-	in   Input
-	ro   *v1alpha1.Rollout
-	spec *v1alpha1.CanaryStrategy // empty for blue-green: its canary-only fields do nothing
-	bg   *v1alpha1.BlueGreenStrategy
+	in       Input
+	ro       *v1alpha1.Rollout
+	spec     *v1alpha1.CanaryStrategy // empty for blue-green: its canary-only fields do nothing
+	bg       *v1alpha1.BlueGreenStrategy
 	st       *v1alpha1.RolloutStatus
 	p        *Plan
 	replicas int32
