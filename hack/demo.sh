@@ -54,6 +54,39 @@ until grep -q "Successfully acquired lease" "$log"; do
 done
 stage "ramp-controller ready (pid $(cat "$pidfile"))"
 
+if [ "${STRATEGY:-canary}" = bluegreen ]; then
+  say "step 4/6: a blue-green Rollout from examples/bluegreen.yaml in namespace demo"
+  k delete namespace demo --ignore-not-found --wait=true --timeout=60s >/dev/null
+  k create namespace demo >/dev/null
+  k apply -n demo -f "$REPO_ROOT/examples/bluegreen.yaml"
+  k patch -n demo rollout/web --type=merge -p '{"spec":{"strategy":{"blueGreen":{"scaleDownDelaySeconds":5}}}}' >/dev/null
+  k wait -n demo --for=jsonpath='{.status.phase}'=Healthy rollout/web --timeout=120s
+  selectors() { echo "  web-active selects $(k get -n demo svc/web-active -o jsonpath='{.spec.selector.rollouts-pod-template-hash}'), web-preview selects $(k get -n demo svc/web-preview -o jsonpath='{.spec.selector.rollouts-pod-template-hash}')"; }
+  selectors
+  export log
+  setsid bash -c 'tail -n 0 -F "$log" 2>/dev/null | grep --line-buffered "\"msg\":\"rollout transition\"" |
+    sed -u -E "s/.*\"ts\":\"([^\"]*)\".*\"phase\":\"([^\"]*)\".*\"reason\":\"([^\"]*)\".*\"message\":\"(.*)\"}\$/  \1  \2  \3: \4/"' &
+  timeline_pid=$!
+  stop_timeline() { kill -- "-$timeline_pid" 2>/dev/null || true; }
+  trap stop_timeline EXIT
+  say "step 5/6: release nginx:1.28: it comes up behind web-preview and waits for promotion"
+  k patch -n demo rollout/web --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.28"}]'
+  k wait -n demo --for=jsonpath='{.status.phase}'=Paused rollout/web --timeout=120s >/dev/null
+  selectors
+  say "promoting (a status patch, as kubectl ramp promote does): web-active switches once all new pods are available"
+  k patch -n demo rollout/web --subresource=status --type=merge -p '{"status":{"pauseConditions":null}}' >/dev/null
+  k wait -n demo --for=jsonpath='{.status.phase}'=Progressing rollout/web --timeout=30s >/dev/null || true
+  k wait -n demo --for=jsonpath='{.status.phase}'=Healthy rollout/web --timeout=180s >/dev/null
+  sleep 1
+  stop_timeline
+  say "step 6/6: the result"
+  selectors
+  k get -n demo rollout/web
+  k get -n demo replicasets -l app=web
+  say "demo done. The cluster and the controller keep running; make cluster-down stops them."
+  exit 0
+fi
+
 say "step 4/8: a Rollout from examples/canary-basic.yaml in namespace demo"
 k delete namespace demo --ignore-not-found --wait=true --timeout=60s >/dev/null # a fresh start on every run
 k create namespace demo >/dev/null

@@ -266,6 +266,9 @@ func (c *canary) planCanary() {
 func (c *canary) startRevision() {
 	st, steps := c.st, c.spec.Steps
 	reason, msg := v1alpha1.ReasonRevisionDetected, fmt.Sprintf("new revision %s: starting %d steps", c.hash, len(steps))
+	if c.bg != nil {
+		msg = fmt.Sprintf("new revision %s: bringing it up behind the preview", c.hash)
+	}
 	if st.CurrentPodHash == c.hash {
 		msg = fmt.Sprintf("steps of revision %s changed: restarting them", c.hash)
 	}
