@@ -137,3 +137,31 @@ func TestBlueGreenAnalysisGates(t *testing.T) {
 		t.Errorf("web-active selects %s after a failed post-promotion analysis, want it back on %s", got, first.Status.StableRS)
 	}
 }
+
+// A controller killed while the preview waits, and again during the scale-down delay, resumes
+// from the status it wrote: no early switch, no second one.
+func TestBlueGreenControllerRestart(t *testing.T) {
+	ctrl := cluster.StartController(t, controllerBin)
+	ns, first := blueGreenExample(t, `{"scaleDownDelaySeconds":5}`)
+	setImage(t, ns, "nginx:1.28")
+	waitRollout(t, ns, "paused with the preview ready", phaseIs(v1alpha1.RolloutPhasePaused))
+	waitTimeline(t, ns, "paused", func(r []string) bool { return count(r, v1alpha1.ReasonPaused) == 1 })
+	ctrl.Kill()
+	ctrl.Start()
+	patchRollout(t, ns, types.MergePatchType, `{"spec":{"progressDeadlineSeconds":900}}`)
+	waitRollout(t, ns, "still paused after the restart", phaseIs(v1alpha1.RolloutPhasePaused))
+	if got := selects(t, ns, "web-active"); got != first.Status.StableRS {
+		t.Fatalf("web-active selects %s after a restart while paused, want %s", got, first.Status.StableRS)
+	}
+	promote(t, ns)
+	waitRollout(t, ns, "switched, in the scale-down delay", func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.StableRS != first.Status.StableRS
+	})
+	waitTimeline(t, ns, "switched", func(r []string) bool { return count(r, v1alpha1.ReasonServiceSwitched) == 2 })
+	ctrl.Kill()
+	ctrl.Start()
+	waitRollout(t, ns, "Healthy after the delay", healthyAt(ns, "nginx:1.28"))
+	waitTimeline(t, ns, "no second switch", func(r []string) bool {
+		return count(r, v1alpha1.ReasonServiceSwitched) == 2 && count(r, v1alpha1.ReasonHealthy) == 2
+	})
+}

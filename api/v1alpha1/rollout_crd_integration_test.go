@@ -178,6 +178,19 @@ func TestRolloutWithoutStrategyIsRejected(t *testing.T) {
 	}
 }
 
+func TestRolloutWithBothStrategiesIsRejected(t *testing.T) {
+	ro := newRollout(t)
+	ro.Spec.Strategy.BlueGreen = &v1alpha1.BlueGreenStrategy{ActiveService: "web"}
+	err := env.Client.Create(context.Background(), ro, client.DryRunAll)
+	if err == nil || !strings.Contains(err.Error(), "spec.strategy sets exactly one of canary, blueGreen") {
+		t.Fatalf("want rejection naming both strategies, got %v", err)
+	}
+	ro.Spec.Strategy.Canary = nil
+	if err := env.Client.Create(context.Background(), ro, client.DryRunAll); err != nil {
+		t.Fatalf("a blue-green Rollout rejected: %v", err)
+	}
+}
+
 // The scale subresource is what `kubectl scale` and a HorizontalPodAutoscaler use.
 func TestRolloutScaleSubresource(t *testing.T) {
 	ctx := context.Background()
