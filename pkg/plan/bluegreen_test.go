@@ -11,6 +11,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/workload"
 )
 
 // newBlueGreenWorld is a world whose Rollout is blue-green over web-active and web-preview,
@@ -182,4 +183,28 @@ func TestBlueGreenPlannerInvariants(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestBlueGreenScaleDownDelayRevisionLimitAndSideMetadata(t *testing.T) {
+	w := newBlueGreenWorld(t, 2, v1alpha1.BlueGreenStrategy{
+		ScaleDownDelaySeconds: ptr.To[int32](600), ScaleDownDelayRevisionLimit: ptr.To[int32](1),
+		ActiveMetadata:  &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "active"}},
+		PreviewMetadata: &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "preview"}},
+	})
+	w.setImage("web:2")
+	w.reconcile()
+	if got := w.rss[w.rsName("web:2")].Spec.Template.Labels["role"]; got != "preview" {
+		t.Errorf("the preview's pods are labelled role=%q, want preview", got)
+	}
+	w.settle()
+	w.setImage("web:3")
+	w.settle()
+	// web:1 and web:2 both wait out the delay, but the limit keeps only the newest of them.
+	w.expect(v1alpha1.RolloutPhaseProgressing, -1, map[string]int32{"web:1": 0, "web:2": 2, "web:3": 2})
+	if got := workload.EphemeralOf(w.rss[w.rsName("web:3")]).Labels["role"]; got != "active" {
+		t.Errorf("the active revision's pods are labelled role=%q, want active", got)
+	}
+	w.now = w.now.Add(10 * time.Minute)
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, -1, map[string]int32{"web:2": 0, "web:3": 2})
 }
