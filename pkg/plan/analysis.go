@@ -129,10 +129,14 @@ func (c *canary) backgroundAnalysis(idx int32) bool {
 	return true // running, or passed (a run with a count ends): the steps go on
 }
 
-// abortForAnalysis aborts the rollout: the run failed.
+// abortForAnalysis aborts the rollout, of either strategy: the run failed.
 func (c *canary) abortForAnalysis(idx int32, r *v1alpha1.AnalysisRun) {
 	c.p.warn(v1alpha1.ReasonAnalysisFailed, fmt.Sprintf("AnalysisRun %s %s: %s", r.Name, r.Status.Phase, r.Status.Message))
 	c.st.Abort = true
+	if c.bg != nil {
+		c.abortBlueGreen()
+		return
+	}
 	c.planAbort(idx)
 }
 

@@ -90,9 +90,7 @@ func (c *canary) prePromotion() bool {
 		st.BlueGreen.PrePromotionAnalysisRunStatus = runStatus(c.runName("prepromotion"), r)
 		switch outcomeOf(r) {
 		case analysisFailed:
-			c.p.warn(v1alpha1.ReasonAnalysisFailed, fmt.Sprintf("AnalysisRun %s %s: %s", r.Name, r.Status.Phase, r.Status.Message))
-			st.Abort = true
-			c.abortBlueGreen()
+			c.abortForAnalysis(0, r)
 			return false
 		case analysisInconclusive:
 			if !c.inconclusive(0, r, label) {
@@ -160,9 +158,7 @@ func (c *canary) postPromotion() bool {
 		c.p.note(v1alpha1.ReasonAnalysisPassed, fmt.Sprintf("%s: AnalysisRun %s Successful", label, r.Name))
 		return true
 	case analysisFailed:
-		c.p.warn(v1alpha1.ReasonAnalysisFailed, fmt.Sprintf("AnalysisRun %s %s: %s", r.Name, r.Status.Phase, r.Status.Message))
-		st.Abort = true
-		c.abortBlueGreen()
+		c.abortForAnalysis(0, r)
 		return false
 	case analysisInconclusive:
 		return c.inconclusive(0, r, label)
