@@ -28,11 +28,11 @@ type RunRequest struct {
 }
 
 // runName is the deterministic name of the run of one kind for this revision and attempt.
-func (c *canary) runName(kind string) string {
+func (c *pass) runName(kind string) string {
 	return fmt.Sprintf("%s-%s-%s-%d", c.ro.Name, c.hash, kind, c.st.Canary.Attempt)
 }
 
-func (c *canary) run(name string) *v1alpha1.AnalysisRun {
+func (c *pass) run(name string) *v1alpha1.AnalysisRun {
 	for _, r := range c.in.Runs {
 		if r.Name == name {
 			return r
@@ -50,7 +50,7 @@ func runStatus(name string, r *v1alpha1.AnalysisRun) *v1alpha1.RolloutAnalysisRu
 }
 
 // startRun asks for a run unless it exists; it returns the run, nil while it is being created.
-func (c *canary) startRun(kind string, a v1alpha1.RolloutAnalysis, label string) *v1alpha1.AnalysisRun {
+func (c *pass) startRun(kind string, a v1alpha1.RolloutAnalysis, label string) *v1alpha1.AnalysisRun {
 	name := c.runName(kind)
 	if r := c.run(name); r != nil {
 		return r
@@ -86,7 +86,7 @@ func outcomeOf(r *v1alpha1.AnalysisRun) analysisOutcome {
 }
 
 // analysisStep runs the analysis step at idx; it reports whether the step is done.
-func (c *canary) analysisStep(idx int32, a *v1alpha1.RolloutAnalysis) bool {
+func (c *pass) analysisStep(idx int32, a *v1alpha1.RolloutAnalysis) bool {
 	steps := c.spec.Steps
 	label := fmt.Sprintf("step %s: analysis", stepLabel(idx, steps))
 	r := c.startRun(fmt.Sprint(idx), *a, label)
@@ -111,7 +111,7 @@ func (c *canary) analysisStep(idx int32, a *v1alpha1.RolloutAnalysis) bool {
 
 // backgroundAnalysis starts and watches spec.strategy.canary.analysis from its starting step
 // on; it reports false when the rollout must not go on (aborted or paused by it).
-func (c *canary) backgroundAnalysis(idx int32) bool {
+func (c *pass) backgroundAnalysis(idx int32) bool {
 	bg := c.spec.Analysis
 	if bg == nil || idx < ptr.Deref(bg.StartingStep, 0) {
 		return true
@@ -130,7 +130,7 @@ func (c *canary) backgroundAnalysis(idx int32) bool {
 }
 
 // abortForAnalysis aborts the rollout, of either strategy: the run failed.
-func (c *canary) abortForAnalysis(idx int32, r *v1alpha1.AnalysisRun) {
+func (c *pass) abortForAnalysis(idx int32, r *v1alpha1.AnalysisRun) {
 	c.p.warn(v1alpha1.ReasonAnalysisFailed, fmt.Sprintf("AnalysisRun %s %s: %s", r.Name, r.Status.Phase, r.Status.Message))
 	c.st.Abort = true
 	if c.bg != nil {
@@ -142,7 +142,7 @@ func (c *canary) abortForAnalysis(idx int32, r *v1alpha1.AnalysisRun) {
 
 // inconclusive pauses the rollout on an Inconclusive run until a human promotes (go on) or
 // aborts; it reports whether the rollout was promoted past it.
-func (c *canary) inconclusive(idx int32, r *v1alpha1.AnalysisRun, label string) bool {
+func (c *pass) inconclusive(idx int32, r *v1alpha1.AnalysisRun, label string) bool {
 	st := c.st
 	cond := pauseConditionOf(st, v1alpha1.PauseReasonInconclusiveAnalysis)
 	switch {
@@ -165,7 +165,7 @@ func (c *canary) inconclusive(idx int32, r *v1alpha1.AnalysisRun, label string) 
 
 // planRuns stops the runs nothing waits on any more (another revision's or attempt's, or all
 // once the revision is stable or aborted) and deletes finished runs beyond the history limits.
-func (c *canary) planRuns() {
+func (c *pass) planRuns() {
 	keep := map[string]bool{}
 	if c.hash != c.st.StableRS && !c.st.Abort {
 		for i := range c.spec.Steps {
@@ -196,7 +196,7 @@ func (c *canary) planRuns() {
 	c.prune(unsuccessful, int(ptr.Deref(limits.UnsuccessfulRunHistoryLimit, 5)), keep)
 }
 
-func (c *canary) prune(runs []*v1alpha1.AnalysisRun, limit int, keep map[string]bool) {
+func (c *pass) prune(runs []*v1alpha1.AnalysisRun, limit int, keep map[string]bool) {
 	sort.Slice(runs, func(i, j int) bool { // newest first
 		if !runs[i].CreationTimestamp.Equal(&runs[j].CreationTimestamp) {
 			return runs[j].CreationTimestamp.Before(&runs[i].CreationTimestamp)
@@ -211,7 +211,7 @@ func (c *canary) prune(runs []*v1alpha1.AnalysisRun, limit int, keep map[string]
 }
 
 // abortCause names what aborted the rollout: a failed AnalysisRun, or the manager of status.abort.
-func (c *canary) abortCause() string {
+func (c *pass) abortCause() string {
 	for _, s := range []*v1alpha1.RolloutAnalysisRunStatus{c.st.Canary.CurrentStepAnalysisRunStatus, c.st.Canary.CurrentBackgroundAnalysisRunStatus,
 		c.st.BlueGreen.PrePromotionAnalysisRunStatus, c.st.BlueGreen.PostPromotionAnalysisRunStatus} {
 		if s != nil && (s.Status == v1alpha1.AnalysisPhaseFailed || s.Status == v1alpha1.AnalysisPhaseError) {

@@ -13,25 +13,25 @@ import (
 
 func replicasOf(ro *v1alpha1.Rollout) int32 { return max(0, ptr.Deref(ro.Spec.Replicas, 1)) }
 
-func (c *canary) specReplicas(rs *appsv1.ReplicaSet) int32 {
+func (c *pass) specReplicas(rs *appsv1.ReplicaSet) int32 {
 	if rs == nil {
 		return 0
 	}
 	return ptr.Deref(rs.Spec.Replicas, 1)
 }
 
-func (c *canary) available(rs *appsv1.ReplicaSet) int32 {
+func (c *pass) available(rs *appsv1.ReplicaSet) int32 {
 	if rs == nil {
 		return 0
 	}
 	return rs.Status.AvailableReplicas
 }
 
-func (c *canary) side(rs *appsv1.ReplicaSet) Side {
+func (c *pass) side(rs *appsv1.ReplicaSet) Side {
 	return Side{Replicas: c.specReplicas(rs), Available: c.available(rs)}
 }
 
-func (c *canary) sides(rss []*appsv1.ReplicaSet) []Side {
+func (c *pass) sides(rss []*appsv1.ReplicaSet) []Side {
 	out := make([]Side, len(rss))
 	for i, rs := range rss {
 		out[i] = c.side(rs)
@@ -40,11 +40,11 @@ func (c *canary) sides(rss []*appsv1.ReplicaSet) []Side {
 }
 
 // settled: the ReplicaSet is set to want pods and that many are available.
-func (c *canary) settled(rs *appsv1.ReplicaSet, want int32) bool {
+func (c *pass) settled(rs *appsv1.ReplicaSet, want int32) bool {
 	return c.specReplicas(rs) == want && c.available(rs) >= want
 }
 
-func (c *canary) othersGone() bool {
+func (c *pass) othersGone() bool {
 	for _, rs := range c.others {
 		if c.specReplicas(rs) > 0 || rs.Status.Replicas > 0 {
 			return false
@@ -55,7 +55,7 @@ func (c *canary) othersGone() bool {
 
 // apply records a step as ReplicaSet scales (or the size of the one to create), replacing
 // what an earlier step of the same pass planned.
-func (c *canary) apply(s Scale) {
+func (c *pass) apply(s Scale) {
 	set := func(rs *appsv1.ReplicaSet, n int32) {
 		switch {
 		case rs == nil:
@@ -83,14 +83,14 @@ func (c *canary) apply(s Scale) {
 	}
 }
 
-func (c *canary) setWeights(canaryWeight int32) {
+func (c *pass) setWeights(canaryWeight int32) {
 	c.st.Canary.Weights = &v1alpha1.TrafficWeights{
 		Canary: v1alpha1.WeightDestination{Weight: canaryWeight, PodTemplateHash: c.hash},
 		Stable: v1alpha1.WeightDestination{Weight: c.totalWeight() - canaryWeight, PodTemplateHash: c.st.StableRS},
 	}
 }
 
-func (c *canary) setPhase(phase v1alpha1.RolloutPhase, message string) {
+func (c *pass) setPhase(phase v1alpha1.RolloutPhase, message string) {
 	if phase == v1alpha1.RolloutPhaseHealthy && c.st.Phase != v1alpha1.RolloutPhaseHealthy {
 		c.p.note(v1alpha1.ReasonHealthy, message)
 	}
@@ -99,7 +99,7 @@ func (c *canary) setPhase(phase v1alpha1.RolloutPhase, message string) {
 
 // planMetadata puts canaryMetadata on the canary's pods and stableMetadata on the stable
 // ones, moving them when a revision changes side.
-func (c *canary) planMetadata() {
+func (c *pass) planMetadata() {
 	side := func(rs *appsv1.ReplicaSet, md *v1alpha1.PodTemplateMetadata) {
 		want := v1alpha1.PodTemplateMetadata{}
 		if md != nil {
@@ -126,7 +126,7 @@ func (c *canary) planMetadata() {
 
 // planSelectors points canaryService and stableService at their revisions, each only once that
 // revision has available pods, so that a Service never selects nothing.
-func (c *canary) planSelectors() {
+func (c *pass) planSelectors() {
 	point := func(name string, rs *appsv1.ReplicaSet) {
 		if name == "" || rs == nil || c.available(rs) == 0 {
 			return
@@ -145,7 +145,7 @@ func (c *canary) planSelectors() {
 }
 
 // planHistory deletes the oldest scaled-down revisions beyond revisionHistoryLimit.
-func (c *canary) planHistory() {
+func (c *pass) planHistory() {
 	limit := int(ptr.Deref(c.ro.Spec.RevisionHistoryLimit, 10))
 	var idle []*appsv1.ReplicaSet
 	for _, rs := range c.others {
@@ -161,7 +161,7 @@ func (c *canary) planHistory() {
 	}
 }
 
-func (c *canary) setConditions() {
+func (c *pass) setConditions() {
 	st, ro, now := c.st, c.ro, c.in.Now
 	if st.AvailableReplicas >= c.bounds.MinAvailable {
 		setCondition(st, ro, now, v1alpha1.ConditionAvailable, true, v1alpha1.ReasonAvailable, fmt.Sprintf("%d of %d pods available", st.AvailableReplicas, c.replicas))

@@ -19,7 +19,7 @@ import (
 // rollback; stableRS moves only after the post-promotion analysis passed.
 
 // planBlueGreen plans a blue-green rollout.
-func (c *canary) planBlueGreen() {
+func (c *pass) planBlueGreen() {
 	st, bg := c.st, c.bg
 	if c.hash == st.StableRS {
 		c.planActive()
@@ -82,7 +82,7 @@ func (c *canary) planBlueGreen() {
 
 // prePromotion runs the pre-promotion analysis and the pause; it reports whether the preview
 // is promoted.
-func (c *canary) prePromotion() bool {
+func (c *pass) prePromotion() bool {
 	st, bg, now := c.st, c.bg, c.in.Now
 	if a := bg.PrePromotionAnalysis; a != nil {
 		label := "pre-promotion analysis"
@@ -137,14 +137,14 @@ func (c *canary) prePromotion() bool {
 	return false
 }
 
-func (c *canary) promoteBlueGreen(how string) {
+func (c *pass) promoteBlueGreen(how string) {
 	c.st.BlueGreen.Promoted = true
 	c.p.note(v1alpha1.ReasonPromoted, fmt.Sprintf("revision %s promoted %s", c.hash, how))
 }
 
 // postPromotion runs the post-promotion analysis once the active Service selects the new
 // revision; it reports whether the revision passed. A failure switches back.
-func (c *canary) postPromotion() bool {
+func (c *pass) postPromotion() bool {
 	st, bg := c.st, c.bg
 	a := bg.PostPromotionAnalysis
 	if a == nil {
@@ -169,7 +169,7 @@ func (c *canary) postPromotion() bool {
 
 // abortBlueGreen points the active Service back at the stable revision (which never lost its
 // pods) and scales the new one down abortScaleDownDelaySeconds later.
-func (c *canary) abortBlueGreen() {
+func (c *pass) abortBlueGreen() {
 	st, now := c.st, c.in.Now
 	if st.AbortedAt == nil {
 		st.AbortedAt = ptr.To(metav1.NewTime(now))
@@ -190,7 +190,7 @@ func (c *canary) abortBlueGreen() {
 // planActive runs the stable revision at full size behind both Services, and scales earlier
 // revisions down scaleDownDelaySeconds after the switch (at most scaleDownDelayRevisionLimit of
 // them waiting).
-func (c *canary) planActive() {
+func (c *pass) planActive() {
 	st, bg := c.st, c.bg
 	if st.CurrentPodHash != "" && st.CurrentPodHash != c.hash {
 		c.p.note(v1alpha1.ReasonRolledBack, fmt.Sprintf("template is back to the stable revision %s: fast rollback", c.hash))
@@ -218,7 +218,7 @@ func (c *canary) planActive() {
 
 // keptOthers is the size of each earlier revision: kept within the scale-down delay (the
 // newest scaleDownDelayRevisionLimit of them), else 0.
-func (c *canary) keptOthers() []int32 {
+func (c *pass) keptOthers() []int32 {
 	out := make([]int32, len(c.others))
 	at := c.scaleDownAt()
 	if at.IsZero() || !c.in.Now.Before(at) {
@@ -242,7 +242,7 @@ func (c *canary) keptOthers() []int32 {
 	return out
 }
 
-func (c *canary) scaleDownAt() time.Time {
+func (c *pass) scaleDownAt() time.Time {
 	sw := c.st.BlueGreen.SwitchedAt
 	if sw == nil {
 		return time.Time{}
@@ -252,7 +252,7 @@ func (c *canary) scaleDownAt() time.Time {
 
 // switchActive points the active Service at hash; it reports whether it had to (the switch is
 // one selector patch and one timeline line).
-func (c *canary) switchActive(hash string) bool {
+func (c *pass) switchActive(hash string) bool {
 	name := c.bg.ActiveService
 	svc := c.in.Services[name]
 	if svc == nil || svc.Spec.Selector[v1alpha1.PodTemplateHashLabel] == hash {
@@ -274,7 +274,7 @@ func (c *canary) switchActive(hash string) bool {
 }
 
 // activeSelects is the revision the active Service selects now.
-func (c *canary) activeSelects() string {
+func (c *pass) activeSelects() string {
 	if svc := c.in.Services[c.bg.ActiveService]; svc != nil {
 		return svc.Spec.Selector[v1alpha1.PodTemplateHashLabel]
 	}
@@ -283,7 +283,7 @@ func (c *canary) activeSelects() string {
 
 // othersServing keeps the earlier revision the active Service still selects at its size (it is
 // being switched away from in this same plan), and scales the others to 0.
-func (c *canary) othersServing() []int32 {
+func (c *pass) othersServing() []int32 {
 	out := make([]int32, len(c.others))
 	for i, rs := range c.others {
 		if workload.HashOf(rs) == c.activeSelects() {
@@ -294,7 +294,7 @@ func (c *canary) othersServing() []int32 {
 }
 
 // point sets a Service's selector to hash when it differs, recording it in field.
-func (c *canary) point(name, hash string, field *string) {
+func (c *pass) point(name, hash string, field *string) {
 	if name == "" || hash == "" {
 		return
 	}

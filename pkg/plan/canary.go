@@ -13,8 +13,9 @@ import (
 	"github.com/ramp-dev/ramp/pkg/workload"
 )
 
-// canary is one planning pass over a canary Rollout.
-type canary struct {
+// pass is one planning pass over a Rollout, of either strategy: the ReplicaSet sides, the
+// status being written and the plan. Canary and blue-green (bluegreen.go) plan with it.
+type pass struct {
 	in       Input
 	ro       *v1alpha1.Rollout
 	spec     *v1alpha1.CanaryStrategy // empty for blue-green: its canary-only fields do nothing
@@ -47,7 +48,7 @@ func Compute(in Input) Plan {
 	}
 	setCondition(st, ro, in.Now, v1alpha1.ConditionInvalidSpec, false, "ValidSpec", "")
 
-	c := &canary{in: in, ro: ro, spec: ro.Spec.Strategy.Canary, bg: ro.Spec.Strategy.BlueGreen, st: st, p: &p, replicas: replicasOf(ro)}
+	c := &pass{in: in, ro: ro, spec: ro.Spec.Strategy.Canary, bg: ro.Spec.Strategy.BlueGreen, st: st, p: &p, replicas: replicasOf(ro)}
 	if c.spec == nil {
 		c.spec = &v1alpha1.CanaryStrategy{}
 	}
@@ -103,7 +104,7 @@ func Compute(in Input) Plan {
 	return p
 }
 
-func (c *canary) missingService() string {
+func (c *pass) missingService() string {
 	fields := map[string]string{"canary.canaryService": c.spec.CanaryService, "canary.stableService": c.spec.StableService}
 	if c.bg != nil {
 		fields = map[string]string{"blueGreen.activeService": c.bg.ActiveService, "blueGreen.previewService": c.bg.PreviewService}
@@ -116,7 +117,7 @@ func (c *canary) missingService() string {
 	return ""
 }
 
-func (c *canary) sortReplicaSets() {
+func (c *pass) sortReplicaSets() {
 	for _, rs := range c.in.ReplicaSets {
 		switch workload.HashOf(rs) {
 		case c.hash:
@@ -132,7 +133,7 @@ func (c *canary) sortReplicaSets() {
 	}
 }
 
-func (c *canary) nextRevision() int64 {
+func (c *pass) nextRevision() int64 {
 	var n int64
 	for _, rs := range c.in.ReplicaSets {
 		n = max(n, workload.Revision(rs))
@@ -140,7 +141,7 @@ func (c *canary) nextRevision() int64 {
 	return n + 1
 }
 
-func (c *canary) adoptAsStable() {
+func (c *pass) adoptAsStable() {
 	if c.stable != nil && c.stable != c.current {
 		c.others = append(c.others, c.stable)
 	}
@@ -152,7 +153,7 @@ func (c *canary) adoptAsStable() {
 
 // planStable runs the stable revision at full scale and scales every other revision away:
 // the steady state, and the fast rollback when the template returns to the stable one.
-func (c *canary) planStable() {
+func (c *pass) planStable() {
 	st := c.st
 	if st.CurrentPodHash != "" && st.CurrentPodHash != c.hash {
 		c.p.note(v1alpha1.ReasonRolledBack, fmt.Sprintf("template is back to the stable revision %s: fast rollback, steps skipped", c.hash))
@@ -182,7 +183,7 @@ func (c *canary) planStable() {
 }
 
 // planCanary walks the steps for a revision that is not stable yet.
-func (c *canary) planCanary() {
+func (c *pass) planCanary() {
 	st, steps, now := c.st, c.spec.Steps, c.in.Now
 	if st.CurrentPodHash != c.hash || st.CurrentStepHash != stepsHash(steps) {
 		c.startRevision()
@@ -263,7 +264,7 @@ func (c *canary) planCanary() {
 	}
 }
 
-func (c *canary) startRevision() {
+func (c *pass) startRevision() {
 	st, steps := c.st, c.spec.Steps
 	reason, msg := v1alpha1.ReasonRevisionDetected, fmt.Sprintf("new revision %s: starting %d steps", c.hash, len(steps))
 	if c.bg != nil {
@@ -287,7 +288,7 @@ func (c *canary) startRevision() {
 
 // withinRollbackWindow: the template went back to one of the last rollbackWindow.revisions
 // revisions before the stable one.
-func (c *canary) withinRollbackWindow() bool {
+func (c *pass) withinRollbackWindow() bool {
 	w := c.ro.Spec.RollbackWindow
 	if w == nil || w.Revisions == 0 || c.current == nil || c.stable == nil {
 		return false
@@ -306,7 +307,7 @@ func (c *canary) withinRollbackWindow() bool {
 }
 
 // pauseStep handles a pause step; it reports whether the pause is over.
-func (c *canary) pauseStep(idx int32, pause *v1alpha1.RolloutPause, now time.Time) bool {
+func (c *pass) pauseStep(idx int32, pause *v1alpha1.RolloutPause, now time.Time) bool {
 	st, steps := c.st, c.spec.Steps
 	d, _ := pauseDuration(pause) // validated
 	cond := pauseCondition(st)
@@ -343,7 +344,7 @@ func (c *canary) pauseStep(idx int32, pause *v1alpha1.RolloutPause, now time.Tim
 
 // planAbort returns the stable revision to full scale and, after
 // abortScaleDownDelaySeconds, scales the canary to zero.
-func (c *canary) planAbort(idx int32) {
+func (c *pass) planAbort(idx int32) {
 	st, now := c.st, c.in.Now
 	if st.AbortedAt == nil {
 		st.AbortedAt = ptr.To(metav1.NewTime(now))

@@ -27,7 +27,7 @@ func progressed(before, after *v1alpha1.RolloutStatus) bool {
 // checkProgress enforces progressDeadlineSeconds on a Progressing rollout: with no progress for
 // that long it is Degraded (ProgressDeadlineExceeded) and, with progressDeadlineAbort, aborted.
 // Pauses do not count against the deadline.
-func (c *canary) checkProgress(before *v1alpha1.RolloutStatus) {
+func (c *pass) checkProgress(before *v1alpha1.RolloutStatus) {
 	st, now := c.st, c.in.Now
 	if st.LastProgressTime == nil || progressed(before, st) {
 		st.LastProgressTime = ptr.To(metav1.NewTime(now))

@@ -13,7 +13,7 @@ import (
 // planRestart carries out spec.restartAt: pods created before it are evicted one at a time,
 // oldest first, each only once every pod is available again, and never while a revision is
 // being released or aborted. The ReplicaSets replace them.
-func (c *canary) planRestart() {
+func (c *pass) planRestart() {
 	ro, st, now := c.ro, c.st, c.in.Now
 	if !RestartPending(ro) {
 		return

@@ -30,10 +30,10 @@ type target struct {
 	weight         int32 // in units of totalWeight
 }
 
-func (c *canary) routed() bool { return c.spec.TrafficRouting != nil }
+func (c *pass) routed() bool { return c.spec.TrafficRouting != nil }
 
 // totalWeight is what weights are shares of: maxTrafficWeight with a router, else 100.
-func (c *canary) totalWeight() int32 {
+func (c *pass) totalWeight() int32 {
 	if !c.routed() {
 		return 100
 	}
@@ -41,7 +41,7 @@ func (c *canary) totalWeight() int32 {
 }
 
 // seen is what the router reported before this plan.
-func (c *canary) seen() traffic.State {
+func (c *pass) seen() traffic.State {
 	if c.in.Traffic == nil {
 		return traffic.State{}
 	}
@@ -50,7 +50,7 @@ func (c *canary) seen() traffic.State {
 
 // podsFor is how many of spec.replicas pods carry weight w: rounded up, at least
 // minPodsPerReplicaSet when w > 0, never more than replicas.
-func (c *canary) podsFor(w int32) int32 {
+func (c *pass) podsFor(w int32) int32 {
 	total := c.totalWeight()
 	if w <= 0 || c.replicas == 0 {
 		return 0
@@ -60,7 +60,7 @@ func (c *canary) podsFor(w int32) int32 {
 }
 
 // capacity is the weight n available pods can carry.
-func (c *canary) capacity(n int32) int32 {
+func (c *pass) capacity(n int32) int32 {
 	if c.replicas == 0 || n >= c.replicas {
 		return c.totalWeight()
 	}
@@ -68,7 +68,7 @@ func (c *canary) capacity(n int32) int32 {
 }
 
 // targetAt is what step idx asks for.
-func (c *canary) targetAt(idx int32) target {
+func (c *pass) targetAt(idx int32) target {
 	w := weightAt(c.spec.Steps, idx, c.totalWeight())
 	if !c.routed() {
 		can, stable := WeightedCounts(c.replicas, w, ptr.Deref(c.spec.MinPodsPerReplicaSet, 0))
@@ -91,7 +91,7 @@ func (c *canary) targetAt(idx int32) target {
 }
 
 // scaleCount is the canary size a setCanaryScale asks for.
-func (c *canary) scaleCount(s *v1alpha1.SetCanaryScale) int32 {
+func (c *pass) scaleCount(s *v1alpha1.SetCanaryScale) int32 {
 	if s.Replicas != nil {
 		return *s.Replicas
 	}
@@ -120,7 +120,7 @@ func canaryScaleAt(steps []v1alpha1.CanaryStep, idx int32) *v1alpha1.SetCanarySc
 // weightFor is the weight to route now for a target: its own once the canary has its pods,
 // never more than the router already sends while it does not, none when the canary has no
 // available pod, and never more back to stable than its pods can carry.
-func (c *canary) weightFor(t target) int32 {
+func (c *pass) weightFor(t target) int32 {
 	seen := c.seen()
 	w := t.weight
 	if c.available(c.current) < t.canary || c.specReplicas(c.current) < t.canary {
@@ -138,7 +138,7 @@ func (c *canary) weightFor(t target) int32 {
 // stableFloor is the lowest canary weight the stable side's available pods allow: traffic
 // moves back to it only as fast as it has pods for it (all at once when it runs at full
 // size, in proportion with dynamicStableScale, not at all while it has none).
-func (c *canary) stableFloor(stable *appsv1.ReplicaSet) int32 {
+func (c *pass) stableFloor(stable *appsv1.ReplicaSet) int32 {
 	avail := c.available(stable)
 	switch {
 	case c.spec.DynamicStableScale:
@@ -152,7 +152,7 @@ func (c *canary) stableFloor(stable *appsv1.ReplicaSet) int32 {
 // scaleTo records the ReplicaSet scales for a target. Without a router the step is bounded by
 // maxSurge and maxUnavailable; with one, both sides get their size directly (the router, not
 // the pod count, decides traffic) and revisions that take no traffic are scaled down.
-func (c *canary) scaleTo(t target) {
+func (c *pass) scaleTo(t target) {
 	if !c.routed() {
 		c.apply(BoundedStep(c.bounds, c.side(c.current), c.side(c.stable), c.sides(c.others), t.canary, t.stable))
 		return
@@ -168,7 +168,7 @@ func (c *canary) scaleTo(t target) {
 
 // canarySideSelects: the canary weight reaches the revision (the canary Service or subset
 // selects it) rather than the stable pods the canary side falls back to.
-func (c *canary) canarySideSelects(hash string) bool {
+func (c *pass) canarySideSelects(hash string) bool {
 	if ist := c.spec.TrafficRouting.Istio; ist != nil && ist.DestinationRule != nil {
 		return c.seen().CanaryHash == hash
 	}
@@ -178,7 +178,7 @@ func (c *canary) canarySideSelects(hash string) bool {
 
 // serving: the router still sends the revision traffic, through a Service or subset that
 // selects it (an earlier canary, while the weight moves off it).
-func (c *canary) serving(rs *appsv1.ReplicaSet) bool {
+func (c *pass) serving(rs *appsv1.ReplicaSet) bool {
 	seen, hash := c.seen(), workload.HashOf(rs)
 	selects := func(service, subsetHash string) bool {
 		svc := c.in.Services[service]
@@ -190,7 +190,7 @@ func (c *canary) serving(rs *appsv1.ReplicaSet) bool {
 
 // route sets the traffic the plan asks of the router, and the status weights, for a target
 // at step idx. Without a router the weight is only reported.
-func (c *canary) route(t target, idx int32) {
+func (c *pass) route(t target, idx int32) {
 	if !c.routed() {
 		c.setWeights(t.weight)
 		return
@@ -202,7 +202,7 @@ func (c *canary) route(t target, idx int32) {
 }
 
 // desired is the router state for a canary weight, with the subsets' hashes.
-func (c *canary) desired(w int32) traffic.Desired {
+func (c *pass) desired(w int32) traffic.Desired {
 	canaryHash := c.hash
 	if c.available(c.current) == 0 {
 		canaryHash = c.st.StableRS
@@ -211,7 +211,7 @@ func (c *canary) desired(w int32) traffic.Desired {
 }
 
 // reached reports whether the pods and, with a router, the traffic are where t wants them.
-func (c *canary) reached(t target, idx int32) bool {
+func (c *pass) reached(t target, idx int32) bool {
 	if !c.routed() {
 		return c.settled(c.current, t.canary) && c.specReplicas(c.stable) <= t.stable && c.othersGone()
 	}
@@ -261,7 +261,7 @@ func routesAt(spec *v1alpha1.CanaryStrategy, idx int32) ([]traffic.HeaderRoute, 
 // planStableRouted plans the stable revision with a router: its Service (and subset) select
 // it first, then the canary weight returns to 0, then, scaleDownDelaySeconds later, earlier
 // revisions lose their pods. It returns what the rollout waits for, "" when nothing.
-func (c *canary) planStableRouted() string {
+func (c *pass) planStableRouted() string {
 	st, now, seen := c.st, c.in.Now, c.seen()
 	selected := c.stableSelected()
 	w := int32(0)
@@ -304,7 +304,7 @@ func (c *canary) planStableRouted() string {
 
 // stableSelected: the stable Service, and the stable subset with a DestinationRule, select
 // the current revision.
-func (c *canary) stableSelected() bool {
+func (c *pass) stableSelected() bool {
 	if name := c.spec.StableService; name != "" {
 		if svc := c.in.Services[name]; svc == nil || svc.Spec.Selector[v1alpha1.PodTemplateHashLabel] != c.hash {
 			return false
@@ -316,7 +316,7 @@ func (c *canary) stableSelected() bool {
 	return true
 }
 
-func (c *canary) stableSideName() string {
+func (c *pass) stableSideName() string {
 	if ist := c.spec.TrafficRouting.Istio; ist != nil && ist.DestinationRule != nil {
 		return "the stable subset " + ist.DestinationRule.StableSubsetName
 	}
@@ -324,7 +324,7 @@ func (c *canary) stableSideName() string {
 }
 
 // abortScaleDownDelay is how long an aborted canary keeps its pods after traffic left it.
-func (c *canary) abortScaleDownDelay() time.Duration {
+func (c *pass) abortScaleDownDelay() time.Duration {
 	def := int32(0)
 	if c.routed() {
 		def = 30
@@ -333,7 +333,7 @@ func (c *canary) abortScaleDownDelay() time.Duration {
 }
 
 // trafficWait says, with a router, what traffic the step still waits for.
-func (c *canary) trafficWait(t target) string {
+func (c *pass) trafficWait(t target) string {
 	if !c.routed() {
 		return ""
 	}
@@ -344,7 +344,7 @@ func (c *canary) trafficWait(t target) string {
 	return fmt.Sprintf("; %s routes weight %d, moving to %d once the canary has %d available pods", c.routerName(), seen.CanaryWeight, t.weight, t.canary)
 }
 
-func (c *canary) routerName() string {
+func (c *pass) routerName() string {
 	if c.spec.TrafficRouting.Istio != nil {
 		return "istio"
 	}
