@@ -65,6 +65,9 @@ func TestNginxCanaryThroughEveryStep(t *testing.T) {
 	canaryIngressWeight(t, ns, 50, rolloutTimeout)
 	patchStatus(t, ns, `{"status":{"abort":true}}`)
 	canaryIngressWeight(t, ns, 0, abortReaction)
+	// A retry before the controller recorded the abort would only cancel it (the rollout goes on
+	// from step 4): retry what the status says is aborted, as kubectl ramp retry does.
+	waitRollout(t, ns, "Degraded by the second abort", phaseIs(v1alpha1.RolloutPhaseDegraded))
 	patchStatus(t, ns, `{"status":{"abort":false}}`)
 
 	// Promote through every step: weight 100, the stable Service moves, then weight 0.
