@@ -8,3 +8,20 @@ const (
 	// RevisionAnnotation is the revision number of a ReplicaSet, counting from 1.
 	RevisionAnnotation = "rollout.ramp.dev/revision"
 )
+
+// Annotations on each timeline Event of a Rollout: the state the transition led to, so that
+// `kubectl ramp timeline` can show revision, step, phase and weight without parsing messages.
+const (
+	// TimelineRevisionAnnotation is the pod-template hash of the newest revision.
+	TimelineRevisionAnnotation = "timeline.ramp.dev/revision"
+	// TimelineStepAnnotation is the canary step as "3/5"; absent for blue-green.
+	TimelineStepAnnotation = "timeline.ramp.dev/step"
+	// TimelineFromPhaseAnnotation and TimelineToPhaseAnnotation are the Rollout's phase before
+	// and after the transition (equal when it did not change).
+	TimelineFromPhaseAnnotation = "timeline.ramp.dev/from-phase"
+	TimelineToPhaseAnnotation   = "timeline.ramp.dev/to-phase"
+	// TimelineWeightAnnotation is the canary's traffic weight after the transition.
+	TimelineWeightAnnotation = "timeline.ramp.dev/weight"
+	// TimelineAnalysisRunAnnotation names the AnalysisRun of an analysis transition.
+	TimelineAnalysisRunAnnotation = "timeline.ramp.dev/analysisrun"
+)

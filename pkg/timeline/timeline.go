@@ -4,10 +4,12 @@ package timeline
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
@@ -41,6 +43,15 @@ func (r Recorder) Record(ro *v1alpha1.Rollout, fromPhase v1alpha1.RolloutPhase, 
 		weight = st.Canary.Weights.Canary.Weight
 	}
 	step := plan.StepLabel(ro)
+	annotations := map[string]string{
+		v1alpha1.TimelineRevisionAnnotation:  st.CurrentPodHash,
+		v1alpha1.TimelineFromPhaseAnnotation: string(fromPhase),
+		v1alpha1.TimelineToPhaseAnnotation:   string(st.Phase),
+		v1alpha1.TimelineWeightAnnotation:    strconv.Itoa(int(weight)),
+	}
+	if step != "" {
+		annotations[v1alpha1.TimelineStepAnnotation] = step
+	}
 	for _, n := range notes {
 		metrics.Transitions.WithLabelValues(n.Reason).Inc()
 		r.Log.Info(Message,
@@ -51,7 +62,7 @@ func (r Recorder) Record(ro *v1alpha1.Rollout, fromPhase v1alpha1.RolloutPhase, 
 			if n.Warning {
 				kind = corev1.EventTypeWarning
 			}
-			r.Events.Eventf(ro, nil, kind, n.Reason, "Reconcile", "%s", n.Message)
+			r.event(ro, nil, annotations, kind, n.Reason, "Reconcile", n.Message)
 		}
 	}
 }
@@ -83,6 +94,15 @@ func (r Recorder) RecordRun(run *v1alpha1.AnalysisRun, notes []plan.Note) {
 			TypeMeta:   metav1.TypeMeta{APIVersion: owner.APIVersion, Kind: owner.Kind},
 			ObjectMeta: metav1.ObjectMeta{Namespace: run.Namespace, Name: owner.Name, UID: owner.UID},
 		}
-		r.Events.Eventf(regarding, run, kind, n.Reason, "Analysis", "%s", n.Message)
+		r.event(regarding, run, map[string]string{v1alpha1.TimelineAnalysisRunAnnotation: run.Name}, kind, n.Reason, "Analysis", n.Message)
 	}
+}
+
+// event records with annotations when the recorder can (client-go's can; fakes may not).
+func (r Recorder) event(regarding, related runtime.Object, annotations map[string]string, kind, reason, action, message string) {
+	if a, ok := r.Events.(events.AnnotatedEventRecorder); ok {
+		a.AnnotatedEventf(regarding, related, annotations, kind, reason, action, "%s", message)
+		return
+	}
+	r.Events.Eventf(regarding, related, kind, reason, action, "%s", message)
 }
