@@ -7,6 +7,10 @@ const (
 	PodTemplateHashLabel = "rollouts-pod-template-hash"
 	// RevisionAnnotation is the revision number of a ReplicaSet, counting from 1.
 	RevisionAnnotation = "rollout.ramp.dev/revision"
+	// TemplateAnnotation is, on a ReplicaSet, the Rollout's pod template (JSON) as the user wrote
+	// it, before the API server defaulted the ReplicaSet's copy: putting it back into the Rollout
+	// (kubectl ramp undo) yields the same revision hash, so the controller finds that revision.
+	TemplateAnnotation = "rollout.ramp.dev/pod-template"
 )
 
 // Annotations on each timeline Event of a Rollout: the state the transition led to, so that

@@ -110,3 +110,25 @@ func TestMetadataRecordRoundTrip(t *testing.T) {
 		t.Errorf("a broken record must read as none, got %+v", got)
 	}
 }
+
+// The template recorded on a ReplicaSet hashes to the ReplicaSet's revision even once the API
+// server has defaulted the ReplicaSet's own copy: that is what lets undo find the revision.
+func TestRecordedTemplateHashesToTheRevision(t *testing.T) {
+	ro := &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Name: "web"}}
+	ro.Spec.Template = template("nginx:1.27")
+	hash, _ := TemplateHash(&ro.Spec.Template, nil)
+	rs := NewReplicaSet(ro, hash, 1, 1)
+	rs.Spec.Template.Spec.Containers[0].TerminationMessagePath = "/dev/termination-log" // as defaulted
+
+	recorded, ok := RecordedTemplate(rs)
+	if !ok {
+		t.Fatal("no template recorded on the ReplicaSet")
+	}
+	if got, _ := TemplateHash(&recorded, nil); got != hash {
+		t.Errorf("recorded template hashes to %s, want the revision's %s", got, hash)
+	}
+	delete(rs.Annotations, v1alpha1.TemplateAnnotation)
+	if _, ok := RecordedTemplate(rs); ok {
+		t.Error("a ReplicaSet without the annotation has no recorded template")
+	}
+}
