@@ -1,0 +1,54 @@
+// Package outcome judges where a Rollout's release stands, for `kubectl ramp status` in CI:
+// done, failed, waiting for a human, or still going.
+package outcome
+
+import (
+	"fmt"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/plan"
+)
+
+// Kind is where a release stands.
+type Kind int
+
+// The kinds, with the exit code kubectl ramp status ends with.
+const (
+	Going    Kind = -1 // not finished: keep waiting
+	Healthy  Kind = 0
+	Degraded Kind = 1
+	Paused   Kind = 2
+	TimedOut Kind = 3
+)
+
+// Outcome is the judgement of one look at a Rollout.
+type Outcome struct {
+	Kind Kind
+	// Line describes the state in one line, for printing each transition.
+	Line string
+}
+
+// Judge reads ro's status. A status the controller wrote for an older generation of the spec
+// is not trusted: the release of the new spec has not been looked at yet.
+func Judge(ro *v1alpha1.Rollout) Outcome {
+	st := ro.Status
+	if st.ObservedGeneration < ro.Generation || st.Phase == "" {
+		return Outcome{Kind: Going, Line: fmt.Sprintf("waiting for the controller to observe generation %d", ro.Generation)}
+	}
+	line := string(st.Phase)
+	if step := plan.StepLabel(ro); step != "" && st.Phase != v1alpha1.RolloutPhaseHealthy {
+		line += " at step " + step
+	}
+	if st.Message != "" {
+		line += ": " + st.Message
+	}
+	switch st.Phase {
+	case v1alpha1.RolloutPhaseHealthy:
+		return Outcome{Kind: Healthy, Line: line}
+	case v1alpha1.RolloutPhaseDegraded:
+		return Outcome{Kind: Degraded, Line: line}
+	case v1alpha1.RolloutPhasePaused:
+		return Outcome{Kind: Paused, Line: line}
+	}
+	return Outcome{Kind: Going, Line: line}
+}

@@ -1,0 +1,35 @@
+package outcome
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+func TestJudge(t *testing.T) {
+	at := func(gen, observed int64, phase v1alpha1.RolloutPhase, msg string) *v1alpha1.Rollout {
+		ro := &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Generation: gen}}
+		ro.Spec.Strategy.Canary = &v1alpha1.CanaryStrategy{Steps: make([]v1alpha1.CanaryStep, 4)}
+		ro.Status = v1alpha1.RolloutStatus{ObservedGeneration: observed, Phase: phase, Message: msg, CurrentStepIndex: ptr.To[int32](1)}
+		return ro
+	}
+	for _, tc := range []struct {
+		ro   *v1alpha1.Rollout
+		kind Kind
+		line string
+	}{
+		{at(3, 3, v1alpha1.RolloutPhaseHealthy, "revision a runs at full scale"), Healthy, "Healthy: revision a runs at full scale"},
+		{at(3, 2, v1alpha1.RolloutPhaseHealthy, "old news"), Going, "waiting for the controller to observe generation 3"},
+		{at(3, 3, v1alpha1.RolloutPhaseDegraded, "aborted"), Degraded, "Degraded at step 2/4: aborted"},
+		{at(3, 3, v1alpha1.RolloutPhasePaused, "paused until promoted"), Paused, "Paused at step 2/4: paused until promoted"},
+		{at(3, 3, v1alpha1.RolloutPhaseProgressing, "scaling"), Going, "Progressing at step 2/4: scaling"},
+		{at(1, 0, "", ""), Going, "waiting for the controller to observe generation 1"},
+	} {
+		if got := Judge(tc.ro); got.Kind != tc.kind || got.Line != tc.line {
+			t.Errorf("Judge(%s gen %d/%d) = %+v, want %v %q", tc.ro.Status.Phase, tc.ro.Status.ObservedGeneration, tc.ro.Generation, got, tc.kind, tc.line)
+		}
+	}
+}
