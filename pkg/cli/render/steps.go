@@ -1,0 +1,169 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/cli/style"
+)
+
+// canaryProgress is where a canary rollout is in its steps.
+type canaryProgress struct {
+	steps []v1alpha1.CanaryStep
+	// index is the step being run, len(steps) when all are done.
+	index int
+}
+
+func progressOf(ro *v1alpha1.Rollout) canaryProgress {
+	c := ro.Spec.Strategy.Canary
+	if c == nil {
+		return canaryProgress{}
+	}
+	n := len(c.Steps)
+	i := min(max(int(ptr.Deref(ro.Status.CurrentStepIndex, 0)), 0), n) // status is user-writable
+	if settled(ro) {
+		i = n
+	}
+	return canaryProgress{steps: c.Steps, index: i}
+}
+
+// settled: the newest revision is the stable one and healthy, so every step has run, whatever
+// currentStepIndex says.
+func settled(ro *v1alpha1.Rollout) bool {
+	st := ro.Status
+	return st.Phase == v1alpha1.RolloutPhaseHealthy && st.StableRS != "" && st.StableRS == st.CurrentPodHash
+}
+
+func aborted(ro *v1alpha1.Rollout) bool {
+	return ro.Status.Abort || ro.Status.AbortedAt != nil
+}
+
+func (c canaryProgress) done() bool { return c.index >= len(c.steps) }
+
+// label is "3/5", 1-based; "5/5" when done and "-" without steps.
+func (c canaryProgress) label() string {
+	if len(c.steps) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d", min(c.index+1, len(c.steps)), len(c.steps))
+}
+
+// setWeight is the weight the steps ask for now: the last setWeight at or before the current
+// step, the full weight once all are done, 0 after an abort (traffic went back to stable).
+func setWeight(ro *v1alpha1.Rollout, c canaryProgress) int32 {
+	if aborted(ro) {
+		return 0
+	}
+	if c.done() {
+		return fullWeight(ro)
+	}
+	var w int32
+	for _, s := range c.steps[:c.index+1] {
+		if s.SetWeight != nil {
+			w = *s.SetWeight
+		}
+	}
+	return w
+}
+
+// fullWeight is 100, or trafficRouting.maxTrafficWeight when set: setWeight steps are shares of it.
+func fullWeight(ro *v1alpha1.Rollout) int32 {
+	if tr := ro.Spec.Strategy.Canary.TrafficRouting; tr != nil && tr.MaxTrafficWeight != nil {
+		return *tr.MaxTrafficWeight
+	}
+	return 100
+}
+
+// writeSteps writes the "Steps:" list, one marked line per step.
+func writeSteps(b *strings.Builder, ro *v1alpha1.Rollout, c canaryProgress, p style.Painter) {
+	if len(c.steps) == 0 {
+		return
+	}
+	b.WriteString("Steps:\n")
+	numWidth := len(fmt.Sprint(len(c.steps)))
+	_, currentTone := style.PhaseSymbol(ro.Status.Phase)
+	for i, s := range c.steps {
+		num := fmt.Sprintf("%*d.", numWidth, i+1)
+		desc := describeStep(s)
+		var line cell
+		switch {
+		case i < c.index:
+			line = concat(painted(p, style.Good, style.SymbolOK), text(" "+num+" "+desc))
+		case i == c.index:
+			line = concat(painted(p, currentTone, style.SymbolCurrent), text(" "+num+" "), bold(p, desc))
+		default:
+			line = concat(painted(p, style.Faint, style.SymbolPending), text(" "), painted(p, style.Faint, num+" "+desc))
+		}
+		b.WriteString("  " + line.shown + "\n")
+	}
+}
+
+// describeStep is a step as people read it: "setWeight: 20", "pause (until promoted)".
+func describeStep(s v1alpha1.CanaryStep) string {
+	switch {
+	case s.SetWeight != nil:
+		return fmt.Sprintf("setWeight: %d", *s.SetWeight)
+	case s.Pause != nil:
+		if s.Pause.Duration == nil {
+			return "pause (until promoted)"
+		}
+		return "pause: " + pauseText(*s.Pause.Duration)
+	case s.SetCanaryScale != nil:
+		return "setCanaryScale: " + canaryScaleText(*s.SetCanaryScale)
+	case s.Analysis != nil:
+		names := make([]string, 0, len(s.Analysis.Templates))
+		for _, t := range s.Analysis.Templates {
+			names = append(names, t.TemplateName)
+		}
+		return "analysis: " + strings.Join(names, ", ")
+	case s.SetHeaderRoute != nil:
+		return "setHeaderRoute: " + s.SetHeaderRoute.Name + removedIf(len(s.SetHeaderRoute.Match) == 0)
+	case s.SetMirrorRoute != nil:
+		m := s.SetMirrorRoute
+		if len(m.Match) == 0 {
+			return "setMirrorRoute: " + m.Name + removedIf(true)
+		}
+		return fmt.Sprintf("setMirrorRoute: %s (%d%%)", m.Name, ptr.Deref(m.Percentage, 100))
+	}
+	return "(empty step)"
+}
+
+// removedIf marks a route step without matches: it takes the route away.
+func removedIf(removed bool) string {
+	if removed {
+		return " (remove)"
+	}
+	return ""
+}
+
+// pauseText is a pause duration with its unit: a bare number of seconds gets an "s".
+func pauseText(d intstr.IntOrString) string {
+	if d.Type == intstr.Int {
+		return fmt.Sprintf("%ds", d.IntVal)
+	}
+	if s := d.StrVal; s != "" && strings.Trim(s, "0123456789") == "" {
+		return s + "s"
+	}
+	return d.StrVal
+}
+
+func canaryScaleText(s v1alpha1.SetCanaryScale) string {
+	var parts []string
+	if s.Replicas != nil {
+		parts = append(parts, fmt.Sprintf("replicas %d", *s.Replicas))
+	}
+	if s.Weight != nil {
+		parts = append(parts, fmt.Sprintf("weight %d%%", *s.Weight))
+	}
+	if s.MatchTrafficWeight {
+		parts = append(parts, "matchTrafficWeight")
+	}
+	if len(parts) == 0 {
+		return "(unset)"
+	}
+	return strings.Join(parts, " / ")
+}
