@@ -13,6 +13,7 @@ import (
 var (
 	cluster       *framework.Cluster
 	controllerBin string
+	pluginBin     string
 )
 
 func TestMain(m *testing.M) {
@@ -36,6 +37,10 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	if controllerBin, err = framework.BuildController(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if pluginBin, err = framework.BuildPlugin(dir); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -1,0 +1,53 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+// Scheme holds the Kubernetes and ramp types kubectl-ramp reads.
+var Scheme = runtime.NewScheme()
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(Scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(Scheme))
+}
+
+// session is a connected client and the namespace a command works in.
+type session struct {
+	c  client.WithWatch
+	ns string
+}
+
+func (o *Options) connect() (*session, error) {
+	ns, err := o.Namespace()
+	if err != nil {
+		return nil, fmt.Errorf("namespace: %w", err)
+	}
+	c, err := o.NewClient()
+	if err != nil {
+		return nil, err
+	}
+	return &session{c: c, ns: ns}, nil
+}
+
+// rollout reads one Rollout; not found is an error saying how to find the right name.
+func (s *session) rollout(ctx context.Context, name string) (*v1alpha1.Rollout, error) {
+	ro := &v1alpha1.Rollout{}
+	err := s.c.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: name}, ro)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, fmt.Errorf("rollout %s/%s not found; list them with `kubectl ramp list rollouts -A`", s.ns, name)
+	case err != nil:
+		return nil, fmt.Errorf("get rollout %s/%s: %w", s.ns, name, err)
+	}
+	return ro, nil
+}
