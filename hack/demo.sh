@@ -5,6 +5,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
+# ramp: the kubectl ramp plugin, found by kubectl on PATH, in namespace demo.
+ramp() { PATH="$RAMP_CLUSTER_DIR/plugin:$PATH" KUBECONFIG="$KUBECONFIG_PATH" "$KUBECTL" ramp -n demo "$@"; }
+# ramp_status WANT ARGS: kubectl ramp status, which must end with exit code WANT
+# (0 Healthy, 1 Degraded, 2 Paused).
+ramp_status() {
+  local want=$1 code=0; shift
+  ramp status web --timeout 3m "$@" || code=$?
+  [ "$code" = "$want" ] || die "kubectl ramp status web ended with $code, expected $want"
+}
 
 # get HOST:PORT PATH: an HTTP GET without curl; prints the body, fails on a status other than 200.
 get() {
@@ -23,7 +32,7 @@ say "step 2/8: install ramp (CRDs, namespace ramp-system, the controller's Servi
 k apply --server-side --force-conflicts -k "$REPO_ROOT/config/local"
 k wait --for=condition=Established --timeout=60s crd/rollouts.rollouts.ramp.dev crd/analysistemplates.rollouts.ramp.dev crd/clusteranalysistemplates.rollouts.ramp.dev crd/analysisruns.rollouts.ramp.dev
 
-say "step 3/8: build and start ramp-controller as ServiceAccount ramp-system/ramp-controller"
+say "step 3/8: build ramp-controller and the kubectl ramp plugin; start the controller as ServiceAccount ramp-system/ramp-controller"
 # The controller lives with the cluster: its PID file sits beside the components' so that
 # `make cluster-down` stops it too.
 pidfile="$RAMP_CLUSTER_DIR/pids/ramp-controller"
@@ -32,7 +41,8 @@ if running ramp-controller; then
   kill "$(cat "$pidfile")"
   while running ramp-controller; do sleep 0.2; done
 fi
-(cd "$REPO_ROOT" && go build -o "$RAMP_CLUSTER_DIR/ramp-controller" ./cmd/ramp-controller)
+(cd "$REPO_ROOT" && go build -o "$RAMP_CLUSTER_DIR/ramp-controller" ./cmd/ramp-controller &&
+  go build -o "$RAMP_CLUSTER_DIR/plugin/kubectl-ramp" ./cmd/kubectl-ramp)
 free_port probe_port
 free_port metrics_port
 setsid "$RAMP_CLUSTER_DIR/ramp-controller" --kubeconfig="$RAMP_CLUSTER_DIR/controller.kubeconfig" \
@@ -60,7 +70,7 @@ if [ "${STRATEGY:-canary}" = bluegreen ]; then
   k create namespace demo >/dev/null
   k apply -n demo -f "$REPO_ROOT/examples/bluegreen.yaml"
   k patch -n demo rollout/web --type=merge -p '{"spec":{"strategy":{"blueGreen":{"scaleDownDelaySeconds":5}}}}' >/dev/null
-  k wait -n demo --for=jsonpath='{.status.phase}'=Healthy rollout/web --timeout=120s
+  ramp_status 0
   selectors() { echo "  web-active selects $(k get -n demo svc/web-active -o jsonpath='{.spec.selector.rollouts-pod-template-hash}'), web-preview selects $(k get -n demo svc/web-preview -o jsonpath='{.spec.selector.rollouts-pod-template-hash}')"; }
   selectors
   export log
@@ -70,19 +80,22 @@ if [ "${STRATEGY:-canary}" = bluegreen ]; then
   stop_timeline() { kill -- "-$timeline_pid" 2>/dev/null || true; }
   trap stop_timeline EXIT
   say "step 5/6: release nginx:1.28: it comes up behind web-preview and waits for promotion"
-  k patch -n demo rollout/web --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.28"}]'
-  k wait -n demo --for=jsonpath='{.status.phase}'=Paused rollout/web --timeout=120s >/dev/null
+  echo "  \$ kubectl ramp set image web web=nginx:1.28"
+  ramp set image web web=nginx:1.28
+  ramp_status 2 >/dev/null
   selectors
-  say "promoting (a status patch, as kubectl ramp promote does): web-active switches once all new pods are available"
-  k patch -n demo rollout/web --subresource=status --type=merge -p '{"status":{"pauseConditions":null}}' >/dev/null
-  k wait -n demo --for=jsonpath='{.status.phase}'=Progressing rollout/web --timeout=30s >/dev/null || true
-  k wait -n demo --for=jsonpath='{.status.phase}'=Healthy rollout/web --timeout=180s >/dev/null
+  ramp get rollout web
+  say "promoting: web-active switches once all new pods are available"
+  echo "  \$ kubectl ramp promote web"
+  ramp promote web
+  ramp_status 0 >/dev/null
   sleep 1
   stop_timeline
   say "step 6/6: the result"
   selectors
-  k get -n demo rollout/web
-  k get -n demo replicasets -l app=web
+  ramp get rollout web
+  echo
+  ramp timeline web
   say "demo done. The cluster and the controller keep running; make cluster-down stops them."
   exit 0
 fi
@@ -91,9 +104,8 @@ say "step 4/8: a Rollout from examples/canary-basic.yaml in namespace demo"
 k delete namespace demo --ignore-not-found --wait=true --timeout=60s >/dev/null # a fresh start on every run
 k create namespace demo >/dev/null
 k apply -n demo -f "$REPO_ROOT/examples/canary-basic.yaml"
-k wait -n demo --for=jsonpath='{.status.phase}'=Healthy rollout/web --timeout=120s
-k get -n demo rollout/web
-k get -n demo replicasets -l app=web
+ramp_status 0
+ramp get rollout web
 
 # The timeline: every state transition of a Rollout is one log line (and one Event). The
 # follower runs in its own process group so that stopping it stops tail, grep and sed alike.
@@ -105,16 +117,15 @@ stop_timeline() { kill -- "-$timeline_pid" 2>/dev/null || true; }
 trap stop_timeline EXIT
 
 say "step 5/8: release nginx:1.28: the canary walks its steps (timeline below)"
-k patch -n demo rollout/web --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.28"}]'
-k wait -n demo --for=jsonpath='{.status.phase}'=Paused rollout/web --timeout=120s >/dev/null
-k get -n demo rollout/web
-say "paused until promoted; promoting the way 'kubectl ramp promote web' does (a status patch):"
-echo "  kubectl patch -n demo rollout/web --subresource=status --type=merge -p '{\"status\":{\"pauseConditions\":null}}'"
-k patch -n demo rollout/web --subresource=status --type=merge -p '{"status":{"pauseConditions":null}}' >/dev/null
-k wait -n demo --for=jsonpath='{.status.phase}'=Progressing rollout/web --timeout=30s >/dev/null || true
-k wait -n demo --for=jsonpath='{.status.phase}'=Healthy rollout/web --timeout=180s >/dev/null
-sleep 1 # let the last timeline lines print
+echo "  \$ kubectl ramp set image web web=nginx:1.28"
+ramp set image web web=nginx:1.28
+ramp_status 2 >/dev/null
 stop_timeline
+ramp get rollout web
+say "paused until promoted: promoting"
+echo "  \$ kubectl ramp promote web && kubectl ramp status web"
+ramp promote web
+ramp_status 0
 
 say "step 6/8: analysis: a real Prometheus scraping a demo exporter, and an AnalysisTemplate"
 prom_bin=$("$HACK_DIR/prometheus.sh")
@@ -171,26 +182,23 @@ restart_timeline() {
 
 say "step 7/8: release nginx:1.29, healthy: its analysis passes and it becomes stable"
 restart_timeline
-k patch -n demo rollout/web --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.29"}]'
-k wait -n demo --for=jsonpath='{.status.phase}'=Progressing rollout/web --timeout=30s >/dev/null || true
-k wait -n demo --for=jsonpath='{.status.phase}'=Healthy rollout/web --timeout=180s >/dev/null
+ramp set image web web=nginx:1.29
+ramp_status 0 >/dev/null
 sleep 1 # let the last timeline lines print
 stop_timeline
 
 say "step 8/8: release nginx:1.30, which fails 40% of its requests: the analysis aborts it"
 restart_timeline
-k patch -n demo rollout/web --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.30"}]'
-k wait -n demo --for=jsonpath='{.status.phase}'=Degraded rollout/web --timeout=180s >/dev/null
+ramp set image web web=nginx:1.30
+ramp_status 1 >/dev/null
 sleep 1
 stop_timeline
 echo
-k get -n demo rollout/web
-k get -n demo analysisruns
-echo "  status.message: $(k get -n demo rollout/web -o jsonpath='{.status.message}')"
-k get -n demo replicasets -l app=web
-k get -n demo events --field-selector involvedObject.kind=Rollout --sort-by=.eventTime -o custom-columns=TIME:.eventTime,TYPE:.type,REASON:.reason,MESSAGE:.message | tail -n 15
+ramp get rollout web
+say "the rollout's timeline, as kubectl ramp timeline web shows it (from its Events and status)"
+ramp timeline web | tail -n 25
 echo
 say "demo done. The cluster, the controller, Prometheus and the demo exporter keep running; to look around, then stop them all:"
-echo "  export KUBECONFIG=$KUBECONFIG_PATH PATH=$RAMP_BIN_DIR:\$PATH"
-echo "  kubectl get rollouts,analysisruns -A"
+echo "  export KUBECONFIG=$KUBECONFIG_PATH PATH=$RAMP_CLUSTER_DIR/plugin:$RAMP_BIN_DIR:\$PATH"
+echo "  kubectl ramp list rollouts -A; kubectl ramp get rollout web -n demo --watch"
 echo "  make cluster-down"
