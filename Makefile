@@ -57,9 +57,22 @@ vet: ## Run go vet over every package, test tags included.
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
 	go vet -tags integration,e2e ./...
 
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Where install-plugin puts kubectl-ramp: GOBIN, else GOPATH/bin.
+PLUGIN_DIR ?= $(or $(shell go env GOBIN),$(shell go env GOPATH)/bin)
+
 .PHONY: build
-build: ## Build the controller into bin/.
+build: ## Build ramp-controller and kubectl-ramp into bin/.
 	go build -o bin/ramp-controller ./cmd/ramp-controller
+	go build -ldflags "-X main.version=$(VERSION)" -o bin/kubectl-ramp ./cmd/kubectl-ramp
+
+.PHONY: install-plugin
+install-plugin: ## Install kubectl-ramp into PLUGIN_DIR (GOBIN or GOPATH/bin), so that `kubectl ramp` finds it.
+	mkdir -p "$(PLUGIN_DIR)"
+	go build -ldflags "-X main.version=$(VERSION)" -o "$(PLUGIN_DIR)/kubectl-ramp" ./cmd/kubectl-ramp
+	@echo "kubectl-ramp $(VERSION) installed in $(PLUGIN_DIR)"
+	@case ":$$PATH:" in *":$(PLUGIN_DIR):"*) echo "try: kubectl ramp version";; \
+		*) echo "$(PLUGIN_DIR) is not on your PATH: add it (export PATH=\"$(PLUGIN_DIR):\$$PATH\") so that kubectl finds the plugin";; esac
 
 .PHONY: test-unit
 test-unit: ## Run the unit tests (no cluster needed).

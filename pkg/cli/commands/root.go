@@ -64,6 +64,8 @@ func NewRoot(o *Options) *cobra.Command {
 Install it on your PATH as kubectl-ramp and call it as "kubectl ramp ...".`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Usage and completion say "kubectl ramp", the way users call it.
+		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl ramp"},
 	}
 	root.SetIn(o.Streams.In)
 	root.SetOut(o.Streams.Out)
