@@ -112,17 +112,9 @@ func (r *AnalysisRunReconciler) measure(ctx context.Context, run *v1alpha1.Analy
 	resolved := run.DeepCopy() // shares nothing with run; its status is copied back below
 	conds := map[string][2]*analysis.Condition{}
 	for i, m := range run.Spec.Metrics {
-		if resolved.Spec.Metrics[i], err = analysis.Substitute(m, args); err != nil {
-			return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil
-		}
 		var pair [2]*analysis.Condition
-		for j, e := range []string{resolved.Spec.Metrics[i].SuccessCondition, resolved.Spec.Metrics[i].FailureCondition} {
-			if e == "" {
-				continue
-			}
-			if pair[j], err = analysis.Compile(e); err != nil {
-				return nil, r.fail(run, analysis.Redact(fmt.Sprintf("metric %s: %v", m.Name, err), secrets)), nil
-			}
+		if resolved.Spec.Metrics[i], pair[0], pair[1], err = analysis.Prepare(m, args); err != nil {
+			return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil
 		}
 		conds[m.Name] = pair
 	}

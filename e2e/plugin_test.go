@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -61,7 +62,7 @@ func TestPluginDrivesACanary(t *testing.T) {
 	first := getRollout(t, ns)
 
 	// The watch redrew the tree as the release went: the new revision, paused at step 2.
-	testenv.Eventually(t, 30*time.Second, "get --watch shows the paused canary", func() (bool, string, error) {
+	testenv.Eventually(t, 30*time.Second, "get --watch shows the paused canary", func(context.Context) (bool, string, error) {
 		out := watch.Output()
 		return strings.Contains(out, "Paused") && strings.Contains(out, "web-"+first.Status.CurrentPodHash) && strings.Count(out, "Name:") >= 2, out, nil
 	})
