@@ -67,6 +67,13 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *
 			return err
 		}
 	}
+	for name, revision := range p.Renumber {
+		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
+		patch := client.RawPatch("application/merge-patch+json", fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"%d"}}}`, v1alpha1.RevisionAnnotation, revision))
+		if err := r.Patch(ctx, rs, patch, client.FieldOwner(fieldManager)); err != nil {
+			return fmt.Errorf("renumber replicaset %s/%s as revision %d: %w", ro.Namespace, name, revision, err)
+		}
+	}
 	for name, replicas := range p.Scale {
 		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
 		patch := client.RawPatch("application/merge-patch+json", fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas))

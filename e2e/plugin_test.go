@@ -79,9 +79,10 @@ func TestPluginDrivesACanary(t *testing.T) {
 	// Retry before the abort is carried out is refused by the plugin, not raced.
 	rampOK(t, ns, "abort", "web")
 	status(t, ns, 1)
-	if got := readyPods(t, ns); got[first.Status.StableRS] != 4 {
-		t.Errorf("ready pods after abort %v, want 4 of stable %s", got, first.Status.StableRS)
-	}
+	waitRollout(t, ns, "stable back at full scale", func(*v1alpha1.Rollout) bool {
+		pods := readyPods(t, ns)
+		return pods[first.Status.StableRS] == 4 && pods[first.Status.CurrentPodHash] == 0
+	})
 	if res := ramp(t, ns, "abort", "web"); res.Code != 1 || !strings.Contains(res.Stderr, "already aborted") {
 		t.Errorf("second abort: %s", res)
 	}

@@ -78,6 +78,8 @@ func Compute(in Input) Plan {
 	c.sortReplicaSets()
 	if c.current == nil {
 		p.Create = workload.NewReplicaSet(ro, hash, c.nextRevision(), 0)
+	} else if next := c.nextRevision(); workload.Revision(c.current) < next-1 {
+		p.Renumber = map[string]int64{c.current.Name: next}
 	}
 
 	if st.StableRS == "" || (c.stable == nil && st.StableRS != hash) {

@@ -148,6 +148,13 @@ func TestFastRollbackToStable(t *testing.T) {
 	if !slices.Contains(w.reasons(), v1alpha1.ReasonRolledBack) {
 		t.Errorf("timeline %v lacks the rollback", w.reasons())
 	}
+	// The rolled-back-to revision is the newest release now, as with a Deployment.
+	if got := workload.Revision(w.rss[w.rsName("web:1")]); got != 3 {
+		t.Errorf("revision of web:1 after the rollback: %d, want 3", got)
+	}
+	if p := w.reconcile(); p.Renumber != nil {
+		t.Errorf("renumbered again: %v", p.Renumber)
+	}
 }
 
 func TestThirdRevisionMidRolloutReplacesTheCanary(t *testing.T) {

@@ -48,6 +48,9 @@ func RestartPending(ro *v1alpha1.Rollout) bool {
 type Plan struct {
 	// Create is the current revision's ReplicaSet when it does not exist yet.
 	Create *appsv1.ReplicaSet
+	// Renumber gives the current revision's ReplicaSet, reused by an undo or a rollback, the
+	// next revision number (by name), as a Deployment does: revision numbers order releases.
+	Renumber map[string]int64
 	// Scale holds the replicas to set, by ReplicaSet name, for those that change.
 	Scale map[string]int32
 	// Metadata holds the side metadata (canaryMetadata or stableMetadata) each ReplicaSet's

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -106,6 +107,9 @@ func (w *world) reconcile() Plan {
 			w.t.Fatalf("plan creates %s, which exists", p.Create.Name)
 		}
 		w.rss[p.Create.Name] = p.Create.DeepCopy()
+	}
+	for name, n := range p.Renumber {
+		w.rss[name].Annotations[v1alpha1.RevisionAnnotation] = strconv.FormatInt(n, 10)
 	}
 	for name, n := range p.Scale {
 		rs := w.rss[name]
