@@ -2,7 +2,6 @@ package convert
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,9 +12,8 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/testenv/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // goldenCases are the inputs testdata/NAME.in.yaml; each converts to NAME.out.yaml with the
 // warnings of NAME.warnings.txt, one a line.
@@ -62,20 +60,7 @@ func TestConvertMatchesGoldenFiles(t *testing.T) {
 
 func compareGolden(t *testing.T, file string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", file)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", file, got, want)
-	}
+	golden.Assert(t, file, got)
 }
 
 func TestFieldCompatibleRolloutOnlyChangesAPIVersion(t *testing.T) {

@@ -13,7 +13,7 @@ func TestJSONGolden(t *testing.T) {
 	if err := WriteJSON(&out, entries); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "repeated-json", out.Bytes())
+	assertGolden(t, "repeated-json", out.Bytes())
 
 	var back []Entry
 	if err := json.Unmarshal(out.Bytes(), &back); err != nil {

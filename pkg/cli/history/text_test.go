@@ -30,7 +30,7 @@ func TestTextGolden(t *testing.T) {
 			if err := WriteText(&out, Build(ro, events), Options{Color: c.color, Now: now}); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, c.name, out.Bytes())
+			assertGolden(t, c.name, out.Bytes())
 		})
 	}
 }
