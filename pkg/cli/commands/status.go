@@ -16,12 +16,14 @@ func newStatus(o *Options) *cobra.Command {
 	var watch, pauseOK bool
 	cmd := &cobra.Command{
 		Use:   "status NAME",
-		Short: "Wait until a Rollout is Healthy (exit 0), Degraded (1), Paused (2) or the timeout passes (3), printing each transition",
+		Short: "Wait until a Rollout is Healthy (exit 0), Degraded (1), waiting for a human (2) or the timeout passes (3), printing each transition",
 		Long: `status is made for CI pipelines. It watches the Rollout and prints a line for each change of
 phase, step or message, then ends with:
   0  Healthy: the release is done
   1  Degraded: aborted, failed analysis, invalid spec, progress deadline exceeded
-  2  Paused: waiting for a human (unless --wait-for-pause-ok, which keeps waiting)
+  2  Paused: waiting for a human: a pause step without a duration, an Inconclusive analysis, a
+     blue-green preview to promote, spec.paused (--wait-for-pause-ok keeps waiting instead).
+     Timed pauses end by themselves: status waits through them.
   3  the timeout passed first (or, with --watch=false, the release is still going)`,
 		Example:           `  kubectl ramp set image web web=web:2 && kubectl ramp status web --timeout 15m`,
 		Args:              oneRollout("status"),

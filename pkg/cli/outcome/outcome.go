@@ -5,6 +5,8 @@ package outcome
 import (
 	"fmt"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/plan"
 )
@@ -48,7 +50,43 @@ func Judge(ro *v1alpha1.Rollout) Outcome {
 	case v1alpha1.RolloutPhaseDegraded:
 		return Outcome{Kind: Degraded, Line: line}
 	case v1alpha1.RolloutPhasePaused:
+		if endsByItself(ro) {
+			return Outcome{Kind: Going, Line: line}
+		}
 		return Outcome{Kind: Paused, Line: line}
 	}
 	return Outcome{Kind: Going, Line: line}
+}
+
+// endsByItself: the pause is a timed one (a pause step with a duration, or a blue-green preview
+// auto-promoted after autoPromotionSeconds), so no human is needed and status keeps waiting.
+func endsByItself(ro *v1alpha1.Rollout) bool {
+	st := ro.Status
+	if ro.Spec.Paused || st.Abort || len(st.PauseConditions) == 0 {
+		return false
+	}
+	for _, c := range st.PauseConditions {
+		switch c.Reason {
+		case v1alpha1.PauseReasonCanaryPauseStep:
+			steps, idx := stepsOf(ro), ptr.Deref(st.CurrentStepIndex, 0)
+			if idx < 0 || int(idx) >= len(steps) || steps[idx].Pause == nil || steps[idx].Pause.Duration == nil {
+				return false
+			}
+		case v1alpha1.PauseReasonBlueGreenPause:
+			bg := ro.Spec.Strategy.BlueGreen
+			if bg == nil || !ptr.Deref(bg.AutoPromotionEnabled, true) || bg.AutoPromotionSeconds <= 0 {
+				return false
+			}
+		default: // an Inconclusive analysis waits for a human
+			return false
+		}
+	}
+	return true
+}
+
+func stepsOf(ro *v1alpha1.Rollout) []v1alpha1.CanaryStep {
+	if c := ro.Spec.Strategy.Canary; c != nil {
+		return c.Steps
+	}
+	return nil
 }
