@@ -56,7 +56,7 @@ func TestPluginDrivesACanary(t *testing.T) {
 		t.Errorf("set image printed %q", out)
 	}
 	res := status(t, ns, 2)
-	if !strings.Contains(res.Stdout, "Paused at step 2/4") {
+	if !strings.Contains(res.Stdout, "Paused: step 2/4: paused until promoted") {
 		t.Errorf("status printed %q, want the pause at step 2/4", res.Stdout)
 	}
 	first := getRollout(t, ns)

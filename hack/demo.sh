@@ -196,7 +196,7 @@ stop_timeline
 echo
 ramp get rollout web
 say "the rollout's timeline, as kubectl ramp timeline web shows it (from its Events and status)"
-ramp timeline web | tail -n 25
+ramp timeline web
 echo
 say "demo done. The cluster, the controller, Prometheus and the demo exporter keep running; to look around, then stop them all:"
 echo "  export KUBECONFIG=$KUBECONFIG_PATH PATH=$RAMP_CLUSTER_DIR/plugin:$RAMP_BIN_DIR:\$PATH"

@@ -4,6 +4,7 @@ package outcome
 
 import (
 	"fmt"
+	"strings"
 
 	"k8s.io/utils/ptr"
 
@@ -38,7 +39,7 @@ func Judge(ro *v1alpha1.Rollout) Outcome {
 		return Outcome{Kind: Going, Line: fmt.Sprintf("waiting for the controller to observe generation %d", ro.Generation)}
 	}
 	line := string(st.Phase)
-	if step := plan.StepLabel(ro); step != "" && st.Phase != v1alpha1.RolloutPhaseHealthy {
+	if step := plan.StepLabel(ro); step != "" && st.Phase != v1alpha1.RolloutPhaseHealthy && !strings.Contains(st.Message, "step "+step) {
 		line += " at step " + step
 	}
 	if st.Message != "" {

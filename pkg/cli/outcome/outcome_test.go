@@ -27,6 +27,7 @@ func TestJudge(t *testing.T) {
 		{at(3, 3, v1alpha1.RolloutPhaseDegraded, "aborted"), Degraded, "Degraded at step 2/4: aborted"},
 		{at(3, 3, v1alpha1.RolloutPhasePaused, "paused until promoted"), Paused, "Paused at step 2/4: paused until promoted"},
 		{at(3, 3, v1alpha1.RolloutPhaseProgressing, "scaling"), Going, "Progressing at step 2/4: scaling"},
+		{at(3, 3, v1alpha1.RolloutPhaseProgressing, "step 2/4: setWeight 50"), Going, "Progressing: step 2/4: setWeight 50"},
 		{at(1, 0, "", ""), Going, "waiting for the controller to observe generation 1"},
 		{timedPause(), Going, "Paused at step 2/4: paused for 10s"},
 		{timedPause(func(ro *v1alpha1.Rollout) { ro.Spec.Paused = true }), Paused, "Paused at step 2/4: paused for 10s"},
