@@ -14,6 +14,7 @@ import (
 
 func newGet(o *Options) *cobra.Command {
 	var watch bool
+	var output string
 	cmd := &cobra.Command{
 		Use:   "get rollout NAME",
 		Short: "Show a Rollout as a tree: steps, weights, revisions, pods and analysis runs",
@@ -26,6 +27,16 @@ func newGet(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if output != "" {
+				if watch {
+					return fmt.Errorf("--watch draws the tree: use it without -o")
+				}
+				ro, err := s.rollout(cmd.Context(), args[1])
+				if err != nil {
+					return err
+				}
+				return o.printObject(ro, output)
+			}
 			opts := render.Options{Color: o.terminal()}
 			if !watch {
 				t, err := s.tree(cmd.Context(), args[1], o.Now())
@@ -37,6 +48,7 @@ func newGet(o *Options) *cobra.Command {
 			return o.watchTree(cmd.Context(), s, args[1], opts)
 		},
 	}
+	outputFlag(cmd, &output)
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "redraw on every change of the Rollout or its ReplicaSets, pods and AnalysisRuns, until interrupted")
 	return cmd
 }

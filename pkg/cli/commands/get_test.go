@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +94,19 @@ func TestListRollouts(t *testing.T) {
 	k.mustRun("list", "rollouts")
 	if !strings.Contains(k.err.String(), "No rollouts found in namespace shop.") {
 		t.Errorf("empty list: stderr %q", k.err.String())
+	}
+}
+
+func TestGetAndListAsJSONOrYAML(t *testing.T) {
+	k := newCLI(t, webRollout())
+	var ro v1alpha1.Rollout
+	if err := json.Unmarshal([]byte(k.mustRun("get", "rollout", "web", "-o", "json")), &ro); err != nil || ro.Name != "web" || ro.Kind != "Rollout" || ro.APIVersion != "rollouts.ramp.dev/v1alpha1" {
+		t.Errorf("get -o json: %v %+v", err, ro.TypeMeta)
+	}
+	if out := k.mustRun("list", "rollouts", "-o", "yaml"); !strings.Contains(out, "kind: RolloutList") || !strings.Contains(out, "name: web") {
+		t.Errorf("list -o yaml:\n%s", out)
+	}
+	if code := k.run(context.Background(), "get", "rollout", "web", "-o", "wide"); code != 1 || !strings.Contains(k.err.String(), "use json or yaml") {
+		t.Errorf("-o wide: exit %d stderr %q", code, k.err.String())
 	}
 }

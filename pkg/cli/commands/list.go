@@ -14,6 +14,7 @@ import (
 
 func newList(o *Options) *cobra.Command {
 	var all bool
+	var output string
 	cmd := &cobra.Command{
 		Use:   "list rollouts",
 		Short: "List Rollouts: strategy, phase, step, weight, available pods, age",
@@ -40,6 +41,9 @@ func newList(o *Options) *cobra.Command {
 			if err := s.c.List(cmd.Context(), &list, opts...); err != nil {
 				return fmt.Errorf("list rollouts %s: %w", where, err)
 			}
+			if output != "" {
+				return o.printObject(&list, output)
+			}
 			if len(list.Items) == 0 {
 				_, err := fmt.Fprintf(o.Streams.ErrOut, "No rollouts found %s.\n", where)
 				return err
@@ -48,5 +52,6 @@ func newList(o *Options) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list the Rollouts of every namespace")
+	outputFlag(cmd, &output)
 	return cmd
 }
