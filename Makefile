@@ -70,7 +70,10 @@ build: ## Build ramp-controller and kubectl-ramp into bin/.
 install-plugin: ## Install kubectl-ramp into PLUGIN_DIR (GOBIN or GOPATH/bin), so that `kubectl ramp` finds it.
 	mkdir -p "$(PLUGIN_DIR)"
 	go build -ldflags "-X main.version=$(VERSION)" -o "$(PLUGIN_DIR)/kubectl-ramp" ./cmd/kubectl-ramp
-	@echo "kubectl-ramp $(VERSION) installed in $(PLUGIN_DIR)"
+	@# kubectl (1.26+) completes a plugin's arguments through kubectl_complete-<plugin>.
+	printf '#!/bin/sh\nexec kubectl-ramp __complete "$$@"\n' >"$(PLUGIN_DIR)/kubectl_complete-ramp"
+	chmod +x "$(PLUGIN_DIR)/kubectl_complete-ramp"
+	@echo "kubectl-ramp $(VERSION) installed in $(PLUGIN_DIR), with kubectl_complete-ramp for kubectl's completion"
 	@case ":$$PATH:" in *":$(PLUGIN_DIR):"*) echo "try: kubectl ramp version";; \
 		*) echo "$(PLUGIN_DIR) is not on your PATH: add it (export PATH=\"$(PLUGIN_DIR):\$$PATH\") so that kubectl finds the plugin";; esac
 
