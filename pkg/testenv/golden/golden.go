@@ -30,4 +30,3 @@ func Assert(t testing.TB, file string, got []byte) {
 		t.Errorf("%s differs (go test -update rewrites it if the change is intended)\n--- got:\n%s\n--- want:\n%s", path, got, want)
 	}
 }
-
