@@ -85,7 +85,7 @@ type RolloutStrategy struct {
 }
 
 // CanaryStrategy releases a new revision beside the stable one, following Steps.
-// +kubebuilder:validation:XValidation:rule="!has(self.steps) || self.steps.all(s, !has(s.setWeight) || s.setWeight <= (has(self.trafficRouting) && has(self.trafficRouting.maxTrafficWeight) ? self.trafficRouting.maxTrafficWeight : 100))",message="a setWeight is at most 100, or at most trafficRouting.maxTrafficWeight when that is set"
+// +kubebuilder:validation:XValidation:rule="!has(self.steps) || self.steps.all(s, !has(s.setWeight) || s.setWeight <= (has(self.trafficRouting) && has(self.trafficRouting.maxTrafficWeight) ? self.trafficRouting.maxTrafficWeight : 100))",message="a setWeight is at most 100, or at most trafficRouting.maxTrafficWeight when that is set",fieldPath=".steps"
 type CanaryStrategy struct {
 	// Steps are run in order for every new revision; none means straight to full.
 	// +kubebuilder:validation:MaxItems=100
@@ -183,7 +183,7 @@ type CanaryStep struct {
 }
 
 // RolloutPause is a pause step.
-// +kubebuilder:validation:XValidation:rule="!has(self.duration) || type(self.duration) == int || self.duration.matches('^[0-9]+(s|m|h)?$')",message="duration is a whole number of seconds, or a number followed by s, m or h (30s, 5m, 1h)"
+// +kubebuilder:validation:XValidation:rule="!has(self.duration) || type(self.duration) == int || self.duration.matches('^[0-9]+(s|m|h)?$')",message="duration is a whole number of seconds, or a number followed by s, m or h (30s, 5m, 1h)",fieldPath=".duration"
 type RolloutPause struct {
 	// Duration is how long to pause: seconds as a number, or a string such as 30s, 5m or 1h.
 	// Unset means until promoted.
@@ -420,7 +420,7 @@ type WeightDestination struct {
 // +kubebuilder:printcolumn:name="Step",type=integer,JSONPath=`.status.currentStepIndex`
 // +kubebuilder:printcolumn:name="Set-weight",type=integer,JSONPath=`.status.canary.weights.canary.weight`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:validation:XValidation:rule="has(self.spec.strategy.canary) != has(self.spec.strategy.blueGreen)",message="spec.strategy sets exactly one of canary, blueGreen"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.strategy.canary) != has(self.spec.strategy.blueGreen)",message="spec.strategy sets exactly one of canary, blueGreen",fieldPath=".spec.strategy"
 type Rollout struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

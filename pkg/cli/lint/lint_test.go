@@ -95,9 +95,9 @@ func TestBadDocuments(t *testing.T) {
 		{name: "CEL: step with setWeight and pause", doc: canary("    canary:\n      steps:\n      - setWeight: 20\n        pause: {}\n"),
 			kind: "Rollout", field: "spec.strategy.canary.steps[0]", message: "a step sets exactly one of setWeight, pause"},
 		{name: "CEL: canary and blueGreen", doc: canary("    canary: {}\n    blueGreen:\n      activeService: web\n"),
-			kind: "Rollout", field: "", message: "spec.strategy sets exactly one of canary, blueGreen"},
+			kind: "Rollout", field: "spec.strategy", message: "spec.strategy sets exactly one of canary, blueGreen"},
 		{name: "CEL: setWeight over 100", doc: canary("    canary:\n      steps:\n      - setWeight: 120\n"),
-			kind: "Rollout", field: "spec.strategy.canary", message: "a setWeight is at most 100"},
+			kind: "Rollout", field: "spec.strategy.canary.steps", message: "a setWeight is at most 100"},
 		{name: "unknown field", doc: canary("    canary:\n      stepz:\n      - setWeight: 20\n"),
 			kind: "Rollout", field: "spec.strategy.canary.stepz", message: `unknown field "stepz": did you mean "steps"?`},
 		{name: "unknown field in a list item, nothing alike", doc: canary("    canary:\n      steps:\n      - setWeight: 20\n        colour: blue\n"),
@@ -206,7 +206,7 @@ func TestProblemsNameTheirDocument(t *testing.T) {
 	for _, p := range problems {
 		got = append(got, fmt.Sprintf("%d %s/%s %s", p.Document, p.Kind, p.Name, p.Field))
 	}
-	want := []string{"2 Rollout/web spec.strategy.canary", "3 AnalysisTemplate/error-rate spec.metrics[0].successCondition"}
+	want := []string{"2 Rollout/web spec.strategy.canary.steps", "3 AnalysisTemplate/error-rate spec.metrics[0].successCondition"}
 	if strings.Join(got, "; ") != strings.Join(want, "; ") {
 		t.Errorf("got %q, want %q", got, want)
 	}
