@@ -57,11 +57,18 @@ func (c *pass) planBlueGreen() {
 	if c.available(c.current) > 0 {
 		c.point(bg.PreviewService, c.hash, &st.BlueGreen.PreviewSelector)
 	}
+	wasHeld := manuallyPaused(st)
+	if wasHeld && !c.ro.Spec.Paused {
+		c.p.note(v1alpha1.ReasonResumed, fmt.Sprintf("spec.paused cleared: revision %s goes on", c.hash))
+	}
 	if !c.settled(c.current, size) {
 		c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("preview: revision %s to %d available pods (%d now)", c.hash, size, c.available(c.current)))
 		return
 	}
 	if !st.BlueGreen.Promoted {
+		if c.held(wasHeld, "before its promotion") {
+			return
+		}
 		if !c.prePromotion() {
 			return
 		}
@@ -71,6 +78,9 @@ func (c *pass) planBlueGreen() {
 		c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("promoted: revision %s to %d available pods (%d now) before the switch", c.hash, c.replicas, c.available(c.current)))
 		return
 	}
+	if c.activeSelects() != c.hash && c.held(wasHeld, "before the switch of the active Service") {
+		return
+	}
 	if c.switchActive(c.hash) || !c.postPromotion() {
 		return
 	}
@@ -78,6 +88,19 @@ func (c *pass) planBlueGreen() {
 	c.others = append(c.others, c.stable)
 	st.StableRS, c.stable = c.hash, c.current
 	c.planActive()
+}
+
+// held: spec.paused holds the release where it is, before the human-meaningful moves (the
+// promotion and the switch); after the switch, the post-promotion analysis still decides.
+func (c *pass) held(wasHeld bool, where string) bool {
+	if !c.ro.Spec.Paused {
+		return false
+	}
+	if !wasHeld {
+		c.p.note(v1alpha1.ReasonPaused, fmt.Sprintf("spec.paused set: holding revision %s %s", c.hash, where))
+	}
+	c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("revision %s held %s: spec.paused is true: set it to false to continue", c.hash, where))
+	return true
 }
 
 // prePromotion runs the pre-promotion analysis and the pause; it reports whether the preview

@@ -208,3 +208,46 @@ func TestBlueGreenScaleDownDelayRevisionLimitAndSideMetadata(t *testing.T) {
 	w.settle()
 	w.expect(v1alpha1.RolloutPhaseHealthy, -1, map[string]int32{"web:2": 0, "web:3": 2})
 }
+
+// spec.paused holds a blue-green release before its promotion and before its switch, and
+// the release goes on when it is cleared.
+func TestBlueGreenSpecPausedHoldsPromotionAndSwitch(t *testing.T) {
+	w := newBlueGreenWorld(t, 2, v1alpha1.BlueGreenStrategy{})
+	v1, v2 := w.hashOf("web:1"), w.hashOf("web:2")
+	w.ro.Spec.Paused = true
+	w.setImage("web:2")
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, -1, map[string]int32{"web:1": 2, "web:2": 2})
+	if w.selects("web-active") != v1 || w.selects("web-preview") != v2 || w.ro.Status.BlueGreen.Promoted {
+		t.Fatalf("held before promotion: active %s preview %s promoted %v", w.selects("web-active"), w.selects("web-preview"), w.ro.Status.BlueGreen.Promoted)
+	}
+	if got := w.reasons(); got[len(got)-1] != v1alpha1.ReasonPaused || count(got, v1alpha1.ReasonPaused) != 1 {
+		t.Errorf("timeline %v: want one RolloutPaused for the hold", got)
+	}
+
+	w.ro.Spec.Paused = false
+	w.settle()
+	if w.selects("web-active") != v2 {
+		t.Fatalf("not switched once spec.paused was cleared: %s", w.describe())
+	}
+	if !slices.Contains(w.reasons(), v1alpha1.ReasonResumed) {
+		t.Errorf("timeline %v lacks the resume", w.reasons())
+	}
+
+	// Promoted by hand, then held before the controller acted on it: the promotion and the
+	// switch wait for the hold to end.
+	w = newBlueGreenWorld(t, 2, v1alpha1.BlueGreenStrategy{AutoPromotionEnabled: ptr.To(false)})
+	w.setImage("web:2")
+	w.settle()
+	w.promote()
+	w.ro.Spec.Paused = true
+	w.settle()
+	if w.selects("web-active") != w.hashOf("web:1") || w.pods("web:2") != 2 || w.ro.Status.Phase != v1alpha1.RolloutPhasePaused {
+		t.Fatalf("promoted then held: %s, active %s", w.describe(), w.selects("web-active"))
+	}
+	w.ro.Spec.Paused = false
+	w.settle()
+	if w.selects("web-active") != w.hashOf("web:2") {
+		t.Errorf("not switched after the hold: %s", w.describe())
+	}
+}
