@@ -185,3 +185,32 @@ func TestPluginLintsTheExamples(t *testing.T) {
 		t.Errorf("lint of the examples: %s", res)
 	}
 }
+
+// A blue-green held with kubectl ramp pause: the preview comes up, the promotion waits for
+// resume, and promote while held says to resume first.
+func TestPluginHoldsABlueGreen(t *testing.T) {
+	cluster.StartController(t, controllerBin)
+	ns, first := blueGreenExample(t, `{"scaleDownDelaySeconds":1}`)
+	rampOK(t, ns, "pause", "web")
+	rampOK(t, ns, "set", "image", "web", "web=nginx:1.28")
+	res := status(t, ns, 2)
+	if !strings.Contains(res.Stdout, "spec.paused is true") {
+		t.Errorf("status of the held release printed %q", res.Stdout)
+	}
+	held := getRollout(t, ns)
+	if selects(t, ns, "web-active") != first.Status.StableRS || selects(t, ns, "web-preview") != held.Status.CurrentPodHash {
+		t.Errorf("held: web-active %s web-preview %s", selects(t, ns, "web-active"), selects(t, ns, "web-preview"))
+	}
+	if res := ramp(t, ns, "promote", "web"); res.Code != 1 || !strings.Contains(res.Stderr, "kubectl ramp resume web") {
+		t.Errorf("promote while held: %s", res)
+	}
+	rampOK(t, ns, "resume", "web")
+	if res := status(t, ns, 2); !strings.Contains(res.Stdout, "promote to switch the active Service") {
+		t.Errorf("after resume, status printed %q: want the preview waiting for promotion", res.Stdout)
+	}
+	rampOK(t, ns, "promote", "web")
+	status(t, ns, 0)
+	if ro := getRollout(t, ns); selects(t, ns, "web-active") != ro.Status.StableRS || ro.Status.StableRS != held.Status.CurrentPodHash {
+		t.Errorf("after promote: web-active selects %s, stable %s, want %s", selects(t, ns, "web-active"), ro.Status.StableRS, held.Status.CurrentPodHash)
+	}
+}
