@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,11 +15,11 @@ import (
 // rolloutKinds are the names `get` and `list` accept for Rollouts.
 var rolloutKinds = []string{"rollout", "rollouts", "ro"}
 
-// rolloutArgs accepts "KIND NAME" where KIND names Rollouts.
-func rolloutArgs(verb string) cobra.PositionalArgs {
+// kindThen accepts a KIND naming Rollouts followed by n more arguments; usage is the error.
+func kindThen(n int, usage string) cobra.PositionalArgs {
 	return func(_ *cobra.Command, args []string) error {
-		if len(args) != 2 || !slices.Contains(rolloutKinds, strings.ToLower(args[0])) {
-			return fmt.Errorf("usage: kubectl ramp %s rollout NAME", verb)
+		if len(args) != n+1 || !slices.Contains(rolloutKinds, strings.ToLower(args[0])) {
+			return errors.New(usage)
 		}
 		return nil
 	}

@@ -20,7 +20,7 @@ func newGet(o *Options) *cobra.Command {
 		Short: "Show a Rollout as a tree: steps, weights, revisions, pods and analysis runs",
 		Example: `  kubectl ramp get rollout web
   kubectl ramp get rollout web --watch -n shop`,
-		Args:              rolloutArgs("get"),
+		Args:              kindThen(1, "usage: kubectl ramp get rollout NAME"),
 		ValidArgsFunction: o.completeKindAndRollout,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := o.connect()

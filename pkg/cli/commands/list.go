@@ -2,8 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,12 +18,7 @@ func newList(o *Options) *cobra.Command {
 		Short: "List Rollouts: strategy, phase, step, weight, available pods, age",
 		Example: `  kubectl ramp list rollouts
   kubectl ramp list rollouts -A`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 || !slices.Contains(rolloutKinds, strings.ToLower(args[0])) {
-				return fmt.Errorf("usage: kubectl ramp list rollouts [-A]")
-			}
-			return nil
-		},
+		Args:      kindThen(0, "usage: kubectl ramp list rollouts [-A]"),
 		ValidArgs: []string{"rollouts"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := o.connect()
