@@ -48,10 +48,18 @@ func newAnalysisWorld(t *testing.T, metricExtra string) *analysisWorld {
 	// rate() needs two samples in its window: wait until v2's error rate has a value.
 	w.waitErrorRate(t, "v2", func(float64) bool { return true })
 	w.ctrl = cluster.StartController(t, controllerBin)
+	w.applyTemplate(t, "error-rate", "    count: 3\n"+metricExtra)
+	return w
+}
+
+// applyTemplate applies an AnalysisTemplate of the error rate of {{args.version}}, measured
+// every second; metricLines (indented four spaces) add to its metric (count, limits).
+func (w *analysisWorld) applyTemplate(t *testing.T, name, metricLines string) {
+	t.Helper()
 	cluster.Apply(t, w.ns, []byte(fmt.Sprintf(`
 apiVersion: rollouts.ramp.dev/v1alpha1
 kind: AnalysisTemplate
-metadata: {name: error-rate}
+metadata: {name: %s}
 spec:
   args:
   - name: version
@@ -60,15 +68,13 @@ spec:
   metrics:
   - name: error-rate
     interval: 1s
-    count: 3
     successCondition: result < 0.05
     failureCondition: result >= 0.05
 %s    provider:
       prometheus:
         address: "{{args.address}}"
         query: %q
-`, w.prom.Address(), metricExtra, errorRateQuery)))
-	return w
+`, name, w.prom.Address(), metricLines, errorRateQuery)))
 }
 
 // waitErrorRate polls Prometheus until the version's error rate satisfies ok.
@@ -185,7 +191,10 @@ func grepLines(s, sub string) string {
 // Background analysis from step 1 aborts the rollout in the middle of an indefinite pause.
 func TestBackgroundAnalysisAbortsMidPause(t *testing.T) {
 	w := newAnalysisWorld(t, "")
-	bg := "      analysis: {templates: [{templateName: error-rate}], args: [{name: version, value: v2}], startingStep: 1}\n"
+	// Without a count, the background analysis measures until the rollout ends: a race-free
+	// "bad in the middle of the pause".
+	w.applyTemplate(t, "error-rate-until-done", "")
+	bg := "      analysis: {templates: [{templateName: error-rate-until-done}], args: [{name: version, value: v2}], startingStep: 1}\n"
 	w.rollout(t, "web:1", bg, "setWeight: 25", "pause: {}")
 	waitRollout(t, w.ns, "first revision Healthy", healthyAt(w.ns, "web:1"))
 	setImage(t, w.ns, "web:2")
