@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -35,7 +34,7 @@ const (
 )
 
 // columnGap separates the columns, as in kubectl get.
-const columnGap = "   "
+const columnGap = 3
 
 // WriteText writes entries as a table, oldest first, one line each.
 func WriteText(w io.Writer, entries []Entry, o Options) error {
@@ -44,47 +43,37 @@ func WriteText(w io.Writer, entries []Entry, o Options) error {
 		return err
 	}
 	at := timeFormat(entries, o.Now)
-	rows := [][]string{header}
-	for _, e := range entries {
-		rows = append(rows, []string{at(e.Time), orDash(e.Revision), orDash(e.Step), phase(e),
-			weight(e.Weight), orDash(e.Reason), message(e)})
-	}
-	// Widths come from the plain text; colour codes are added after padding.
-	widths := make([]int, len(header))
-	for _, row := range rows {
-		for i, cell := range row {
-			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
-		}
-	}
 	p := style.Painter{Color: o.Color}
-	var b strings.Builder
-	for r, row := range rows {
-		for i, cell := range row {
-			padding := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
-			if r > 0 {
-				cell = paint(p, i, entries[r-1], cell)
-			}
-			if i == len(row)-1 {
-				b.WriteString(cell + "\n")
-				break
-			}
-			b.WriteString(cell + padding + columnGap)
-		}
+	tb := style.Table{Gap: columnGap}
+	var head []style.Cell
+	for _, h := range header {
+		head = append(head, style.Text(h))
 	}
+	tb.Add(head...)
+	for _, e := range entries {
+		row := []string{at(e.Time), orDash(e.Revision), orDash(e.Step), phase(e), weight(e.Weight), orDash(e.Reason), message(e)}
+		cells := make([]style.Cell, len(row))
+		for i, text := range row {
+			cells[i] = paint(p, i, e, text)
+		}
+		tb.Add(cells...)
+	}
+	var b strings.Builder
+	tb.WriteTo(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
 // paint colours the reason of a warning red, and a change of phase by what the new phase means.
-func paint(p style.Painter, column int, e Entry, cell string) string {
+func paint(p style.Painter, column int, e Entry, text string) style.Cell {
 	switch {
 	case column == reasonColumn && e.Type == corev1.EventTypeWarning:
-		return p.Paint(style.Bad, cell)
+		return p.Cell(style.Bad, text)
 	case column == phaseColumn && e.FromPhase != e.ToPhase && e.ToPhase != "":
 		_, tone := style.PhaseSymbol(v1alpha1.RolloutPhase(e.ToPhase))
-		return p.Paint(tone, cell)
+		return p.Cell(tone, text)
 	}
-	return cell
+	return style.Text(text)
 }
 
 // timeFormat formats times in now's location: the time of day when every entry is of now's

@@ -18,21 +18,21 @@ const maxValueWidth = 24
 func analysisRunNode(run v1alpha1.AnalysisRun, now time.Time, p style.Painter) node {
 	phase := orDefault(string(run.Status.Phase), string(v1alpha1.AnalysisPhasePending))
 	sym, tone := style.AnalysisSymbol(v1alpha1.AnalysisPhase(phase))
-	metrics := make([]cell, 0, len(run.Status.MetricResults))
+	metrics := make([]style.Cell, 0, len(run.Status.MetricResults))
 	for _, m := range run.Status.MetricResults {
 		metrics = append(metrics, metricCell(m, p))
 	}
-	info := joinCells(metrics, ", ")
+	info := style.JoinCells(metrics, ", ")
 	// A successful or running run's message only repeats its metrics.
 	if msg := run.Status.Message; msg != "" && (len(metrics) == 0 || badRun(run.Status.Phase)) {
 		if len(metrics) > 0 {
 			msg = " — " + msg
 		}
-		info = concat(info, text(msg))
+		info = style.Concat(info, style.Text(msg))
 	}
 	return node{
 		icon: iconAnalysisRun, name: run.Name, kind: "AnalysisRun",
-		status: painted(p, tone, sym+" "+phase),
+		status: p.Cell(tone, sym+" "+phase),
 		age:    style.Since(run.CreationTimestamp.Time, now),
 		info:   info,
 	}
@@ -42,13 +42,13 @@ func badRun(phase v1alpha1.AnalysisPhase) bool {
 	return phase.Completed() && phase != v1alpha1.AnalysisPhaseSuccessful
 }
 
-func metricCell(m v1alpha1.MetricResult, p style.Painter) cell {
+func metricCell(m v1alpha1.MetricResult, p style.Painter) style.Cell {
 	name := m.Name
 	if v := lastValue(m.Measurements); v != "" {
 		name += "=" + v
 	}
 	sym, tone := style.AnalysisSymbol(v1alpha1.AnalysisPhase(orDefault(string(m.Phase), string(v1alpha1.AnalysisPhasePending))))
-	c := concat(text(name+" "), painted(p, tone, sym))
+	c := style.Concat(style.Text(name+" "), p.Cell(tone, sym))
 	var counts []string
 	for _, n := range []struct {
 		count int32
@@ -59,7 +59,7 @@ func metricCell(m v1alpha1.MetricResult, p style.Painter) cell {
 		}
 	}
 	if len(counts) > 0 {
-		c = concat(c, text(" ("+strings.Join(counts, ", ")+")"))
+		c = style.Concat(c, style.Text(" ("+strings.Join(counts, ", ")+")"))
 	}
 	return c
 }

@@ -15,42 +15,42 @@ import (
 // writeHeader writes the "Key:  value" block at the top of `get rollout`.
 func writeHeader(b *strings.Builder, t Tree, p style.Painter) {
 	ro := t.Rollout
-	h := table{gap: 2}
-	field := func(key string, value cell) { h.add(text(key+":"), value) }
+	h := style.Table{Gap: 2}
+	field := func(key string, value style.Cell) { h.Add(style.Text(key+":"), value) }
 
-	field("Name", bold(p, ro.Name))
-	field("Namespace", text(ro.Namespace))
+	field("Name", p.BoldCell(ro.Name))
+	field("Namespace", style.Text(ro.Namespace))
 	status := phaseCell(p, ro.Status.Phase)
 	if ro.Status.Message != "" {
-		status = concat(status, text(" — "+ro.Status.Message))
+		status = style.Concat(status, style.Text(" — "+ro.Status.Message))
 	}
 	field("Status", status)
-	field("Strategy", text(strategyName(ro)))
+	field("Strategy", style.Text(strategyName(ro)))
 	switch {
 	case ro.Spec.Strategy.Canary != nil:
 		c := progressOf(ro)
-		field("  Step", text(c.label()))
-		field("  SetWeight", text(fmt.Sprint(setWeight(ro, c))))
-		field("  ActualWeight", text(actualWeight(ro)))
+		field("  Step", style.Text(c.label()))
+		field("  SetWeight", style.Text(fmt.Sprint(setWeight(ro, c))))
+		field("  ActualWeight", style.Text(actualWeight(ro)))
 	case ro.Spec.Strategy.BlueGreen != nil:
-		field("  ActiveSelector", text(orDefault(ro.Status.BlueGreen.ActiveSelector, "-")))
-		field("  PreviewSelector", text(orDefault(ro.Status.BlueGreen.PreviewSelector, "-")))
+		field("  ActiveSelector", style.Text(orDefault(ro.Status.BlueGreen.ActiveSelector, "-")))
+		field("  PreviewSelector", style.Text(orDefault(ro.Status.BlueGreen.PreviewSelector, "-")))
 	}
 	images := imagesOf(ro, t.ReplicaSets)
 	if len(images) == 0 {
-		field("Images", text("-"))
+		field("Images", style.Text("-"))
 	}
 	for i, img := range images {
 		key := "Images:"
 		if i > 0 {
 			key = ""
 		}
-		h.add(text(key), text(img))
+		h.Add(style.Text(key), style.Text(img))
 	}
 	st := ro.Status
-	field("Replicas", text(fmt.Sprintf("Desired: %d  Current: %d  Updated: %d  Ready: %d  Available: %d",
+	field("Replicas", style.Text(fmt.Sprintf("Desired: %d  Current: %d  Updated: %d  Ready: %d  Available: %d",
 		desiredReplicas(ro), st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas)))
-	h.writeTo(b)
+	h.WriteTo(b)
 }
 
 var roleOrder = []string{"stable", "canary", "active", "preview"}

@@ -21,28 +21,28 @@ func WriteList(w io.Writer, rollouts []v1alpha1.Rollout, now time.Time, allNames
 	slices.SortFunc(sorted, func(a, b v1alpha1.Rollout) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
-	tb := table{gap: 3}
-	tb.add(withNamespace(allNamespaces, text("NAMESPACE"),
-		text("NAME"), text("STRATEGY"), text("STATUS"), text("STEP"), text("WEIGHT"), text("AVAILABLE"), text("AGE"))...)
+	tb := style.Table{Gap: 3}
+	tb.Add(withNamespace(allNamespaces, style.Text("NAMESPACE"),
+		style.Text("NAME"), style.Text("STRATEGY"), style.Text("STATUS"), style.Text("STEP"), style.Text("WEIGHT"), style.Text("AVAILABLE"), style.Text("AGE"))...)
 	for i := range sorted {
 		ro := &sorted[i]
 		step := "-"
 		if ro.Spec.Strategy.Canary != nil {
 			step = progressOf(ro).label()
 		}
-		tb.add(withNamespace(allNamespaces, text(ro.Namespace),
-			text(ro.Name), text(strategyName(ro)), phaseCell(p, ro.Status.Phase), text(step), text(actualWeight(ro)),
-			text(fmt.Sprintf("%d/%d", ro.Status.AvailableReplicas, desiredReplicas(ro))),
-			text(style.Since(ro.CreationTimestamp.Time, now)))...)
+		tb.Add(withNamespace(allNamespaces, style.Text(ro.Namespace),
+			style.Text(ro.Name), style.Text(strategyName(ro)), phaseCell(p, ro.Status.Phase), style.Text(step), style.Text(actualWeight(ro)),
+			style.Text(fmt.Sprintf("%d/%d", ro.Status.AvailableReplicas, desiredReplicas(ro))),
+			style.Text(style.Since(ro.CreationTimestamp.Time, now)))...)
 	}
 	var b strings.Builder
-	tb.writeTo(&b)
+	tb.WriteTo(&b)
 	return flush(w, &b, "rollout list")
 }
 
-func withNamespace(allNamespaces bool, namespace cell, rest ...cell) []cell {
+func withNamespace(allNamespaces bool, namespace style.Cell, rest ...style.Cell) []style.Cell {
 	if allNamespaces {
-		return append([]cell{namespace}, rest...)
+		return append([]style.Cell{namespace}, rest...)
 	}
 	return rest
 }

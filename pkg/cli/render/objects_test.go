@@ -49,8 +49,8 @@ func TestPodStatus(t *testing.T) {
 		{corev1.Pod{}, "• Unknown", "ready:0/0"},
 	} {
 		n := podNode(&tc.pod, now, style.Painter{})
-		if n.status.plain != tc.want || n.info.plain != tc.info {
-			t.Errorf("%s: %q %q, want %q %q", tc.pod.Name, n.status.plain, n.info.plain, tc.want, tc.info)
+		if n.status.Plain != tc.want || n.info.Plain != tc.info {
+			t.Errorf("%s: %q %q, want %q %q", tc.pod.Name, n.status.Plain, n.info.Plain, tc.want, tc.info)
 		}
 	}
 }
@@ -67,7 +67,7 @@ func TestReplicaSetStatus(t *testing.T) {
 		{0, 0, 2, "◌ ScalingDown"},
 		{2, 4, 4, "◌ ScalingDown"},
 	} {
-		if got := replicaSetStatus(tc.desired, tc.ready, tc.pods, style.Painter{}).plain; got != tc.want {
+		if got := replicaSetStatus(tc.desired, tc.ready, tc.pods, style.Painter{}).Plain; got != tc.want {
 			t.Errorf("desired %d ready %d pods %d: %q, want %q", tc.desired, tc.ready, tc.pods, got, tc.want)
 		}
 	}
@@ -131,13 +131,13 @@ func TestAnalysisRunInfo(t *testing.T) {
 	n := analysisRunNode(analysisRun(ro, "abc", "background", time.Minute, v1alpha1.AnalysisRunStatus{
 		Phase: v1alpha1.AnalysisPhaseRunning, Message: "measuring latency", MetricResults: []v1alpha1.MetricResult{long},
 	}), now, style.Painter{})
-	if want := "latency=[0.1 0.2 0.3 0.4 0.5 0.… ◌ (1 ok)"; n.info.plain != want {
-		t.Errorf("info %q, want %q", n.info.plain, want)
+	if want := "latency=[0.1 0.2 0.3 0.4 0.5 0.… ◌ (1 ok)"; n.info.Plain != want {
+		t.Errorf("info %q, want %q", n.info.Plain, want)
 	}
 	n = analysisRunNode(analysisRun(ro, "abc", "1", time.Minute, v1alpha1.AnalysisRunStatus{
 		Phase: v1alpha1.AnalysisPhaseError, Message: "metric m error: no address",
 	}), now, style.Painter{})
-	if n.status.plain != "✖ Error" || n.info.plain != "metric m error: no address" {
-		t.Errorf("errored run without results: %q %q", n.status.plain, n.info.plain)
+	if n.status.Plain != "✖ Error" || n.info.Plain != "metric m error: no address" {
+		t.Errorf("errored run without results: %q %q", n.status.Plain, n.info.Plain)
 	}
 }

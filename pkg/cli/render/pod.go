@@ -28,7 +28,7 @@ func podNode(pod *corev1.Pod, now time.Time, p style.Painter) node {
 		icon: iconPod, name: pod.Name, kind: "Pod",
 		status: podStatus(pod, ready == total && total > 0, p),
 		age:    style.Since(pod.CreationTimestamp.Time, now),
-		info:   text(info),
+		info:   style.Text(info),
 	}
 }
 
@@ -40,30 +40,30 @@ var failingReasons = map[string]bool{
 	"RunContainerError": true, "Error": true, "OOMKilled": true, "ContainerCannotRun": true,
 }
 
-func podStatus(pod *corev1.Pod, allReady bool, p style.Painter) cell {
+func podStatus(pod *corev1.Pod, allReady bool, p style.Painter) style.Cell {
 	if pod.DeletionTimestamp != nil {
-		return painted(p, style.Busy, style.SymbolRunning+" Terminating")
+		return p.Cell(style.Busy, style.SymbolRunning+" Terminating")
 	}
 	if reason := containerReason(pod); reason != "" {
 		if failingReasons[strings.TrimPrefix(reason, "Init:")] {
-			return painted(p, style.Bad, style.SymbolFailed+" "+reason)
+			return p.Cell(style.Bad, style.SymbolFailed+" "+reason)
 		}
-		return painted(p, style.Busy, style.SymbolRunning+" "+reason)
+		return p.Cell(style.Busy, style.SymbolRunning+" "+reason)
 	}
 	switch pod.Status.Phase {
 	case corev1.PodRunning:
 		if allReady {
-			return painted(p, style.Good, style.SymbolOK+" Running")
+			return p.Cell(style.Good, style.SymbolOK+" Running")
 		}
-		return painted(p, style.Busy, style.SymbolRunning+" Running")
+		return p.Cell(style.Busy, style.SymbolRunning+" Running")
 	case corev1.PodPending:
-		return painted(p, style.Waiting, style.SymbolPending+" Pending")
+		return p.Cell(style.Waiting, style.SymbolPending+" Pending")
 	case corev1.PodSucceeded:
-		return painted(p, style.Good, style.SymbolOK+" Succeeded")
+		return p.Cell(style.Good, style.SymbolOK+" Succeeded")
 	case corev1.PodFailed:
-		return painted(p, style.Bad, style.SymbolFailed+" "+orDefault(pod.Status.Reason, "Failed"))
+		return p.Cell(style.Bad, style.SymbolFailed+" "+orDefault(pod.Status.Reason, "Failed"))
 	}
-	return painted(p, style.Faint, style.SymbolUnknown+" Unknown")
+	return p.Cell(style.Faint, style.SymbolUnknown+" Unknown")
 }
 
 // containerReason is why a container is not running, as kubectl shows it: an init container's

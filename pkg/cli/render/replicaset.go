@@ -30,7 +30,7 @@ func replicaSetNode(ro *v1alpha1.Rollout, rs *appsv1.ReplicaSet, pods []corev1.P
 		icon: iconReplicaSet, name: rs.Name, kind: "ReplicaSet",
 		status: replicaSetStatus(desired, ready, len(pods), p),
 		age:    style.Since(rs.CreationTimestamp.Time, now),
-		info:   text(strings.Join(info, "  ")),
+		info:   style.Text(strings.Join(info, "  ")),
 	}
 	for i := range pods {
 		n.children = append(n.children, podNode(&pods[i], now, p))
@@ -38,14 +38,14 @@ func replicaSetNode(ro *v1alpha1.Rollout, rs *appsv1.ReplicaSet, pods []corev1.P
 	return n
 }
 
-func replicaSetStatus(desired, ready int32, pods int, p style.Painter) cell {
+func replicaSetStatus(desired, ready int32, pods int, p style.Painter) style.Cell {
 	switch {
 	case desired == 0 && pods == 0:
-		return painted(p, style.Faint, style.SymbolUnknown+" ScaledDown")
+		return p.Cell(style.Faint, style.SymbolUnknown+" ScaledDown")
 	case desired == 0 || ready > desired:
-		return painted(p, style.Busy, style.SymbolRunning+" ScalingDown")
+		return p.Cell(style.Busy, style.SymbolRunning+" ScalingDown")
 	case ready == desired:
-		return painted(p, style.Good, style.SymbolOK+" Healthy")
+		return p.Cell(style.Good, style.SymbolOK+" Healthy")
 	}
-	return painted(p, style.Busy, style.SymbolRunning+" Progressing")
+	return p.Cell(style.Busy, style.SymbolRunning+" Progressing")
 }

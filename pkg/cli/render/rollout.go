@@ -10,8 +10,8 @@ import (
 )
 
 // phaseCell is a Rollout phase with its symbol: "॥ Paused".
-func phaseCell(p style.Painter, phase v1alpha1.RolloutPhase) cell {
-	return cell{plain: style.Painter{}.Phase(phase), shown: p.Phase(phase)}
+func phaseCell(p style.Painter, phase v1alpha1.RolloutPhase) style.Cell {
+	return style.Cell{Plain: style.Painter{}.Phase(phase), Shown: p.Phase(phase)}
 }
 
 func strategyName(ro *v1alpha1.Rollout) string {

@@ -89,16 +89,16 @@ func writeSteps(b *strings.Builder, ro *v1alpha1.Rollout, c canaryProgress, p st
 	for i, s := range c.steps {
 		num := fmt.Sprintf("%*d.", numWidth, i+1)
 		desc := describeStep(s)
-		var line cell
+		var line style.Cell
 		switch {
 		case i < c.index:
-			line = concat(painted(p, style.Good, style.SymbolOK), text(" "+num+" "+desc))
+			line = style.Concat(p.Cell(style.Good, style.SymbolOK), style.Text(" "+num+" "+desc))
 		case i == c.index:
-			line = concat(painted(p, currentTone, style.SymbolCurrent), text(" "+num+" "), bold(p, desc))
+			line = style.Concat(p.Cell(currentTone, style.SymbolCurrent), style.Text(" "+num+" "), p.BoldCell(desc))
 		default:
-			line = concat(painted(p, style.Faint, style.SymbolPending), text(" "), painted(p, style.Faint, num+" "+desc))
+			line = style.Concat(p.Cell(style.Faint, style.SymbolPending), style.Text(" "), p.Cell(style.Faint, num+" "+desc))
 		}
-		b.WriteString("  " + line.shown + "\n")
+		b.WriteString("  " + line.Shown + "\n")
 	}
 }
 

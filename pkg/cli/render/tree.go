@@ -46,31 +46,31 @@ func WriteTree(w io.Writer, t Tree, o Options) error {
 // node is one line of the tree and the lines under it.
 type node struct {
 	icon, name, kind string
-	status           cell
+	status           style.Cell
 	age              string
-	info             cell
+	info             style.Cell
 	children         []node
 }
 
 func writeNodes(b *strings.Builder, root node) {
-	tb := table{gap: 3}
-	tb.add(text("NAME"), text("KIND"), text("STATUS"), text("AGE"), text("INFO"))
-	tb.add(root.cells("")...)
+	tb := style.Table{Gap: 3}
+	tb.Add(style.Text("NAME"), style.Text("KIND"), style.Text("STATUS"), style.Text("AGE"), style.Text("INFO"))
+	tb.Add(root.cells("")...)
 	addChildren(&tb, root.children, "")
-	tb.writeTo(b)
+	tb.WriteTo(b)
 }
 
-func addChildren(tb *table, children []node, indent string) {
+func addChildren(tb *style.Table, children []node, indent string) {
 	for i, c := range children {
 		branch, under := style.SymbolTreeItem, style.SymbolTreePipe
 		if i == len(children)-1 {
 			branch, under = style.SymbolTreeLast, "   "
 		}
-		tb.add(c.cells(indent + branch)...)
+		tb.Add(c.cells(indent + branch)...)
 		addChildren(tb, c.children, indent+under)
 	}
 }
 
-func (n node) cells(prefix string) []cell {
-	return []cell{text(prefix + n.icon + " " + n.name), text(n.kind), n.status, text(n.age), n.info}
+func (n node) cells(prefix string) []style.Cell {
+	return []style.Cell{style.Text(prefix + n.icon + " " + n.name), style.Text(n.kind), n.status, style.Text(n.age), n.info}
 }
