@@ -25,16 +25,12 @@ func (s *session) tree(ctx context.Context, name string, now time.Time) (render.
 	t := render.Tree{Rollout: ro, Now: now}
 	sel := s.selector(ro)
 
-	var rss appsv1.ReplicaSetList
-	if err := s.c.List(ctx, &rss, client.InNamespace(s.ns), client.MatchingLabelsSelector{Selector: sel}); err != nil {
-		return t, fmt.Errorf("list ReplicaSets of rollout %s/%s: %w", s.ns, name, err)
+	if t.ReplicaSets, err = s.replicaSets(ctx, ro); err != nil {
+		return t, err
 	}
 	owned := map[types.UID]bool{}
-	for _, rs := range rss.Items {
-		if ownedBy(rs.OwnerReferences, ro.UID) {
-			t.ReplicaSets = append(t.ReplicaSets, rs)
-			owned[rs.UID] = true
-		}
+	for _, rs := range t.ReplicaSets {
+		owned[rs.UID] = true
 	}
 
 	var pods corev1.PodList
@@ -52,11 +48,26 @@ func (s *session) tree(ctx context.Context, name string, now time.Time) (render.
 		return t, fmt.Errorf("list AnalysisRuns of rollout %s/%s: %w", s.ns, name, err)
 	}
 	for _, r := range runs.Items {
-		if ownedBy(r.OwnerReferences, ro.UID) {
+		if controlledBy(&r, ro.UID) {
 			t.Runs = append(t.Runs, r)
 		}
 	}
 	return t, nil
+}
+
+// replicaSets are the Rollout's own ReplicaSets: selected by its selector, controlled by it.
+func (s *session) replicaSets(ctx context.Context, ro *v1alpha1.Rollout) ([]appsv1.ReplicaSet, error) {
+	var rss appsv1.ReplicaSetList
+	if err := s.c.List(ctx, &rss, client.InNamespace(s.ns), client.MatchingLabelsSelector{Selector: s.selector(ro)}); err != nil {
+		return nil, fmt.Errorf("list ReplicaSets of rollout %s/%s: %w", s.ns, ro.Name, err)
+	}
+	var owned []appsv1.ReplicaSet
+	for _, rs := range rss.Items {
+		if controlledBy(&rs, ro.UID) {
+			owned = append(owned, rs)
+		}
+	}
+	return owned, nil
 }
 
 // selector picks the Rollout's pods and ReplicaSets; a Rollout without a usable selector (it
@@ -72,11 +83,8 @@ func (s *session) selector(ro *v1alpha1.Rollout) labels.Selector {
 	return sel
 }
 
-func ownedBy(refs []metav1.OwnerReference, uid types.UID) bool {
-	for _, r := range refs {
-		if r.Controller != nil && *r.Controller && r.UID == uid {
-			return true
-		}
-	}
-	return false
+// controlledBy: obj's controller is the object with uid.
+func controlledBy(obj metav1.Object, uid types.UID) bool {
+	ref := metav1.GetControllerOf(obj)
+	return ref != nil && ref.UID == uid
 }

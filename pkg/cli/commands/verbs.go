@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -126,15 +125,9 @@ func newUndo(o *Options) *cobra.Command {
 		"  kubectl ramp undo web\n  kubectl ramp undo web --to-revision 3",
 		func(*cobra.Command) decide {
 			return func(ctx context.Context, s *session, ro *v1alpha1.Rollout) (action.Change, error) {
-				var rss appsv1.ReplicaSetList
-				if err := s.c.List(ctx, &rss, client.InNamespace(s.ns), client.MatchingLabelsSelector{Selector: s.selector(ro)}); err != nil {
-					return action.Change{}, fmt.Errorf("list ReplicaSets: %w", err)
-				}
-				var owned []appsv1.ReplicaSet
-				for _, rs := range rss.Items {
-					if ownedBy(rs.OwnerReferences, ro.UID) {
-						owned = append(owned, rs)
-					}
+				owned, err := s.replicaSets(ctx, ro)
+				if err != nil {
+					return action.Change{}, err
 				}
 				return action.Undo(ro, owned, to)
 			}
