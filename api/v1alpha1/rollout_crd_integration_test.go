@@ -217,3 +217,35 @@ func TestRolloutScaleSubresource(t *testing.T) {
 		t.Fatalf("spec.replicas after scaling = %d, want 5", r)
 	}
 }
+
+// As a Deployment's validation does: maxSurge and maxUnavailable both 0 could never replace a pod.
+func TestRollingParametersThatCannotProgressAreRejected(t *testing.T) {
+	num, pct := intstr.FromInt32, intstr.FromString
+	tests := []struct {
+		name               string
+		surge, unavailable *intstr.IntOrString
+		wantErr            bool
+	}{
+		{"both 0", ptr.To(num(0)), ptr.To(num(0)), true},
+		{"both 0 percent", ptr.To(pct("0%")), ptr.To(pct("0%")), true},
+		{"0 and 0 percent", ptr.To(num(0)), ptr.To(pct("0%")), true},
+		{"surge 1", ptr.To(num(1)), ptr.To(num(0)), false},
+		{"unavailable 10 percent", ptr.To(pct("0%")), ptr.To(pct("10%")), false},
+		{"surge 0, unavailable defaulted", ptr.To(num(0)), nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ro := newRollout(t)
+			ro.Spec.Strategy.Canary.MaxSurge, ro.Spec.Strategy.Canary.MaxUnavailable = tt.surge, tt.unavailable
+			err := env.Client.Create(context.Background(), ro, client.DryRunAll)
+			switch {
+			case !tt.wantErr && err != nil:
+				t.Fatalf("rejected: %v", err)
+			case tt.wantErr && err == nil:
+				t.Fatal("accepted, want a rejection naming maxSurge and maxUnavailable")
+			case tt.wantErr && !(strings.Contains(err.Error(), "spec.strategy.canary.maxUnavailable") && strings.Contains(err.Error(), "maxSurge and maxUnavailable are both 0")):
+				t.Fatalf("error %q does not name both fields", err)
+			}
+		})
+	}
+}

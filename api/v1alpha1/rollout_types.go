@@ -85,6 +85,7 @@ type RolloutStrategy struct {
 }
 
 // CanaryStrategy releases a new revision beside the stable one, following Steps.
+// +kubebuilder:validation:XValidation:rule="!(has(self.maxSurge) && has(self.maxUnavailable) && (type(self.maxSurge) == int ? self.maxSurge == 0 : self.maxSurge.matches('^0+%?$')) && (type(self.maxUnavailable) == int ? self.maxUnavailable == 0 : self.maxUnavailable.matches('^0+%?$')))",message="maxSurge and maxUnavailable are both 0: no pod could ever be replaced; set maxSurge (for example 1) or maxUnavailable above 0",fieldPath=".maxUnavailable"
 // +kubebuilder:validation:XValidation:rule="!has(self.steps) || self.steps.all(s, !has(s.setWeight) || s.setWeight <= (has(self.trafficRouting) && has(self.trafficRouting.maxTrafficWeight) ? self.trafficRouting.maxTrafficWeight : 100))",message="a setWeight is at most 100, or at most trafficRouting.maxTrafficWeight when that is set",fieldPath=".steps"
 type CanaryStrategy struct {
 	// Steps are run in order for every new revision; none means straight to full.

@@ -497,3 +497,35 @@ func TestSpecPausedHoldsAtAnyStep(t *testing.T) {
 		t.Errorf("timeline %v lacks the resume", w.reasons())
 	}
 }
+
+// Without a router, pod counts approximate each weight as Argo Rollouts' do (its documented
+// examples): the first move from a fully available stable revision, and where the step settles.
+func TestBasicCanaryCountsAreArgos(t *testing.T) {
+	tests := []struct {
+		replicas, weight   int32
+		surge, unavailable intstr.IntOrString
+		first, settled     [2]int32 // canary, stable
+	}{
+		{10, 10, intstr.FromInt32(1), intstr.FromInt32(1), [2]int32{1, 9}, [2]int32{1, 9}},
+		{10, 30, intstr.FromInt32(3), intstr.FromInt32(0), [2]int32{3, 10}, [2]int32{3, 7}},
+		{10, 5, intstr.FromInt32(0), intstr.FromInt32(1), [2]int32{0, 9}, [2]int32{1, 9}},
+		{1, 5, intstr.FromInt32(1), intstr.FromInt32(0), [2]int32{1, 1}, [2]int32{1, 1}},
+		{10, 41, intstr.FromString("25%"), intstr.FromString("25%"), [2]int32{3, 8}, [2]int32{4, 6}},
+		{3, 20, intstr.FromString("25%"), intstr.FromString("25%"), [2]int32{1, 3}, [2]int32{1, 3}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("R=%d w=%d surge=%s unavailable=%s", tt.replicas, tt.weight, tt.surge.String(), tt.unavailable.String()), func(t *testing.T) {
+			w := newWorld(t, tt.replicas, weight(tt.weight), pause())
+			w.ro.Spec.Strategy.Canary.MaxSurge, w.ro.Spec.Strategy.Canary.MaxUnavailable = &tt.surge, &tt.unavailable
+			w.settle()
+			w.setImage("web:2")
+			w.reconcile()
+			if got := [2]int32{w.pods("web:2"), w.pods("web:1")}; got != tt.first {
+				t.Errorf("first move %d canary / %d stable, want %d / %d: %s", got[0], got[1], tt.first[0], tt.first[1], w.describe())
+			}
+			w.ready()
+			w.settle()
+			w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:2": tt.settled[0], "web:1": tt.settled[1]})
+		})
+	}
+}

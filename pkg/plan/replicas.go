@@ -3,6 +3,8 @@
 package plan
 
 import (
+	"math"
+
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -19,7 +21,9 @@ type Bounds struct {
 }
 
 // ResolveBounds turns maxSurge (rounded up) and maxUnavailable (rounded down) into pod counts,
-// as a Deployment does. Both zero would forbid every move, so maxUnavailable becomes 1 then.
+// as a Deployment does. Both set to 0 is refused at admission (and by Validate); percentages
+// that round to 0 for this many replicas would forbid every move, so maxUnavailable becomes 1
+// then, as with a Deployment and Argo Rollouts.
 func ResolveBounds(replicas int32, maxSurge, maxUnavailable *intstr.IntOrString) (Bounds, error) {
 	surge, err := scaled(maxSurge, replicas, true)
 	if err != nil {
@@ -43,23 +47,67 @@ func scaled(v *intstr.IntOrString, total int32, roundUp bool) (int32, error) {
 	return int32(max(0, n)), err
 }
 
-// WeightedCounts splits replicas between canary and stable to approximate a canary weight
-// without a traffic router. A side with a share of the weight keeps at least one pod (and at
-// least minPods when set), so 20% of 1 replica runs one pod of each.
-func WeightedCounts(replicas, weight, minPods int32) (canary, stable int32) {
+// WeightedCounts approximates a canary weight with pod counts when no traffic router splits
+// traffic, as Argo Rollouts does: the canary count is the floor or the ceiling of
+// replicas*weight/100, over replicas pods in all or, when maxSurge allows it, replicas+1;
+// the pair whose canary share is closest to the weight wins (ties go to the larger canary).
+// For 0 < weight < 100 and two or more pods in all, neither side is left with none. Each side
+// with a share of the weight keeps at least minPods when that is set (ramp's own).
+// Examples: replicas 3, weight 20, maxSurge 1: 1 canary, 3 stable (25%); replicas 10,
+// weight 41: 4 canary, 6 stable.
+func WeightedCounts(replicas, weight, maxSurge, minPods int32) (canary, stable int32) {
 	if replicas <= 0 {
 		return 0, 0
 	}
 	weight = min(max(weight, 0), 100)
-	canary = int32((int64(replicas)*int64(weight) + 99) / 100)
-	stable = replicas - canary
-	if weight > 0 {
-		canary = max(canary, 1, minPods)
+	canary, total := approximateWeight(replicas, weight, maxSurge)
+	stable = total - canary
+	if weight > 0 && minPods > 0 {
+		canary = max(canary, min(minPods, replicas))
 	}
-	if weight < 100 {
-		stable = max(stable, 1, minPods)
+	if weight < 100 && minPods > 0 {
+		stable = max(stable, min(minPods, replicas))
 	}
 	return canary, stable
+}
+
+// approximateWeight is Argo Rollouts' choice of canary count and total for a weight (see
+// WeightedCounts).
+func approximateWeight(replicas, weight, maxSurge int32) (canary, total int32) {
+	type option struct{ canary, total int32 }
+	exact := float64(replicas) * float64(weight) / 100
+	ceil, floor := int32(math.Ceil(exact)), int32(math.Floor(exact))
+	zeroAllowed := weight == 100 || weight == 0 || (replicas == 1 && maxSurge == 0)
+	tied := func(total int32) bool {
+		_, frac := math.Modf(float64(total) * float64(weight) / 100)
+		return frac == 0.5
+	}
+	var options []option
+	if ceil < replicas || zeroAllowed {
+		options = append(options, option{ceil, replicas})
+	}
+	if !tied(replicas) && (floor != 0 || zeroAllowed) {
+		options = append(options, option{floor, replicas})
+	}
+	if maxSurge > 0 {
+		options = append(options, option{ceil, replicas + 1})
+		if !tied(replicas+1) && (floor != 0 || zeroAllowed) {
+			options = append(options, option{floor, replicas + 1})
+		}
+	}
+	if len(options) == 0 {
+		return 0, replicas
+	}
+	delta := func(o option) float64 {
+		return math.Abs(float64(o.canary)*100/float64(o.total) - float64(weight))
+	}
+	best := options[0]
+	for _, o := range options[1:] {
+		if delta(o) < delta(best) {
+			best = o
+		}
+	}
+	return best.canary, best.total
 }
 
 // Scale is one bounded move of every ReplicaSet toward its target.
@@ -70,7 +118,8 @@ type Scale struct {
 
 // BoundedStep moves canary and stable toward their targets, and older revisions toward zero,
 // as far as the bounds allow in one step:
-//   - scale-ups come first and stop at MaxTotal pods in all;
+//   - scale-ups come first and stop at MaxTotal pods in all; the stable side is topped up
+//     before the canary grows, as in Argo Rollouts;
 //   - scale-downs remove unavailable pods freely, and available ones only while the available
 //     pods left stay at or above MinAvailable; older revisions go first, then the side that
 //     gives up its share.
@@ -97,8 +146,8 @@ func BoundedStep(b Bounds, canary, stable Side, others []Side, canaryTarget, sta
 			total += n
 		}
 	}
-	grow(&out.Canary, canaryTarget)
 	grow(&out.Stable, stableTarget)
+	grow(&out.Canary, canaryTarget)
 
 	budget := max(0, available-b.MinAvailable)
 	shrink := func(cur *int32, avail, target int32) {

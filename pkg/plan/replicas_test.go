@@ -41,26 +41,34 @@ func TestResolveBounds(t *testing.T) {
 
 func TestWeightedCounts(t *testing.T) {
 	tests := []struct {
-		replicas, weight, minPods int32
-		canary, stable            int32
+		replicas, weight, surge, minPods int32
+		canary, stable                   int32
 	}{
-		{10, 0, 0, 0, 10},
-		{10, 20, 0, 2, 8},
-		{10, 25, 0, 3, 7}, // canary rounds up
-		{10, 100, 0, 10, 0},
-		{5, 50, 0, 3, 2},
-		{1, 20, 0, 1, 1}, // both sides keep a pod while both have a share
-		{1, 100, 0, 1, 0},
-		{2, 99, 0, 2, 1},
-		{10, 10, 2, 2, 9},   // minPodsPerReplicaSet lifts the canary
-		{4, 90, 2, 4, 2},    // ... and the stable side
-		{0, 50, 0, 0, 0},    // scaled to zero
-		{10, 150, 0, 10, 0}, // out of range weights are clamped
+		{10, 0, 1, 0, 0, 10},
+		{10, 20, 0, 0, 2, 8},
+		{10, 100, 1, 0, 10, 0},
+		{0, 50, 1, 0, 0, 0},    // scaled to zero
+		{10, 150, 0, 0, 10, 0}, // out of range weights are clamped
+		{3, 20, 1, 0, 1, 3},    // 25% over 4 pods is closer to 20% than 33% over 3
+		{10, 41, 0, 0, 4, 6},   // the floor is closer
+		{10, 5, 0, 0, 1, 9},    // a tie (0.5 pods) rounds up: never 0 canary
+		{1, 5, 1, 0, 1, 1},     // one replica with surge: a pod of each
+		{1, 5, 0, 0, 0, 1},     // one replica without: the closest is no canary
+		{2, 99, 0, 0, 1, 1},    // never 0 stable with 2+ pods
+		{10, 10, 0, 2, 2, 9},   // minPodsPerReplicaSet lifts the canary
+		{4, 90, 0, 2, 3, 2},    // ... and the stable side
+		{1, 20, 0, 3, 1, 1},    // ... up to replicas
+		// Argo Rollouts' own table (approximateWeightedCanaryStableReplicaCounts).
+		{1, 49, 0, 0, 0, 1}, {1, 50, 0, 0, 1, 0}, {1, 1, 1, 0, 1, 1}, {1, 100, 1, 0, 1, 0},
+		{2, 1, 0, 0, 1, 1}, {2, 1, 1, 0, 1, 2}, {2, 50, 1, 0, 1, 1}, {2, 99, 1, 0, 2, 1},
+		{3, 10, 0, 0, 1, 2}, {3, 50, 0, 0, 2, 1}, {3, 10, 1, 0, 1, 3}, {3, 33, 1, 0, 1, 2}, {3, 49, 1, 0, 2, 2},
+		{10, 1, 0, 0, 1, 9}, {10, 14, 0, 0, 1, 9}, {10, 15, 0, 0, 2, 8}, {10, 99, 0, 0, 9, 1},
+		{10, 1, 1, 0, 1, 10}, {10, 18, 1, 0, 2, 9}, {10, 20, 1, 0, 2, 8}, {10, 24, 1, 0, 3, 8}, {10, 99, 1, 0, 10, 1},
 	}
 	for _, tt := range tests {
-		c, s := WeightedCounts(tt.replicas, tt.weight, tt.minPods)
+		c, s := WeightedCounts(tt.replicas, tt.weight, tt.surge, tt.minPods)
 		if c != tt.canary || s != tt.stable {
-			t.Errorf("WeightedCounts(%d, %d%%, min %d) = %d/%d, want %d/%d", tt.replicas, tt.weight, tt.minPods, c, s, tt.canary, tt.stable)
+			t.Errorf("WeightedCounts(%d, %d%%, surge %d, min %d) = %d/%d, want %d/%d", tt.replicas, tt.weight, tt.surge, tt.minPods, c, s, tt.canary, tt.stable)
 		}
 	}
 }
@@ -74,8 +82,12 @@ func TestBoundedStep(t *testing.T) {
 		canaryTarget, stableTarget int32
 		want                       Scale
 	}{
-		{"surge room goes to the canary first", Bounds{MaxTotal: 11, MinAvailable: 9}, Side{0, 0}, Side{10, 10}, nil, 2, 8,
+		{"surge room goes to the canary when stable is at its target", Bounds{MaxTotal: 11, MinAvailable: 9}, Side{0, 0}, Side{10, 10}, nil, 2, 8,
 			Scale{Canary: 1, Stable: 9, Others: []int32{}}},
+		{"stable is topped up before the canary grows", Bounds{MaxTotal: 4, MinAvailable: 3}, Side{0, 0}, Side{2, 2}, nil, 1, 3,
+			Scale{Canary: 1, Stable: 3, Others: []int32{}}},
+		{"stable takes the last surge pod first", Bounds{MaxTotal: 4, MinAvailable: 3}, Side{0, 0}, Side{3, 3}, nil, 2, 3,
+			Scale{Canary: 1, Stable: 3, Others: []int32{}}},
 		{"no surge: stable shrinks within maxUnavailable first", Bounds{MaxTotal: 10, MinAvailable: 9}, Side{0, 0}, Side{10, 10}, nil, 2, 8,
 			Scale{Canary: 0, Stable: 9, Others: []int32{}}},
 		{"stable waits for the canary to become available", Bounds{MaxTotal: 11, MinAvailable: 10}, Side{1, 0}, Side{10, 10}, nil, 2, 8,
@@ -150,7 +162,7 @@ func TestBoundedStepInvariants(t *testing.T) {
 			r := rng.Int32N(replicas + 2)
 			s.sides[i] = Side{Replicas: r, Available: rng.Int32N(r + 1)}
 		}
-		canaryTarget, stableTarget := WeightedCounts(replicas, rng.Int32N(101), 0)
+		canaryTarget, stableTarget := WeightedCounts(replicas, rng.Int32N(101), b.MaxTotal-replicas, 0)
 		desc := fmt.Sprintf("seed %d: replicas %d bounds %+v targets %d/%d start %+v", seed, replicas, b, canaryTarget, stableTarget, s.sides)
 
 		for tick := 0; ; tick++ {

@@ -71,7 +71,7 @@ func (c *pass) capacity(n int32) int32 {
 func (c *pass) targetAt(idx int32) target {
 	w := weightAt(c.spec.Steps, idx, c.totalWeight())
 	if !c.routed() {
-		can, stable := WeightedCounts(c.replicas, w, ptr.Deref(c.spec.MinPodsPerReplicaSet, 0))
+		can, stable := WeightedCounts(c.replicas, w, c.bounds.MaxTotal-c.replicas, ptr.Deref(c.spec.MinPodsPerReplicaSet, 0))
 		return target{canary: can, stable: stable, weight: w}
 	}
 	seen := c.seen()

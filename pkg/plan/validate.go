@@ -2,9 +2,11 @@ package plan
 
 import (
 	"fmt"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
@@ -41,6 +43,9 @@ func Validate(ro *v1alpha1.Rollout) string {
 	c := spec.Strategy.Canary
 	if c == nil {
 		return "spec.strategy.canary or spec.strategy.blueGreen is required"
+	}
+	if zeroIntOrPercent(c.MaxSurge) && zeroIntOrPercent(c.MaxUnavailable) {
+		return "spec.strategy.canary.maxSurge and maxUnavailable are both 0: no pod could ever be replaced; set maxSurge (for example 1) or maxUnavailable above 0"
 	}
 	if _, err := ResolveBounds(replicasOf(ro), c.MaxSurge, c.MaxUnavailable); err != nil {
 		return fmt.Sprintf("spec.strategy.canary.maxSurge/maxUnavailable: %v", err)
@@ -84,4 +89,16 @@ func Validate(ro *v1alpha1.Rollout) string {
 		return fmt.Sprintf("spec.strategy.canary.analysis.startingStep %d is past the last step (%d steps)", *c.Analysis.StartingStep, len(c.Steps))
 	}
 	return ""
+}
+
+// zeroIntOrPercent: set to 0 or "0%", as a Deployment's validation reads maxSurge and
+// maxUnavailable (unset takes the 25% default).
+func zeroIntOrPercent(v *intstr.IntOrString) bool {
+	if v == nil {
+		return false
+	}
+	if v.Type == intstr.Int {
+		return v.IntVal == 0
+	}
+	return strings.Trim(v.StrVal, "0") == "%"
 }

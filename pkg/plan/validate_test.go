@@ -29,6 +29,12 @@ func TestValidate(t *testing.T) {
 		}, "spec.selector is invalid"},
 		{"no canary", func(r *v1alpha1.Rollout) { r.Spec.Strategy.Canary = nil }, "spec.strategy.canary or spec.strategy.blueGreen is required"},
 		{"bad maxSurge", func(r *v1alpha1.Rollout) { r.Spec.Strategy.Canary.MaxSurge = ptr.To(intstr.FromString("many")) }, "maxSurge/maxUnavailable"},
+		{"maxSurge and maxUnavailable both 0", func(r *v1alpha1.Rollout) {
+			r.Spec.Strategy.Canary.MaxSurge, r.Spec.Strategy.Canary.MaxUnavailable = ptr.To(intstr.FromInt32(0)), ptr.To(intstr.FromString("0%"))
+		}, "maxSurge and maxUnavailable are both 0"},
+		{"maxSurge 0 and maxUnavailable 10%", func(r *v1alpha1.Rollout) {
+			r.Spec.Strategy.Canary.MaxSurge, r.Spec.Strategy.Canary.MaxUnavailable = ptr.To(intstr.FromInt32(0)), ptr.To(intstr.FromString("10%"))
+		}, ""},
 		{"bad pause", func(r *v1alpha1.Rollout) {
 			r.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{{Pause: &v1alpha1.RolloutPause{Duration: ptr.To(intstr.FromString("5x"))}}}
 		}, "steps[0].pause.duration"},

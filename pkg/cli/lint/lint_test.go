@@ -98,6 +98,8 @@ func TestBadDocuments(t *testing.T) {
 			kind: "Rollout", field: "spec.strategy", message: "spec.strategy sets exactly one of canary, blueGreen"},
 		{name: "CEL: setWeight over 100", doc: canary("    canary:\n      steps:\n      - setWeight: 120\n"),
 			kind: "Rollout", field: "spec.strategy.canary.steps", message: "a setWeight is at most 100"},
+		{name: "CEL: maxSurge and maxUnavailable both 0", doc: canary("    canary:\n      maxSurge: 0\n      maxUnavailable: 0%\n"),
+			kind: "Rollout", field: "spec.strategy.canary.maxUnavailable", message: "maxSurge and maxUnavailable are both 0"},
 		{name: "unknown field", doc: canary("    canary:\n      stepz:\n      - setWeight: 20\n"),
 			kind: "Rollout", field: "spec.strategy.canary.stepz", message: `unknown field "stepz": did you mean "steps"?`},
 		{name: "unknown field in a list item, nothing alike", doc: canary("    canary:\n      steps:\n      - setWeight: 20\n        colour: blue\n"),
