@@ -177,4 +177,7 @@ func TestRolloutFillsAnalysisArgs(t *testing.T) {
 	if owner := metav1.GetControllerOf(&list.Items[0]); owner == nil || owner.Name != "web" {
 		t.Errorf("run owner %+v, want the Rollout", owner)
 	}
+	if got := list.Items[0].Labels[v1alpha1.RolloutTypeLabel]; got != "Step" {
+		t.Errorf("run label rollout-type=%q, want Argo Rollouts' Step", got)
+	}
 }

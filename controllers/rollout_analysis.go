@@ -179,7 +179,7 @@ func (r *RolloutReconciler) startRun(ctx context.Context, ro *v1alpha1.Rollout, 
 	run := &v1alpha1.AnalysisRun{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: req.Name, Namespace: ro.Namespace,
-			Labels:          map[string]string{v1alpha1.PodTemplateHashLabel: req.LatestHash, plan.AnalysisKindLabel: req.Kind},
+			Labels:          map[string]string{v1alpha1.PodTemplateHashLabel: req.LatestHash, plan.AnalysisKindLabel: req.Kind, v1alpha1.RolloutTypeLabel: req.RolloutType},
 			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ro, v1alpha1.GroupVersion.WithKind("Rollout"))},
 		},
 		Spec: spec,

@@ -13,6 +13,16 @@ const (
 	TemplateAnnotation = "rollout.ramp.dev/pod-template"
 )
 
+// RolloutTypeLabel is Argo Rollouts' label on the AnalysisRuns a Rollout starts, saying which
+// of its analyses a run is, so that runbooks and dashboards that filter by it keep working.
+const (
+	RolloutTypeLabel         = "rollout-type"
+	RolloutTypeStep          = "Step"
+	RolloutTypeBackground    = "Background"
+	RolloutTypePrePromotion  = "PrePromotion"
+	RolloutTypePostPromotion = "PostPromotion"
+)
+
 // Annotations on each timeline Event of a Rollout: the state the transition led to, so that
 // `kubectl ramp timeline` can show revision, step, phase and weight without parsing messages.
 const (

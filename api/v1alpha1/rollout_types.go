@@ -240,10 +240,22 @@ type PauseReason string
 const (
 	PauseReasonCanaryPauseStep PauseReason = "CanaryPauseStep"
 	// PauseReasonInconclusiveAnalysis: an analysis ended Inconclusive; promote or abort.
-	PauseReasonInconclusiveAnalysis PauseReason = "InconclusiveAnalysis"
+	PauseReasonInconclusiveAnalysis PauseReason = "InconclusiveAnalysisRun"
+	// PauseReasonInconclusiveAnalysisBefore is what ramp wrote for an Inconclusive analysis
+	// before it took Argo Rollouts' reason: read as PauseReasonInconclusiveAnalysis.
+	PauseReasonInconclusiveAnalysisBefore PauseReason = "InconclusiveAnalysis"
 	// PauseReasonBlueGreenPause: the preview is ready; promote to switch.
 	PauseReasonBlueGreenPause PauseReason = "BlueGreenPause"
 )
+
+// Is reports whether a pause condition's reason is reason, reading the reasons ramp wrote
+// before it took Argo Rollouts' as the ones that replaced them.
+func (r PauseReason) Is(reason PauseReason) bool {
+	if r == PauseReasonInconclusiveAnalysisBefore {
+		r = PauseReasonInconclusiveAnalysis
+	}
+	return r == reason
+}
 
 // PauseCondition is one reason the rollout is paused and since when.
 type PauseCondition struct {

@@ -15,6 +15,8 @@ const (
 	// AnalysisKindLabel is "background" or the step index of the analysis step.
 	AnalysisKindLabel = "rollouts.ramp.dev/analysis"
 	backgroundKind    = "background"
+	prePromotionKind  = "prepromotion"
+	postPromotionKind = "postpromotion"
 )
 
 // RunRequest asks the controller to create an AnalysisRun from a Rollout's analysis.
@@ -23,8 +25,24 @@ type RunRequest struct {
 	Analysis v1alpha1.RolloutAnalysis
 	// Kind is "background" or the step index.
 	Kind string
+	// RolloutType is the run's value of v1alpha1.RolloutTypeLabel: Step, Background,
+	// PrePromotion or PostPromotion.
+	RolloutType string
 	// StableHash and LatestHash fill podTemplateHashValue args.
 	StableHash, LatestHash string
+}
+
+// rolloutType is Argo Rollouts' name for a kind of run.
+func rolloutType(kind string) string {
+	switch kind {
+	case backgroundKind:
+		return v1alpha1.RolloutTypeBackground
+	case prePromotionKind:
+		return v1alpha1.RolloutTypePrePromotion
+	case postPromotionKind:
+		return v1alpha1.RolloutTypePostPromotion
+	}
+	return v1alpha1.RolloutTypeStep
 }
 
 // runName is the deterministic name of the run of one kind for this revision and attempt.
@@ -55,7 +73,7 @@ func (c *pass) startRun(kind string, a v1alpha1.RolloutAnalysis, label string) *
 	if r := c.run(name); r != nil {
 		return r
 	}
-	c.p.StartRuns = append(c.p.StartRuns, RunRequest{Name: name, Analysis: a, Kind: kind, StableHash: c.st.StableRS, LatestHash: c.hash})
+	c.p.StartRuns = append(c.p.StartRuns, RunRequest{Name: name, Analysis: a, Kind: kind, RolloutType: rolloutType(kind), StableHash: c.st.StableRS, LatestHash: c.hash})
 	c.p.note(v1alpha1.ReasonAnalysisStarted, fmt.Sprintf("%s: AnalysisRun %s started", label, name))
 	return nil
 }
@@ -172,8 +190,8 @@ func (c *pass) planRuns() {
 			keep[c.runName(fmt.Sprint(i))] = true
 		}
 		keep[c.runName(backgroundKind)] = true
-		keep[c.runName("prepromotion")] = true
-		keep[c.runName("postpromotion")] = true
+		keep[c.runName(prePromotionKind)] = true
+		keep[c.runName(postPromotionKind)] = true
 	}
 	var successful, unsuccessful []*v1alpha1.AnalysisRun
 	for _, r := range c.in.Runs {
@@ -223,7 +241,7 @@ func (c *pass) abortCause() string {
 
 func pauseConditionOf(st *v1alpha1.RolloutStatus, reason v1alpha1.PauseReason) *v1alpha1.PauseCondition {
 	for i := range st.PauseConditions {
-		if st.PauseConditions[i].Reason == reason {
+		if st.PauseConditions[i].Reason.Is(reason) {
 			return &st.PauseConditions[i]
 		}
 	}

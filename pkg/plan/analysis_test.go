@@ -84,12 +84,53 @@ func TestInconclusiveAnalysisPausesUntilPromoted(t *testing.T) {
 	w.endRun(run, v1alpha1.AnalysisPhaseInconclusive, "metric error-rate: query returned no data")
 	w.settle()
 	w.expect(v1alpha1.RolloutPhasePaused, 1, nil)
-	if c := w.ro.Status.PauseConditions; len(c) != 1 || c[0].Reason != v1alpha1.PauseReasonInconclusiveAnalysis {
-		t.Fatalf("pause conditions %+v, want InconclusiveAnalysis", c)
+	if c := w.ro.Status.PauseConditions; len(c) != 1 || c[0].Reason != "InconclusiveAnalysisRun" {
+		t.Fatalf("pause conditions %+v, want Argo Rollouts' reason InconclusiveAnalysisRun", c)
 	}
 	w.promote()
 	w.settle()
 	w.expect(v1alpha1.RolloutPhasePaused, 3, map[string]int32{"web:2": 2})
+}
+
+// A status written before ramp took Argo's reason still pauses, and is still promoted past.
+func TestInconclusivePauseWrittenBeforeIsRead(t *testing.T) {
+	w := newWorld(t, 4, weight(25), analysisStep("error-rate"), weight(50), pause())
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	run := "web-" + w.hashOf("web:2") + "-1-0"
+	w.endRun(run, v1alpha1.AnalysisPhaseInconclusive, "metric error-rate: query returned no data")
+	w.settle()
+	w.ro.Status.PauseConditions[0].Reason = "InconclusiveAnalysis"
+	w.notes = nil
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, nil)
+	if c := w.ro.Status.PauseConditions; len(c) != 1 || c[0].Reason != "InconclusiveAnalysis" || len(w.notes) != 0 {
+		t.Fatalf("the old pause condition was not read as the same pause: %+v, notes %v", c, w.reasons())
+	}
+	w.promote()
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 3, map[string]int32{"web:2": 2})
+}
+
+// Runs carry Argo Rollouts' rollout-type label value, by what started them.
+func TestRunRequestsCarryArgosRolloutType(t *testing.T) {
+	w := newWorld(t, 4, weight(25), analysisStep("error-rate"), pause())
+	w.ro.Spec.Strategy.Canary.Analysis = &v1alpha1.RolloutAnalysisBackground{
+		RolloutAnalysis: v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "error-rate"}}},
+	}
+	w.settle()
+	w.setImage("web:2")
+	types := map[string]string{}
+	for i := 0; i < 5; i++ {
+		for _, req := range w.reconcile().StartRuns {
+			types[req.Kind] = req.RolloutType
+		}
+		w.ready()
+	}
+	if types["background"] != v1alpha1.RolloutTypeBackground || types["1"] != v1alpha1.RolloutTypeStep || len(types) != 2 {
+		t.Fatalf("rollout types by kind %v, want background=Background and 1=Step", types)
+	}
 }
 
 func TestBackgroundAnalysisAbortsMidPause(t *testing.T) {

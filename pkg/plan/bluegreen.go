@@ -109,8 +109,8 @@ func (c *pass) prePromotion() bool {
 	st, bg, now := c.st, c.bg, c.in.Now
 	if a := bg.PrePromotionAnalysis; a != nil {
 		label := "pre-promotion analysis"
-		r := c.startRun("prepromotion", *a, label)
-		st.BlueGreen.PrePromotionAnalysisRunStatus = runStatus(c.runName("prepromotion"), r)
+		r := c.startRun(prePromotionKind, *a, label)
+		st.BlueGreen.PrePromotionAnalysisRunStatus = runStatus(c.runName(prePromotionKind), r)
 		switch outcomeOf(r) {
 		case analysisFailed:
 			c.abortForAnalysis(0, r)
@@ -120,7 +120,7 @@ func (c *pass) prePromotion() bool {
 				return false
 			}
 		case analysisWaiting:
-			c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("%s: waiting for AnalysisRun %s", label, c.runName("prepromotion")))
+			c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("%s: waiting for AnalysisRun %s", label, c.runName(prePromotionKind)))
 			return false
 		case analysisPassed:
 			if r.Name != st.Canary.InconclusiveRun && !st.BlueGreen.Promoted && pauseConditionOf(st, v1alpha1.PauseReasonBlueGreenPause) == nil && !st.ControllerPause {
@@ -174,8 +174,8 @@ func (c *pass) postPromotion() bool {
 		return true
 	}
 	label := "post-promotion analysis"
-	r := c.startRun("postpromotion", *a, label)
-	st.BlueGreen.PostPromotionAnalysisRunStatus = runStatus(c.runName("postpromotion"), r)
+	r := c.startRun(postPromotionKind, *a, label)
+	st.BlueGreen.PostPromotionAnalysisRunStatus = runStatus(c.runName(postPromotionKind), r)
 	switch outcomeOf(r) {
 	case analysisPassed:
 		c.p.note(v1alpha1.ReasonAnalysisPassed, fmt.Sprintf("%s: AnalysisRun %s Successful", label, r.Name))
@@ -186,7 +186,7 @@ func (c *pass) postPromotion() bool {
 	case analysisInconclusive:
 		return c.inconclusive(0, r, label)
 	}
-	c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("%s: waiting for AnalysisRun %s", label, c.runName("postpromotion")))
+	c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("%s: waiting for AnalysisRun %s", label, c.runName(postPromotionKind)))
 	return false
 }
 

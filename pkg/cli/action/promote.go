@@ -51,10 +51,10 @@ func promotable(ro *v1alpha1.Rollout) error {
 // promotedPast says which pause the promotion ends.
 func promotedPast(ro *v1alpha1.Rollout) string {
 	for _, c := range ro.Status.PauseConditions {
-		switch c.Reason {
-		case v1alpha1.PauseReasonInconclusiveAnalysis:
+		switch {
+		case c.Reason.Is(v1alpha1.PauseReasonInconclusiveAnalysis):
 			return "the Inconclusive analysis is accepted and the rollout goes on"
-		case v1alpha1.PauseReasonBlueGreenPause:
+		case c.Reason.Is(v1alpha1.PauseReasonBlueGreenPause):
 			return fmt.Sprintf("the active Service switches to revision %s once all its pods are available", ro.Status.CurrentPodHash)
 		}
 	}
