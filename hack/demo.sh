@@ -30,7 +30,7 @@ say "step 1/8: local control plane (the first run builds it from source: 15-25 m
 
 say "step 2/8: install ramp (CRDs, namespace ramp-system, the controller's ServiceAccount and RBAC)"
 k apply --server-side --force-conflicts -k "$REPO_ROOT/config/local"
-k wait --for=condition=Established --timeout=60s crd/rollouts.rollouts.ramp.dev crd/analysistemplates.rollouts.ramp.dev crd/clusteranalysistemplates.rollouts.ramp.dev crd/analysisruns.rollouts.ramp.dev
+poll 60 "ramp's CRDs established and served" crds_established k
 
 say "step 3/8: build ramp-controller and the kubectl ramp plugin; start the controller as ServiceAccount ramp-system/ramp-controller"
 # The controller lives with the cluster: its PID file sits beside the components' so that

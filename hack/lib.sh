@@ -27,6 +27,27 @@ KUBECTL="$RAMP_BIN_DIR/kubectl"
 KUBECONFIG_PATH="$RAMP_CLUSTER_DIR/kubeconfig"
 components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
+# poll SECONDS WHAT CMD...: runs CMD every half second until it succeeds; dies naming WHAT, with
+# CMD's last output, when SECONDS pass first. For objects the API server has only just been
+# given (a new CRD has no status yet, and kubectl wait fails on it instead of waiting).
+poll() {
+  local secs=$1 what=$2 out; shift 2
+  local deadline=$(( $(date +%s) + secs ))
+  until out=$("$@" 2>&1); do
+    [ "$(date +%s)" -lt "$deadline" ] || die "$what: not so after ${secs}s: $out"
+    sleep 0.5
+  done
+}
+
+# crds_established KUBECTL-ARGS...: true when every CRD of ramp's group is Established and its
+# kinds are served (discovery lists them).
+crds_established() {
+  local statuses
+  statuses=$("$@" get crd -o jsonpath='{range .items[?(@.spec.group=="rollouts.ramp.dev")]}{.metadata.name}={.status.conditions[?(@.type=="Established")].status}{"\n"}{end}') || return 1
+  [ "$(grep -c '=True$' <<<"$statuses")" -ge 4 ] || { echo "$statuses"; return 1; }
+  "$@" get rollouts.rollouts.ramp.dev,analysistemplates.rollouts.ramp.dev,clusteranalysistemplates.rollouts.ramp.dev,analysisruns.rollouts.ramp.dev -A >/dev/null
+}
+
 # running NAME: true while the component cluster-up started is alive.
 running() { [ -f "$RAMP_CLUSTER_DIR/pids/$1" ] && kill -0 "$(cat "$RAMP_CLUSTER_DIR/pids/$1")" 2>/dev/null; }
 
