@@ -134,7 +134,7 @@ func (r *AnalysisRunReconciler) measure(ctx context.Context, run *v1alpha1.Analy
 		}
 		if m.Phase != v1alpha1.AnalysisPhaseRunning {
 			notes = append(notes, plan.Note{Reason: v1alpha1.ReasonMeasurement, Warning: m.Phase != v1alpha1.AnalysisPhaseSuccessful,
-				Message: fmt.Sprintf("AnalysisRun %s metric %s: %s, value %s%s", run.Name, name, m.Phase, orDash(m.Value), suffix(m.Message))})
+				Message: fmt.Sprintf("AnalysisRun %s metric %s: %s, value %s%s", run.Name, name, m.Phase, orDash(analysis.ReadableValue(m.Value)), suffix(m.Message))})
 		}
 	}
 	run.Status = resolved.Status

@@ -420,9 +420,9 @@ func lastOf(res v1alpha1.MetricResult, phase v1alpha1.AnalysisPhase) string {
 func describeMeasurement(m v1alpha1.Measurement) string {
 	switch {
 	case m.Value != "" && m.Message != "":
-		return fmt.Sprintf("value %s (%s)", m.Value, m.Message)
+		return fmt.Sprintf("value %s (%s)", ReadableValue(m.Value), m.Message)
 	case m.Value != "":
-		return "value " + m.Value
+		return "value " + ReadableValue(m.Value)
 	case m.Message != "":
 		return m.Message
 	}

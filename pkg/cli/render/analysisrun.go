@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	analysisvalue "github.com/ramp-dev/ramp/pkg/analysis"
 	"github.com/ramp-dev/ramp/pkg/cli/style"
 )
 
@@ -67,7 +68,7 @@ func metricCell(m v1alpha1.MetricResult, p style.Painter) style.Cell {
 // lastValue is the newest measured value on one line, shortened to maxValueWidth.
 func lastValue(ms []v1alpha1.Measurement) string {
 	for i := len(ms) - 1; i >= 0; i-- {
-		v := strings.Join(strings.Fields(ms[i].Value), " ")
+		v := strings.Join(strings.Fields(analysisvalue.ReadableValue(ms[i].Value)), " ")
 		if v == "" {
 			continue
 		}

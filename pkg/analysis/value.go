@@ -1,0 +1,62 @@
+package analysis
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// readableDigits is how many significant digits a value keeps in messages.
+const readableDigits = 6
+
+// ReadableValue is a measurement's value as people read it in messages, Events and the
+// plugin: a number, or a list of numbers as [a, b], at six significant digits, so that
+// 0.3999999999999999 reads 0.4 (the measurement keeps the exact value). Integers keep every
+// digit; anything that is not a number or a list of numbers is returned as it is.
+func ReadableValue(text string) string {
+	s := strings.TrimSpace(text)
+	if inner, ok := strings.CutPrefix(s, "["); ok {
+		inner, ok = strings.CutSuffix(inner, "]")
+		if !ok {
+			return text
+		}
+		if strings.TrimSpace(inner) == "" {
+			return "[]"
+		}
+		parts := strings.Split(inner, ",")
+		for i, p := range parts {
+			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil {
+				return text
+			}
+			parts[i] = readableFloat(f)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return text
+	}
+	return readableFloat(f)
+}
+
+func readableFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "+Inf"
+	case math.IsInf(f, -1):
+		return "-Inf"
+	case f == 0:
+		return "0"
+	case math.Abs(f) < 1e-4 || math.Abs(f) >= 1e21:
+		return strconv.FormatFloat(f, 'g', readableDigits, 64)
+	}
+	intDigits := int(math.Floor(math.Log10(math.Abs(f)))) + 1
+	out := strconv.FormatFloat(f, 'f', max(0, readableDigits-intDigits), 64)
+	if strings.Contains(out, ".") {
+		out = strings.TrimRight(strings.TrimRight(out, "0"), ".")
+	}
+	return out
+}
