@@ -68,8 +68,8 @@ spec:
   metrics:
   - name: error-rate
     interval: 1s
-    successCondition: result < 0.05
-    failureCondition: result >= 0.05
+    successCondition: result[0] < 0.05
+    failureCondition: result[0] >= 0.05
 %s    provider:
       prometheus:
         address: "{{args.address}}"
@@ -234,7 +234,7 @@ spec:
   metrics:
   - name: broken
     consecutiveErrorLimit: 0
-    successCondition: result < 1
+    successCondition: result[0] < 1
     provider:
       prometheus: {address: %q, query: "sum(rate(http_requests_total[5s]"}
 `, w.prom.Address())))

@@ -27,6 +27,9 @@ import (
 type Condition struct {
 	expression string
 	program    *vm.Program
+	// comparesResult: the expression compares result itself with a number (result < 0.05),
+	// which is no test of a list: a Prometheus vector is one, as in Argo Rollouts.
+	comparesResult bool
 }
 
 // conditionEnv is what an expression sees. Result is an interface, so the compiler leaves
@@ -106,7 +109,85 @@ func Compile(expression string) (c *Condition, err error) {
 			return nil, fmt.Errorf("condition %q gives a %s, not a bool: compare it, as in result < 0.05", expression, t)
 		}
 	}
-	return &Condition{expression: expression, program: program}, nil
+	return &Condition{expression: expression, program: program, comparesResult: comparesResult(program.Node())}, nil
+}
+
+// ComparesResult reports whether the condition compares result itself with a number, as in
+// result < 0.05: right for a scalar, never true of a list (a list is not less than a number,
+// and never equal to one), where result[0] < 0.05 is meant.
+func (c *Condition) ComparesResult() bool { return c != nil && c.comparesResult }
+
+// IndexedResult is the condition with each bare result as result[0].
+func (c *Condition) IndexedResult() string { return indexResult(c.String()) }
+
+func comparesResult(node ast.Node) bool {
+	if node == nil {
+		return false
+	}
+	v := &resultComparison{}
+	ast.Walk(&node, v)
+	return v.found
+}
+
+type resultComparison struct{ found bool }
+
+func (v *resultComparison) Visit(node *ast.Node) {
+	b, ok := (*node).(*ast.BinaryNode)
+	if !ok {
+		return
+	}
+	switch b.Operator {
+	case "<", "<=", ">", ">=", "==", "!=":
+	default:
+		return
+	}
+	if (isResult(b.Left) && isNumber(b.Right)) || (isNumber(b.Left) && isResult(b.Right)) {
+		v.found = true
+	}
+}
+
+func isResult(n ast.Node) bool {
+	id, ok := n.(*ast.IdentifierNode)
+	return ok && id.Value == "result"
+}
+
+func isNumber(n ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode:
+		return true
+	case *ast.UnaryNode:
+		return isNumber(n.Node)
+	}
+	return false
+}
+
+// indexResult is an expression with each bare result as result[0], for a hint.
+func indexResult(expression string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(expression, "result")
+		if i < 0 {
+			b.WriteString(expression)
+			return b.String()
+		}
+		end := i + len("result")
+		b.WriteString(expression[:end])
+		before, after := byte(' '), byte(' ')
+		if i > 0 {
+			before = expression[i-1]
+		}
+		if end < len(expression) {
+			after = expression[end]
+		}
+		if !isIdentByte(before) && !isIdentByte(after) && after != '[' && after != '.' && before != '.' {
+			b.WriteString("[0]")
+		}
+		expression = expression[end:]
+	}
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c == '$' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // MustCompile is Compile for expressions known to be valid (tests, constants); it panics on
@@ -139,6 +220,10 @@ func (c *Condition) Eval(result any) (ok bool, err error) {
 			ok, err = false, fmt.Errorf("condition %q: %v", c.expression, r)
 		}
 	}()
+	if c.comparesResult && isList(result) {
+		return false, fmt.Errorf("condition %q compares result with a number, but result is a list here (%s): compare one of its values, as in %q",
+			c.expression, describeType(result), indexResult(c.expression))
+	}
 	steps := 0
 	out, err := expr.Run(c.program, conditionEnv{Result: result, steps: &steps})
 	if err != nil {
@@ -257,4 +342,12 @@ func isMissing(v any) bool {
 		return rv.IsNil()
 	}
 	return false
+}
+
+func isList(v any) bool {
+	if v == nil {
+		return false
+	}
+	k := reflect.TypeOf(v).Kind()
+	return k == reflect.Slice || k == reflect.Array
 }

@@ -2,6 +2,8 @@ package analysis
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -22,13 +24,7 @@ const unknownArgValue = "1"
 // a count, limit or duration written with a placeholder is not judged. fldPath is the
 // template's spec.
 func ValidateTemplate(spec v1alpha1.AnalysisTemplateSpec, fldPath *field.Path) field.ErrorList {
-	args := make(map[string]string, len(spec.Args))
-	for _, a := range spec.Args {
-		args[a.Name] = unknownArgValue
-		if a.Value != nil {
-			args[a.Name] = *a.Value
-		}
-	}
+	args := templateArgs(spec)
 	var errs field.ErrorList
 	for i, m := range spec.Metrics {
 		path := fldPath.Child("metrics").Index(i)
@@ -43,6 +39,56 @@ func ValidateTemplate(spec v1alpha1.AnalysisTemplateSpec, fldPath *field.Path) f
 		errs = append(errs, validateLimits(m, path)...)
 	}
 	return errs
+}
+
+// WarnTemplate finds what is allowed but most likely not meant: a condition that compares
+// result itself with a number in a Prometheus metric whose query gives a list (a vector, as
+// Argo Rollouts gives it, even of one sample, or a range query). Such a measurement is an
+// Error naming the fix; a query wrapped in scalar() gives a number and is not warned about.
+func WarnTemplate(spec v1alpha1.AnalysisTemplateSpec, fldPath *field.Path) field.ErrorList {
+	args := templateArgs(spec)
+	var warnings field.ErrorList
+	for i, m := range spec.Metrics {
+		prom := m.Provider.Prometheus
+		if prom == nil || (prom.RangeQuery == nil && givesNumber(prom.Query)) {
+			continue
+		}
+		_, success, failure, err := Prepare(m, args)
+		if err != nil {
+			continue // ValidateTemplate reports it
+		}
+		for _, c := range []struct {
+			field string
+			cond  *Condition
+		}{{"successCondition", success}, {"failureCondition", failure}} {
+			if c.cond.ComparesResult() {
+				warnings = append(warnings, field.Invalid(fldPath.Child("metrics").Index(i).Child(c.field), c.cond.String(),
+					fmt.Sprintf("compares result with a number, but this query gives a list (a vector is one, even of one sample, as in Argo Rollouts): write %q, or wrap the query in scalar()", c.cond.IndexedResult())))
+			}
+		}
+	}
+	return warnings
+}
+
+// givesNumber: a PromQL query that answers a scalar, not a vector: scalar(...), or a number.
+func givesNumber(query string) bool {
+	q := strings.TrimSpace(query)
+	if strings.HasPrefix(q, "scalar(") || strings.HasPrefix(q, "scalar (") {
+		return true
+	}
+	_, err := strconv.ParseFloat(q, 64)
+	return err == nil
+}
+
+func templateArgs(spec v1alpha1.AnalysisTemplateSpec) map[string]string {
+	args := make(map[string]string, len(spec.Args))
+	for _, a := range spec.Args {
+		args[a.Name] = unknownArgValue
+		if a.Value != nil {
+			args[a.Name] = *a.Value
+		}
+	}
+	return args
 }
 
 // validateLimits parses each count, limit and duration of a metric written without a

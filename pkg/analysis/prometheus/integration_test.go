@@ -83,6 +83,16 @@ func isFloat(r analysis.Result) (float64, bool) {
 	return f, ok && r.Err == nil && !r.NoData
 }
 
+// oneSample is the value of a one-sample vector, which the provider gives as a list of one (as
+// Argo Rollouts does: conditions say result[0]).
+func oneSample(r analysis.Result) (float64, bool) {
+	v, ok := r.Value.([]float64)
+	if !ok || len(v) != 1 || r.Err != nil || r.NoData {
+		return 0, false
+	}
+	return v[0], true
+}
+
 func near(got, want, tolerance float64) bool { return math.Abs(got-want) <= tolerance }
 
 func TestRealPrometheus(t *testing.T) {
@@ -92,7 +102,7 @@ func TestRealPrometheus(t *testing.T) {
 	// A rate is extrapolated from the samples in its window, and a young counter's is too low
 	// until the window is full: wait until v1's [10s] rate reads its real 100/s.
 	e.poll(t, "a full 10s rate window", e.metric(`sum(rate(http_requests_total{version="v1"}[10s]))`), func(r analysis.Result) bool {
-		f, ok := isFloat(r)
+		f, ok := oneSample(r)
 		return ok && near(f, 100, 2)
 	})
 
@@ -121,15 +131,15 @@ func TestRealPrometheus(t *testing.T) {
 			t.Errorf("Text %q does not show both values", res.Text)
 		}
 		res = e.measure(e.metric(`http_requests_total{version="v1",code="200"}`))
-		if f, ok := isFloat(res); !ok || f <= 0 {
-			t.Fatalf("a single-sample vector: %s, want one positive float64", describe(res))
+		if f, ok := oneSample(res); !ok || f <= 0 {
+			t.Fatalf("a single-sample vector: %s, want a list of one positive float64", describe(res))
 		}
 	})
 
 	t.Run("p95 latency", func(t *testing.T) {
 		res := e.measure(e.metric(p95Query))
 		// 280 ms requests land in the (0.25, 0.3] bucket.
-		if f, ok := isFloat(res); !ok || f <= 0.25 || f > 0.3 {
+		if f, ok := oneSample(res); !ok || f <= 0.25 || f > 0.3 {
 			t.Fatalf("p95: %s, want in (0.25, 0.3]", describe(res))
 		}
 	})
@@ -137,17 +147,17 @@ func TestRealPrometheus(t *testing.T) {
 	t.Run("error rate", func(t *testing.T) {
 		m := e.metric(errorRateQuery)
 		res := e.measure(m)
-		if f, ok := isFloat(res); !ok || f != 0 {
+		if f, ok := oneSample(res); !ok || f != 0 {
 			t.Fatalf("error rate before any error: %s, want 0", describe(res))
 		}
 		e.exp.SetErrorRate("v2", 0.1)
 		// The 10 s window fills with the new rate: the ratio rises, then settles at 0.1.
 		e.poll(t, "error rate rising", m, func(r analysis.Result) bool {
-			f, ok := isFloat(r)
+			f, ok := oneSample(r)
 			return ok && f > 0
 		})
 		res = e.poll(t, "error rate of 0.1", m, func(r analysis.Result) bool {
-			f, ok := isFloat(r)
+			f, ok := oneSample(r)
 			return ok && near(f, 0.1, 0.005)
 		})
 		t.Logf("error rate after SetErrorRate(v2, 0.1): %s", res.Text)
@@ -226,7 +236,7 @@ func TestRealPrometheus(t *testing.T) {
 			Authentication: &v1alpha1.PrometheusAuth{BearerToken: "tok-123"},
 		})
 		res := e.measure(m)
-		if f, ok := isFloat(res); !ok || f != 1 {
+		if f, ok := oneSample(res); !ok || f != 1 {
 			t.Fatalf("sum(up) with auth: %s", describe(res))
 		}
 	})
@@ -240,7 +250,7 @@ func TestRealPrometheusOutage(t *testing.T) {
 		Authentication: &v1alpha1.PrometheusAuth{BearerToken: "s3cr3t-token"},
 	})
 	e.poll(t, "up before the outage", m, func(r analysis.Result) bool {
-		f, ok := isFloat(r)
+		f, ok := oneSample(r)
 		return ok && f == 1
 	})
 
@@ -260,7 +270,7 @@ func TestRealPrometheusOutage(t *testing.T) {
 	e.prom.Start()
 	// Same client, same address: the provider recovers without being rebuilt.
 	res = e.poll(t, "up after the restart", m, func(r analysis.Result) bool {
-		f, ok := isFloat(r)
+		f, ok := oneSample(r)
 		return ok && f == 1
 	})
 	if n := e.p.cachedClients(); n != 1 {
@@ -268,7 +278,7 @@ func TestRealPrometheusOutage(t *testing.T) {
 	}
 	// The data scraped before the outage survived it.
 	res = e.measure(metricOf(&v1alpha1.PrometheusMetric{Address: e.prom.Address(), Query: `count(count_over_time(up[1h]))`}))
-	if f, ok := isFloat(res); !ok || f != 1 {
+	if f, ok := oneSample(res); !ok || f != 1 {
 		t.Errorf("series from before the outage: %s", describe(res))
 	}
 }

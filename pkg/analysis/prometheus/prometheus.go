@@ -233,9 +233,7 @@ func toResult(v model.Value) analysis.Result {
 			}
 			values = append(values, float64(s.Value))
 		}
-		if len(values) == 1 {
-			return analysis.Result{Value: values[0], Text: formatFloat(values[0])}
-		}
+		// A list even of one sample, as in Argo Rollouts: conditions say result[0].
 		return analysis.Result{Value: values, Text: formatFloats(values)}
 	case model.Matrix:
 		streams := append(model.Matrix(nil), v...)

@@ -52,8 +52,8 @@ func TestToResult(t *testing.T) {
 		{name: "big scalar in decimal", in: &model.Scalar{Value: 123456789}, wantValue: 123456789.0, wantText: "123456789"},
 		{name: "nil scalar", in: (*model.Scalar)(nil), noData: true},
 		{name: "string", in: &model.String{Value: "hello"}, wantValue: "hello", wantText: "hello"},
-		{name: "one sample", in: model.Vector{sample(0.01, "version", "v2")}, wantValue: 0.01, wantText: "0.01"},
-		{name: "one NaN sample", in: model.Vector{sample(nan)}, wantValue: nan, wantText: "NaN"},
+		{name: "one sample is a list, as in Argo Rollouts", in: model.Vector{sample(0.01, "version", "v2")}, wantValue: []float64{0.01}, wantText: "[0.01]"},
+		{name: "one NaN sample", in: model.Vector{sample(nan)}, wantValue: []float64{nan}, wantText: "[NaN]"},
 		{
 			name: "samples sorted by labels",
 			in: model.Vector{

@@ -18,7 +18,7 @@ func newLint(o *Options) *cobra.Command {
 		Long: `lint checks each Rollout, AnalysisTemplate and ClusterAnalysisTemplate in the files the way the
 cluster would: the CRD's schema and CEL rules (as the API server applies them), then the checks the
 controller makes before it acts. It prints file, field path and fix for each problem, and exits 1
-if there is any. Other kinds of objects in the files are skipped. FILE - reads standard input.`,
+if there is any; warnings (allowed, but most likely not meant) are printed and do not fail it. Other kinds of objects in the files are skipped. FILE - reads standard input.`,
 		Example: "  kubectl ramp lint rollout.yaml analysis.yaml",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
@@ -38,8 +38,10 @@ if there is any. Other kinds of objects in the files are skipped. FILE - reads s
 				}
 				for _, p := range found {
 					fmt.Fprintln(o.Streams.Out, p)
+					if !p.Warning {
+						problems++
+					}
 				}
-				problems += len(found)
 			}
 			if problems > 0 {
 				return &ExitError{Code: 1, Err: fmt.Errorf("%d problem(s) in %d file(s)", problems, len(files))}

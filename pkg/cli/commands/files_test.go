@@ -47,6 +47,26 @@ func TestLintExitsOneWithFieldAndFix(t *testing.T) {
 	}
 }
 
+// A warning is printed and does not fail the lint.
+func TestLintWarningsDoNotFail(t *testing.T) {
+	k := newCLI(t)
+	tpl := write(t, "tpl.yaml", `apiVersion: rollouts.ramp.dev/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: error-rate}
+spec:
+  metrics:
+  - name: error-rate
+    successCondition: result < 0.05
+    provider: {prometheus: {address: "http://prometheus:9090", query: "sum(rate(errors[1m]))"}}
+`)
+	if code := k.run(context.Background(), "lint", tpl); code != 0 {
+		t.Fatalf("lint with only a warning: exit %d, want 0; out %q err %q", code, k.out.String(), k.err.String())
+	}
+	if out := k.out.String(); !strings.Contains(out, "warning: spec.metrics[0].successCondition") || !strings.Contains(out, "result[0] < 0.05") {
+		t.Errorf("lint printed %q, want the warning with result[0]", out)
+	}
+}
+
 func TestConvertWritesRampYAMLAndWarns(t *testing.T) {
 	k := newCLI(t)
 	argo := strings.Replace(badRollout, "rollouts.ramp.dev/v1alpha1", "argoproj.io/v1alpha1", 1)

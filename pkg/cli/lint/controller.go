@@ -15,11 +15,13 @@ import (
 // finding is a problem before it is placed in a file.
 type finding struct {
 	field, message string
+	warning        bool
 }
 
 // controllerChecks are what ramp's controller rejects in an object the API server admitted:
 // plan.Validate for a Rollout (the Rollout goes Degraded), analysis.ValidateTemplate for a
-// template (each of its runs would end in Error). obj is the admitted object, defaults
+// template (each of its runs would end in Error), with warnings for what a template allows
+// but most likely does not mean. obj is the admitted object, defaults
 // applied.
 func controllerChecks(kind string, obj map[string]any) ([]finding, error) {
 	switch kind {
@@ -40,6 +42,9 @@ func controllerChecks(kind string, obj map[string]any) ([]finding, error) {
 		var found []finding
 		for _, err := range analysis.ValidateTemplate(tmpl.Spec, field.NewPath("spec")) {
 			found = append(found, finding{field: err.Field, message: err.Detail})
+		}
+		for _, err := range analysis.WarnTemplate(tmpl.Spec, field.NewPath("spec")) {
+			found = append(found, finding{field: err.Field, message: err.Detail, warning: true})
 		}
 		return found, nil
 	}

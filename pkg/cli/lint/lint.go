@@ -126,7 +126,7 @@ func (l *Linter) document(raw []byte) ([]Problem, error) {
 	problems := make([]Problem, len(found))
 	for i, f := range found {
 		problems[i] = p
-		problems[i].Field, problems[i].Message = f.field, f.message
+		problems[i].Field, problems[i].Message, problems[i].Warning = f.field, f.message, f.warning
 	}
 	return problems, nil
 }
@@ -143,9 +143,9 @@ func (l *Linter) admissionFor(gvk schema.GroupVersionKind) (*admission, finding)
 			kinds = append(kinds, k)
 		}
 		slices.Sort(kinds)
-		return nil, finding{"kind", fmt.Sprintf("%s has no kind %q: it has %s", l.group, gvk.Kind, strings.Join(kinds, ", "))}
+		return nil, finding{field: "kind", message: fmt.Sprintf("%s has no kind %q: it has %s", l.group, gvk.Kind, strings.Join(kinds, ", "))}
 	}
-	return nil, finding{"apiVersion", fmt.Sprintf("%s is not served: use %s/%s", gvk.GroupVersion(), l.group, versions[len(versions)-1])}
+	return nil, finding{field: "apiVersion", message: fmt.Sprintf("%s is not served: use %s/%s", gvk.GroupVersion(), l.group, versions[len(versions)-1])}
 }
 
 // check admits the object as the API server would, turning it into the object as stored, and
@@ -154,21 +154,21 @@ func (l *Linter) check(a *admission, obj map[string]any) []finding {
 	unknown, errs := a.admit(context.Background(), obj)
 	var found []finding
 	for _, path := range unknown {
-		found = append(found, finding{path, unknownFieldMessage(a.structural, a.plural, path)})
+		found = append(found, finding{field: path, message: unknownFieldMessage(a.structural, a.plural, path)})
 	}
 	for _, err := range errs {
 		f := err.Field
 		if f == "<nil>" {
 			f = "" // the object as a whole
 		}
-		found = append(found, finding{f, err.ErrorBody()})
+		found = append(found, finding{field: f, message: err.ErrorBody()})
 	}
 	if len(found) > 0 {
 		return found
 	}
 	found, err := controllerChecks(a.gvk.Kind, obj)
 	if err != nil {
-		return []finding{{"", err.Error()}}
+		return []finding{{message: err.Error()}}
 	}
 	return found
 }

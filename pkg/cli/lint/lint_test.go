@@ -87,7 +87,8 @@ func TestBadDocuments(t *testing.T) {
 		alsoWantProblem bool // more problems than the one asserted are expected
 	}{
 		{name: "valid rollout", doc: canary("    canary:\n      steps:\n      - setWeight: 20\n      - pause: {}\n")},
-		{name: "valid template", doc: fmt.Sprintf(template, "    successCondition: result < 0.05\n"+promProvider)},
+		{name: "valid template", doc: fmt.Sprintf(template, "    successCondition: result[0] < 0.05\n"+promProvider)},
+		{name: "scalar query compared as a number", doc: fmt.Sprintf(template, "    successCondition: result < 0.05\n"+strings.Replace(promProvider, "query: rate(", "query: scalar(rate(", 1))},
 
 		// The API server: schema, CEL rules, unknown fields.
 		{name: "schema: setWeight not a number", doc: canary("    canary:\n      steps:\n      - setWeight: \"abc\"\n"),
@@ -178,6 +179,23 @@ func TestBadDocuments(t *testing.T) {
 				t.Errorf("got %s:%d %s %q: %q\nwant f.yaml:1 %s %q: ...%q...", p.File, p.Document, p.Kind, p.Field, p.Message, tc.kind, tc.field, tc.message)
 			}
 		})
+	}
+}
+
+// A Prometheus vector is a list, as in Argo Rollouts: comparing result itself with a number is
+// allowed (a scalar query) but most likely not meant, so lint warns and still passes.
+func TestVectorComparedAsANumberIsAWarning(t *testing.T) {
+	doc := fmt.Sprintf(template, "    successCondition: result < 0.05\n    failureCondition: len(result) > 0 && result[0] >= 0.05\n"+promProvider)
+	problems, err := linter.File("f.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) != 1 || !problems[0].Warning || problems[0].Field != "spec.metrics[0].successCondition" ||
+		!strings.Contains(problems[0].Message, `write "result[0] < 0.05"`) {
+		t.Fatalf("got %v, want one warning on the successCondition saying result[0] < 0.05", problems)
+	}
+	if got := problems[0].String(); !strings.Contains(got, "error-rate: warning: spec.metrics[0].successCondition") {
+		t.Errorf("the warning reads %q", got)
 	}
 }
 

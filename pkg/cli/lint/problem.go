@@ -13,6 +13,8 @@ type Problem struct {
 	Name     string
 	Field    string // e.g. spec.strategy.canary.steps[2].setWeight; empty for the object as a whole
 	Message  string // what is wrong and how to fix it
+	// Warning: allowed, and most likely not what was meant; it does not fail the lint.
+	Warning bool
 }
 
 // String is "rollout.yaml:2 Rollout/web: spec.strategy.canary.steps[2].setWeight: Invalid
@@ -24,6 +26,9 @@ func (p Problem) String() string {
 		b.WriteString("/" + p.Name)
 	}
 	b.WriteString(": ")
+	if p.Warning {
+		b.WriteString("warning: ")
+	}
 	if p.Field != "" && !strings.HasPrefix(p.Message, p.Field) {
 		b.WriteString(p.Field + ": ")
 	}
