@@ -116,6 +116,10 @@ func (r *AnalysisRunReconciler) measure(ctx context.Context, run *v1alpha1.Analy
 		if resolved.Spec.Metrics[i], pair[0], pair[1], err = analysis.Prepare(m, args); err != nil {
 			return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil
 		}
+		// Counts, limits and durations written as {{args.name}} are known only now.
+		if _, err := analysis.Limits(resolved.Spec.Metrics[i]); err != nil {
+			return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil
+		}
 		conds[m.Name] = pair
 	}
 	if run.Spec.Terminate {

@@ -181,3 +181,54 @@ func TestRolloutFillsAnalysisArgs(t *testing.T) {
 		t.Errorf("run label rollout-type=%q, want Argo Rollouts' Step", got)
 	}
 }
+
+// As in Argo Rollouts, count, interval, initialDelay and the limits take {{args.name}}: the API
+// server admits them, the run measures with the args' values, and a value that is not a number
+// or a duration ends the run as Error naming the metric, the field and the value.
+func TestAnalysisRunTemplatedCountsAndDurations(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		fmt.Fprint(w, `{"ok": true}`)
+	}))
+	defer srv.Close()
+	ns := namespace(t)
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api"}, StringData: map[string]string{"token": "x"}})
+	templated := func(name, interval, count string) *v1alpha1.AnalysisRun {
+		run := webRun(ns, name, srv.URL, func(m *v1alpha1.Metric) {
+			m.Interval, m.InitialDelay = "{{args.interval}}", "{{ args.delay }}"
+			m.Count, m.FailureLimit = ptr.To(intstr.FromString("{{args.count}}")), ptr.To(intstr.FromString("{{args.limit}}"))
+			m.InconclusiveLimit, m.ConsecutiveErrorLimit = ptr.To(intstr.FromString("{{args.limit}}")), ptr.To(intstr.FromString("{{args.limit}}"))
+		})
+		run.Spec.Args = append(run.Spec.Args,
+			v1alpha1.Argument{Name: "interval", Value: ptr.To(interval)}, v1alpha1.Argument{Name: "delay", Value: ptr.To("0s")},
+			v1alpha1.Argument{Name: "count", Value: ptr.To(count)}, v1alpha1.Argument{Name: "limit", Value: ptr.To("1")})
+		return run
+	}
+	create(t, templated("good", "100ms", "3"))
+	run := waitRun(t, ns, "good", "Successful after three measurements", func(r *v1alpha1.AnalysisRun) bool { return r.Status.Phase.Completed() })
+	if res := run.Status.MetricResults; run.Status.Phase != v1alpha1.AnalysisPhaseSuccessful || len(res) != 1 || res[0].Count != 3 {
+		t.Errorf("run %s %q, results %+v: want Successful with the templated count of 3", run.Status.Phase, run.Status.Message, res)
+	}
+
+	before := calls.Load()
+	create(t, templated("bad-interval", "5 minutes", "3"))
+	run = waitRun(t, ns, "bad-interval", "Error naming interval", func(r *v1alpha1.AnalysisRun) bool { return r.Status.Phase.Completed() })
+	if run.Status.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(run.Status.Message, `metric ok: interval "5 minutes" is not a duration`) {
+		t.Errorf("run %s %q: want Error naming metric ok, interval and its value", run.Status.Phase, run.Status.Message)
+	}
+	create(t, templated("bad-count", "1s", "three"))
+	run = waitRun(t, ns, "bad-count", "Error naming count", func(r *v1alpha1.AnalysisRun) bool { return r.Status.Phase.Completed() })
+	if run.Status.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(run.Status.Message, `metric ok: count "three" is not a whole number`) {
+		t.Errorf("run %s %q: want Error naming metric ok, count and its value", run.Status.Phase, run.Status.Message)
+	}
+	if n := calls.Load() - before; n != 0 {
+		t.Errorf("runs with bad templated values measured %d times, want none", n)
+	}
+
+	// A literal is still checked at admission.
+	literal := webRun(ns, "literal", srv.URL, func(m *v1alpha1.Metric) { m.Interval = "5 minutes" })
+	if err := env.Client.Create(context.Background(), literal, client.DryRunAll); err == nil || !strings.Contains(err.Error(), "interval") {
+		t.Errorf("interval \"5 minutes\" admitted (err %v), want a rejection naming interval", err)
+	}
+}

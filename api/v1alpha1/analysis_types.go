@@ -77,6 +77,8 @@ type Metric struct {
 	// +optional
 	InitialDelay DurationString `json:"initialDelay,omitempty"`
 	// Count is how many measurements to take; unset with an interval measures until the run ends.
+	// Count and the limits below are numbers, or strings: a number, or an {{args.name}}
+	// placeholder (checked when the run starts).
 	// +optional
 	Count *intstr.IntOrString `json:"count,omitempty"`
 	// SuccessCondition is an expression over result: true is a Successful measurement.
@@ -103,8 +105,9 @@ type Metric struct {
 	Provider MetricProvider `json:"provider"`
 }
 
-// DurationString is a duration such as 30s, 5m or 1h.
-// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
+// DurationString is a duration such as 30s, 5m or 1h, or an {{args.name}} placeholder that the
+// run's args fill in (checked when the run starts).
+// +kubebuilder:validation:Pattern=`^(([0-9]+(\.[0-9]+)?(ms|s|m|h))+|\{\{ *args\.[^{} ]+ *\}\})$`
 type DurationString string
 
 // MetricProvider names exactly one provider.

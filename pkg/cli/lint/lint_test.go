@@ -141,6 +141,8 @@ func TestBadDocuments(t *testing.T) {
 			kind: "AnalysisTemplate", field: "spec.metrics[0].provider", message: "provider sets exactly one of prometheus, web, job"},
 		{name: "interval not a duration (schema)", doc: fmt.Sprintf(template, "    interval: 5 minutes\n"+promProvider),
 			kind: "AnalysisTemplate", field: "spec.metrics[0].interval", message: "should match"},
+		{name: "templated interval and count, as Argo allows", doc: strings.Replace(fmt.Sprintf(template, "    interval: \"{{args.interval}}\"\n    count: \"{{args.count}}\"\n"+promProvider),
+			"  - name: service\n", "  - name: service\n  - {name: interval, value: 5s}\n  - {name: count, value: \"3\"}\n", 1)},
 		{name: "interval out of range (controller)", doc: fmt.Sprintf(template, "    interval: 9999999999h\n"+promProvider),
 			kind: "AnalysisTemplate", field: "spec.metrics[0].interval", message: `interval "9999999999h" is not a duration`},
 		{name: "count not a number", doc: fmt.Sprintf(template, "    count: five\n"+promProvider),
