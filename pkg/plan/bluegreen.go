@@ -224,18 +224,26 @@ func (c *pass) planActive() {
 	others := c.keptOthers()
 	clear(c.p.Scale)
 	c.apply(Scale{Stable: c.replicas, Others: others})
+	switching := false
 	if c.available(c.current) > 0 {
-		c.switchActive(c.hash)
+		switching = c.switchActive(c.hash)
 		c.point(bg.PreviewService, c.hash, &st.BlueGreen.PreviewSelector)
 	}
 	switch {
+	case switching:
+		c.setStablePhase(v1alpha1.RolloutPhaseProgressing, st.Message)
 	case !c.settled(c.current, c.replicas):
-		c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("scaling revision %s to %d available pods (%d now)", c.hash, c.replicas, c.available(c.current)))
-	case !c.othersGone():
-		c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("revision %s is active; earlier revisions keep their pods until %s (scaleDownDelaySeconds)", c.hash, c.scaleDownAt().UTC().Format(time.RFC3339)))
-	default:
+		c.setStablePhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("scaling revision %s to %d available pods (%d now)", c.hash, c.replicas, c.available(c.current)))
+	case c.othersGone():
 		st.BlueGreen.SwitchedAt = nil
-		c.setPhase(v1alpha1.RolloutPhaseHealthy, fmt.Sprintf("revision %s is active at full scale", c.hash))
+		c.setStablePhase(v1alpha1.RolloutPhaseHealthy, fmt.Sprintf("revision %s is active at full scale", c.hash))
+	default:
+		// Released: the earlier revisions only wait to be scaled down (Healthy, as in Argo).
+		cleanup := "; earlier revisions are scaling down"
+		if at := c.scaleDownAt(); !at.IsZero() && c.in.Now.Before(at) {
+			cleanup = fmt.Sprintf("; earlier revisions keep their pods until %s (scaleDownDelaySeconds)", at.UTC().Format(time.RFC3339))
+		}
+		c.setStablePhase(v1alpha1.RolloutPhaseHealthy, fmt.Sprintf("revision %s is active at full scale", c.hash)+cleanup)
 	}
 }
 

@@ -3,6 +3,7 @@ package plan
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,7 +50,11 @@ func TestBlueGreenAutoPromotionSwitchesOnlyWhenFullyAvailable(t *testing.T) {
 		t.Fatalf("after promotion: active %s preview %s, want %s", w.selects("web-active"), w.selects("web-preview"), v2)
 	}
 	w.settle()
-	w.expect(v1alpha1.RolloutPhaseProgressing, -1, map[string]int32{"web:1": 3, "web:2": 3})
+	// Released: Healthy at once, as in Argo; the old revision keeps its pods for the delay.
+	w.expect(v1alpha1.RolloutPhaseHealthy, -1, map[string]int32{"web:1": 3, "web:2": 3})
+	if !strings.Contains(w.ro.Status.Message, "earlier revisions keep their pods until 2026-11-23T12:00:30Z (scaleDownDelaySeconds)") {
+		t.Errorf("message %q does not say the pending scale-down", w.ro.Status.Message)
+	}
 	w.now = w.now.Add(30 * time.Second)
 	w.settle()
 	if w.ro.Status.Phase != v1alpha1.RolloutPhaseHealthy || w.pods("web:1") != 0 || w.ro.Status.StableRS != v2 {
@@ -200,7 +205,7 @@ func TestBlueGreenScaleDownDelayRevisionLimitAndSideMetadata(t *testing.T) {
 	w.setImage("web:3")
 	w.settle()
 	// web:1 and web:2 both wait out the delay, but the limit keeps only the newest of them.
-	w.expect(v1alpha1.RolloutPhaseProgressing, -1, map[string]int32{"web:1": 0, "web:2": 2, "web:3": 2})
+	w.expect(v1alpha1.RolloutPhaseHealthy, -1, map[string]int32{"web:1": 0, "web:2": 2, "web:3": 2})
 	if got := workload.EphemeralOf(w.rss[w.rsName("web:3")]).Labels["role"]; got != "active" {
 		t.Errorf("the active revision's pods are labelled role=%q, want active", got)
 	}
@@ -250,4 +255,36 @@ func TestBlueGreenSpecPausedHoldsPromotionAndSwitch(t *testing.T) {
 	if w.selects("web-active") != w.hashOf("web:2") {
 		t.Errorf("not switched after the hold: %s", w.describe())
 	}
+}
+
+// Going back to the revision a release replaced, while it keeps its pods for
+// scaleDownDelaySeconds, is instant: the active Service goes back at once, with no new
+// ReplicaSet, no preview and no pause (even without autoPromotion).
+func TestBlueGreenRollbackWithinTheScaleDownDelayIsInstant(t *testing.T) {
+	w := newBlueGreenWorld(t, 3, v1alpha1.BlueGreenStrategy{AutoPromotionEnabled: ptr.To(false)})
+	v1, v2 := w.hashOf("web:1"), w.hashOf("web:2")
+	w.setImage("web:2")
+	w.settle()
+	w.promote()
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, -1, map[string]int32{"web:1": 3, "web:2": 3})
+	if w.selects("web-active") != v2 {
+		t.Fatalf("not switched: %s", w.describe())
+	}
+	w.notes = nil
+	w.now = w.now.Add(10 * time.Second)
+	w.setImage("web:1")
+	p := w.reconcile()
+	if p.Create != nil || w.selects("web-active") != v1 || w.ro.Status.StableRS != v1 || len(w.ro.Status.PauseConditions) != 0 {
+		t.Fatalf("rollback within the delay: create %v, active %s, stable %s, pauses %v: want the active Service back on %s at once",
+			p.Create != nil, w.selects("web-active"), w.ro.Status.StableRS, w.ro.Status.PauseConditions, v1)
+	}
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, -1, map[string]int32{"web:1": 3, "web:2": 3})
+	if got := w.reasons(); !slices.Contains(got, v1alpha1.ReasonRolledBack) || slices.Contains(got, v1alpha1.ReasonPaused) || slices.Contains(got, v1alpha1.ReasonRevisionDetected) {
+		t.Errorf("timeline %v: want a fast rollback, no new revision and no pause", got)
+	}
+	w.now = w.now.Add(30 * time.Second)
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, -1, map[string]int32{"web:1": 3, "web:2": 0})
 }

@@ -86,6 +86,15 @@ func Compute(in Input) Plan {
 		// First revision, or the stable one was deleted: nothing to protect, no steps.
 		c.adoptAsStable()
 	}
+	if hash != st.StableRS && c.stillServing(c.current) {
+		c.p.note(v1alpha1.ReasonRolledBack, fmt.Sprintf("template is back to revision %s, which still has all its pods (within scaleDownDelaySeconds): fast rollback, steps skipped", hash))
+		c.others = append(c.others, c.stable)
+		st.StableRS, st.CurrentPodHash, c.stable = hash, hash, c.current
+		st.Canary.ScaleDownAt = nil // the revision left now gets its own delay
+		if c.bg != nil {
+			st.BlueGreen.SwitchedAt = ptr.To(metav1.NewTime(in.Now)) // the active Service switches back in this plan
+		}
+	}
 	switch {
 	case c.bg != nil:
 		c.planBlueGreen()
@@ -165,23 +174,60 @@ func (c *pass) planStable() {
 	st.Abort, st.AbortedAt, st.PromoteFull, st.ControllerPause, st.PauseConditions = false, nil, false, false, nil
 
 	clear(c.p.Scale) // this plan replaces any made for the canary before the promotion
-	waiting := ""
+	waiting, cleanup := "", ""
 	if c.routed() {
-		waiting = c.planStableRouted()
+		waiting, cleanup = c.planStableRouted()
 	} else {
 		c.apply(BoundedStep(c.bounds, Side{}, c.side(c.current), c.sides(c.others), 0, c.replicas))
 		c.setWeights(0)
 	}
-	if waiting != "" {
-		c.setPhase(v1alpha1.RolloutPhaseProgressing, waiting)
-		return
+	switch {
+	case waiting != "":
+		c.setStablePhase(v1alpha1.RolloutPhaseProgressing, waiting)
+	case c.settled(c.current, c.replicas) && (c.othersGone() || cleanup != ""):
+		// Released: the earlier revisions take no traffic and only wait to be scaled down,
+		// which the message says (Healthy answers "is my release done?", as in Argo).
+		if c.othersGone() {
+			st.Canary.ScaleDownAt = nil
+		}
+		c.setStablePhase(v1alpha1.RolloutPhaseHealthy, fmt.Sprintf("revision %s runs at full scale", c.hash)+cleanup)
+	default:
+		c.setStablePhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("scaling revision %s to %d available pods (%d now) and older revisions to zero", c.hash, c.replicas, c.available(c.current)))
 	}
-	if c.settled(c.current, c.replicas) && c.othersGone() {
-		st.Canary.ScaleDownAt = nil
-		c.setPhase(v1alpha1.RolloutPhaseHealthy, fmt.Sprintf("revision %s runs at full scale", c.hash))
-		return
+}
+
+// setStablePhase sets the phase of a rollout with nothing to release; spec.paused makes it
+// Paused, as in Argo, with how to resume, and its setting and clearing are timeline lines.
+func (c *pass) setStablePhase(phase v1alpha1.RolloutPhase, message string) {
+	wasHeld := manuallyPaused(c.st)
+	switch {
+	case c.ro.Spec.Paused:
+		if !wasHeld {
+			c.p.note(v1alpha1.ReasonPaused, fmt.Sprintf("spec.paused set: revision %s held", c.hash))
+		}
+		phase, message = v1alpha1.RolloutPhasePaused, fmt.Sprintf("%s; spec.paused is true: a new template waits until it is false (kubectl ramp resume %s)", message, c.ro.Name)
+	case wasHeld:
+		c.p.note(v1alpha1.ReasonResumed, fmt.Sprintf("spec.paused cleared: revision %s no longer held", c.hash))
 	}
-	c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("scaling revision %s to %d available pods (%d now) and older revisions to zero", c.hash, c.replicas, c.available(c.current)))
+	c.setPhase(phase, message)
+}
+
+// stillServing: the revision is the one the last release replaced, waiting out its
+// scaleDownDelaySeconds at full size with every pod available (blue-green, or a canary with
+// trafficRouting): going back to it is an instant rollback, as in Argo.
+func (c *pass) stillServing(rs *appsv1.ReplicaSet) bool {
+	st, now := c.st, c.in.Now
+	if rs == nil || st.CurrentPodHash != st.StableRS || !c.settled(rs, c.replicas) || c.replicas == 0 {
+		return false
+	}
+	switch {
+	case c.bg != nil:
+		at := c.scaleDownAt()
+		return !at.IsZero() && now.Before(at)
+	case c.routed():
+		return st.Canary.ScaleDownAt != nil && now.Before(st.Canary.ScaleDownAt.Time)
+	}
+	return false
 }
 
 // planCanary walks the steps for a revision that is not stable yet.
@@ -219,6 +265,9 @@ func (c *pass) planCanary() {
 			return
 		}
 		t := c.targetAt(idx)
+		if c.ro.Spec.Paused && c.specReplicas(c.current) == 0 {
+			t = target{stable: c.replicas} // held before its first pod: the new revision waits at 0
+		}
 		reached := c.reached(t, idx)
 		c.scaleTo(t)
 		c.route(t, idx)

@@ -485,7 +485,8 @@ func TestSpecPausedHoldsAtAnyStep(t *testing.T) {
 	w.ro.Spec.Paused = true
 	w.setImage("web:2")
 	w.settle()
-	w.expect(v1alpha1.RolloutPhasePaused, 0, map[string]int32{"web:1": 3, "web:2": 1})
+	// A template change while paused scales nothing up, as in Argo.
+	w.expect(v1alpha1.RolloutPhasePaused, 0, map[string]int32{"web:1": 4, "web:2": 0})
 	w.settle()
 	if n := count(w.reasons(), v1alpha1.ReasonPaused); n != 1 {
 		t.Errorf("the hold was noted %d times, want once: %v", n, w.reasons())
@@ -527,5 +528,24 @@ func TestBasicCanaryCountsAreArgos(t *testing.T) {
 			w.settle()
 			w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:2": tt.settled[0], "web:1": tt.settled[1]})
 		})
+	}
+}
+
+// spec.paused on a Healthy rollout says Paused, with how to resume, as in Argo.
+func TestSpecPausedOnAHealthyRolloutSaysPaused(t *testing.T) {
+	w := newWorld(t, 4, weight(25), pause())
+	w.settle()
+	w.notes = nil
+	w.ro.Spec.Paused = true
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 2, map[string]int32{"web:1": 4})
+	if !strings.Contains(w.ro.Status.Message, "kubectl ramp resume web") || !slices.Equal(w.reasons(), []string{v1alpha1.ReasonPaused}) {
+		t.Errorf("message %q, timeline %v: want how to resume, and one RolloutPaused", w.ro.Status.Message, w.reasons())
+	}
+	w.ro.Spec.Paused = false
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 4})
+	if want := []string{v1alpha1.ReasonPaused, v1alpha1.ReasonResumed, v1alpha1.ReasonHealthy}; !slices.Equal(w.reasons(), want) {
+		t.Errorf("timeline %v, want %v", w.reasons(), want)
 	}
 }

@@ -260,8 +260,9 @@ func routesAt(spec *v1alpha1.CanaryStrategy, idx int32) ([]traffic.HeaderRoute, 
 
 // planStableRouted plans the stable revision with a router: its Service (and subset) select
 // it first, then the canary weight returns to 0, then, scaleDownDelaySeconds later, earlier
-// revisions lose their pods. It returns what the rollout waits for, "" when nothing.
-func (c *pass) planStableRouted() string {
+// revisions lose their pods. It returns what the release still waits for ("" when nothing),
+// and the cleanup of earlier revisions that take no traffic any more, for the message.
+func (c *pass) planStableRouted() (waiting, cleanup string) {
 	st, now, seen := c.st, c.in.Now, c.seen()
 	selected := c.stableSelected()
 	w := int32(0)
@@ -283,23 +284,23 @@ func (c *pass) planStableRouted() string {
 	case c.othersGone():
 		st.Canary.ScaleDownAt = nil
 		if seen.MaxCanaryWeight > 0 {
-			return fmt.Sprintf("revision %s is stable: waiting for the router to confirm canary weight 0 (now %d)", c.hash, seen.MaxCanaryWeight)
+			return fmt.Sprintf("revision %s is stable: waiting for the router to confirm canary weight 0 (now %d)", c.hash, seen.MaxCanaryWeight), ""
 		}
-		return ""
+		return "", ""
 	case !selected:
-		return fmt.Sprintf("revision %s is stable: waiting for %s to select it before the canary weight returns to 0", c.hash, c.stableSideName())
+		return fmt.Sprintf("revision %s is stable: waiting for %s to select it before the canary weight returns to 0", c.hash, c.stableSideName()), ""
 	case seen.MaxCanaryWeight > 0:
-		return fmt.Sprintf("revision %s is stable: waiting for the router to confirm canary weight 0 (now %d)", c.hash, seen.MaxCanaryWeight)
+		return fmt.Sprintf("revision %s is stable: waiting for the router to confirm canary weight 0 (now %d)", c.hash, seen.MaxCanaryWeight), ""
 	}
 	if st.Canary.ScaleDownAt == nil {
 		st.Canary.ScaleDownAt = ptr.To(metav1.NewTime(now.Add(time.Duration(ptr.Deref(c.spec.ScaleDownDelaySeconds, 30)) * time.Second)))
 	}
 	if at := st.Canary.ScaleDownAt.Time; now.Before(at) {
 		c.p.requeueAt(now, at)
-		return fmt.Sprintf("revision %s takes all traffic; earlier revisions are scaled down at %s (scaleDownDelaySeconds)", c.hash, at.UTC().Format(time.RFC3339))
+		return "", fmt.Sprintf("; earlier revisions take no traffic and keep their pods until %s (scaleDownDelaySeconds)", at.UTC().Format(time.RFC3339))
 	}
 	clear(others)
-	return ""
+	return "", "; earlier revisions take no traffic and are scaling down"
 }
 
 // stableSelected: the stable Service, and the stable subset with a DestinationRule, select

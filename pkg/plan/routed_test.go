@@ -152,11 +152,14 @@ func TestRoutedPromotionMovesTheStableServiceBeforeTheWeightAndScalesDownLate(t 
 	}
 	w.reconcile()
 	w.expectWeight(0)
-	w.reconcile() // the router confirmed 0: the delay starts
-	w.expect(v1alpha1.RolloutPhaseProgressing, 2, map[string]int32{"web:1": 4, "web:2": 4})
+	w.reconcile() // the router confirmed 0: released (Healthy, as in Argo); the delay starts
+	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 4, "web:2": 4})
+	if !strings.Contains(w.ro.Status.Message, "earlier revisions take no traffic and keep their pods until") {
+		t.Errorf("message %q does not say the pending scale-down", w.ro.Status.Message)
+	}
 	w.now = w.now.Add(29 * time.Second)
 	w.reconcile()
-	w.expect(v1alpha1.RolloutPhaseProgressing, 2, map[string]int32{"web:1": 4})
+	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 4})
 	if w.last.RequeueAfter != time.Second {
 		t.Errorf("requeue after %s, want the 1s left of scaleDownDelaySeconds", w.last.RequeueAfter)
 	}
@@ -256,4 +259,30 @@ func TestRoutedWeightTotal(t *testing.T) {
 	if got := w.ro.Status.Canary.Weights.Stable.Weight; got != 995 {
 		t.Errorf("stable weight %d, want 995 of 1000", got)
 	}
+}
+
+// With a router, going back to the revision the last release replaced while it keeps its pods
+// for scaleDownDelaySeconds is instant: no steps, no new ReplicaSet, the stable Service back.
+func TestRoutedRollbackWithinTheScaleDownDelayIsInstant(t *testing.T) {
+	w := newRoutedWorld(t, 4, weight(50), pause())
+	v1 := w.hashOf("web:1")
+	w.setImage("web:2")
+	w.settle()
+	w.promote()
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 4, "web:2": 4})
+	w.notes = nil
+	w.setImage("web:1")
+	p := w.reconcile()
+	if p.Create != nil || w.ro.Status.StableRS != v1 || p.Selectors["web-stable"] != v1 || (p.Traffic != nil && p.Traffic.CanaryWeight != 0) {
+		t.Fatalf("rollback within the delay: %s; selectors %v traffic %+v: want the stable Service back on web:1 with weight 0", w.describe(), p.Selectors, p.Traffic)
+	}
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 4, "web:2": 4})
+	if got := w.reasons(); !slices.Contains(got, v1alpha1.ReasonRolledBack) || slices.Contains(got, v1alpha1.ReasonPaused) || slices.Contains(got, v1alpha1.ReasonRevisionDetected) {
+		t.Errorf("timeline %v: want a fast rollback, no steps", got)
+	}
+	w.now = w.now.Add(31 * time.Second)
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 4, "web:2": 0})
 }
