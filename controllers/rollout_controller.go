@@ -30,7 +30,8 @@ type RolloutReconciler struct {
 	Clock     clock.PassiveClock
 	Timeline  timeline.Recorder
 
-	expected expectations
+	expected  expectations
+	defaulted defaultedTemplates
 }
 
 // +kubebuilder:rbac:groups=rollouts.ramp.dev,resources=rollouts,verbs=get;list;watch
@@ -46,9 +47,13 @@ type RolloutReconciler struct {
 func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	ro := &v1alpha1.Rollout{}
 	if err := r.Get(ctx, req.NamespacedName, ro); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.defaulted.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !ro.DeletionTimestamp.IsZero() {
+		r.defaulted.forget(req.NamespacedName)
 		return ctrl.Result{}, nil // owned ReplicaSets go with it through garbage collection
 	}
 	if r.expected.staleRollout(ro) {
@@ -94,7 +99,7 @@ func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (
 		log.FromContext(ctx).V(1).Info("waiting for replicaset status to catch up", "replicaset", name)
 		return nil, nil, nil
 	}
-	in := &plan.Input{Rollout: ro, ReplicaSets: rss, Now: r.Clock.Now()}
+	in := &plan.Input{Rollout: ro, ReplicaSets: rss, Now: r.Clock.Now(), DefaultedTemplate: r.defaultedTemplate(ctx, ro, rss)}
 	if in.Services, err = r.services(ctx, ro); err != nil {
 		return nil, nil, err
 	}

@@ -202,3 +202,50 @@ func TestRolloutReconcilerRejectsMismatchedSelector(t *testing.T) {
 		t.Errorf("replicasets created for an invalid rollout: %d (%v)", len(list.Items), err)
 	}
 }
+
+// kubectl argo rollouts undo copies a ReplicaSet's pod template, as the API server stored it
+// (defaults applied), back into the Rollout. That template is the stable revision: a fast
+// rollback, with no new ReplicaSet and no steps, and the revision keeps its name.
+func TestUndoByCopyingAReplicaSetTemplateIsAFastRollback(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t)
+	playReplicaSetController(t, ns)
+	ro := rollout(ns, 4, v1alpha1.CanaryStep{SetWeight: ptr.To[int32](25)}, v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{}})
+	ro.Spec.Strategy.Canary.StableMetadata = &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "stable"}}
+	create(t, ro)
+	stable := replicaSetFor(t, ro, 4)
+	waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy)
+	setImage(t, ro, "web:2")
+	waitPhase(t, ro, v1alpha1.RolloutPhasePaused)
+
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(stable), stable); err != nil {
+		t.Fatal(err)
+	}
+	if stable.Spec.Template.Spec.Containers[0].TerminationMessagePath == "" {
+		t.Fatalf("the API server did not default the ReplicaSet's template: %+v", stable.Spec.Template.Spec.Containers[0])
+	}
+	copied := stable.Spec.Template.DeepCopy() // as Argo's plugin does: the hash label removed
+	delete(copied.Labels, v1alpha1.PodTemplateHashLabel)
+	got := get(t, ro)
+	undone := got.DeepCopy()
+	undone.Spec.Template = *copied
+	if err := env.Client.Patch(ctx, undone, client.MergeFrom(got)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, timeout, "a fast rollback to the stable revision", func(ctx context.Context) (bool, string, error) {
+		got := get(t, ro)
+		return got.Status.Phase == v1alpha1.RolloutPhaseHealthy && got.Status.ObservedGeneration == got.Generation && got.Status.CurrentPodHash == workload.HashOf(stable),
+			fmt.Sprintf("%s %s current %s", got.Status.Phase, got.Status.Message, got.Status.CurrentPodHash), nil
+	})
+	replicaSetNamed(t, ns, stable.Name, 4)
+	list := &appsv1.ReplicaSetList{}
+	if err := env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 2 {
+		t.Errorf("%d ReplicaSets, want the 2 revisions only: the copied template must not start a new one", len(list.Items))
+	}
+	if reasons := strings.Join(eventReasons(t, ro), ","); !strings.Contains(reasons, v1alpha1.ReasonRolledBack) {
+		t.Errorf("timeline %s lacks %s", reasons, v1alpha1.ReasonRolledBack)
+	}
+}

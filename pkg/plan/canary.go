@@ -53,11 +53,12 @@ func Compute(in Input) Plan {
 		c.spec = &v1alpha1.CanaryStrategy{}
 	}
 	c.bounds, _ = ResolveBounds(c.replicas, c.spec.MaxSurge, c.spec.MaxUnavailable) // validated above
-	hash, err := workload.TemplateHash(&ro.Spec.Template, st.CollisionCount)
+	written, err := workload.TemplateHash(&ro.Spec.Template, st.CollisionCount)
 	if err != nil {
 		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonInvalidSpec, "spec.template: "+err.Error())
 		return p
 	}
+	hash := revisionHash(in, written)
 	c.hash = hash
 	if msg := c.missingService(); msg != "" {
 		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonServiceNotFound, msg)
@@ -113,6 +114,36 @@ func Compute(in Input) Plan {
 	c.checkProgress(before)
 	c.planRestart()
 	return p
+}
+
+// revisionHash is the revision the template is: the one whose ReplicaSet carries its hash, else
+// the one whose ReplicaSet's template equals the template once defaulted (the stable revision
+// first, then the newest), else a new revision with the template's own hash.
+func revisionHash(in Input, hash string) string {
+	var match *appsv1.ReplicaSet
+	for _, rs := range in.ReplicaSets {
+		if workload.HashOf(rs) == hash {
+			return hash
+		}
+	}
+	if in.DefaultedTemplate == nil {
+		return hash
+	}
+	for _, rs := range in.ReplicaSets {
+		if !workload.IsRevisionOf(in.DefaultedTemplate, rs) {
+			continue
+		}
+		if workload.HashOf(rs) == in.Rollout.Status.StableRS {
+			return workload.HashOf(rs)
+		}
+		if match == nil || workload.Revision(rs) > workload.Revision(match) {
+			match = rs
+		}
+	}
+	if match != nil {
+		return workload.HashOf(match)
+	}
+	return hash
 }
 
 func (c *pass) missingService() string {

@@ -22,6 +22,10 @@ type Input struct {
 	Traffic *Traffic
 	// Runs are the AnalysisRuns the Rollout owns.
 	Runs []*v1alpha1.AnalysisRun
+	// DefaultedTemplate is the Rollout's pod template as the API server defaults it, observed
+	// only when no ReplicaSet carries the template's hash and one may be its revision (a
+	// template copied back from a ReplicaSet); nil otherwise.
+	DefaultedTemplate *corev1.PodTemplateSpec
 	// AnalysisInvalid says which analysis template or argument the Rollout names that does not
 	// exist; the Rollout is Degraded and nothing is touched.
 	AnalysisInvalid string
