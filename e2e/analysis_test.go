@@ -138,6 +138,11 @@ func TestAnalysisStepPassesThenAbortsABadVersion(t *testing.T) {
 	if !strings.Contains(ro.Status.Message, "error-rate") {
 		t.Errorf("message %q does not name the failed metric", ro.Status.Message)
 	}
+	// The vector answer is a list of one sample, as in Argo Rollouts: the template's
+	// result[0] conditions judged it.
+	if !strings.Contains(ro.Status.Message, "value [0.") {
+		t.Errorf("message %q does not show the measured one-sample list", ro.Status.Message)
+	}
 	waitRollout(t, w.ns, "stable back to full scale", func(ro *v1alpha1.Rollout) bool {
 		return replicaSetReplicas(t, w.ns)[ro.Status.StableRS] == 4 && ro.Status.AvailableReplicas >= 4
 	})

@@ -41,10 +41,11 @@ func blueGreenExample(t *testing.T, blueGreen string) (string, *v1alpha1.Rollout
 }
 
 // The example: the new revision comes up behind web-preview and waits; promoted, web-active
-// switches to it; the old one goes after scaleDownDelaySeconds.
+// switches to it and the Rollout is Healthy at once (as in Argo); the old revision keeps its
+// pods for scaleDownDelaySeconds, then goes.
 func TestBlueGreenManualPromotion(t *testing.T) {
 	cluster.StartController(t, controllerBin)
-	ns, first := blueGreenExample(t, `{"scaleDownDelaySeconds":2}`)
+	ns, first := blueGreenExample(t, `{"scaleDownDelaySeconds":15}`)
 	setImage(t, ns, "nginx:1.28")
 	ro := waitRollout(t, ns, "paused with the preview ready", phaseIs(v1alpha1.RolloutPhasePaused))
 	if selects(t, ns, "web-active") != first.Status.StableRS || selects(t, ns, "web-preview") != ro.Status.CurrentPodHash {
@@ -54,10 +55,14 @@ func TestBlueGreenManualPromotion(t *testing.T) {
 		t.Errorf("ready pods %v: want 3 of each revision", got)
 	}
 	promote(t, ns)
-	ro = waitRollout(t, ns, "the new revision Healthy", healthyAt(ns, "nginx:1.28"))
+	ro = waitRollout(t, ns, "the new revision released", releasedAt(ns, "nginx:1.28"))
 	if got := selects(t, ns, "web-active"); got != ro.Status.StableRS {
 		t.Errorf("web-active selects %s, want %s", got, ro.Status.StableRS)
 	}
+	if got := replicaSetReplicas(t, ns); got[first.Status.StableRS] != 3 || !strings.Contains(ro.Status.Message, "scaleDownDelaySeconds") {
+		t.Errorf("Healthy with the old revision at %d replicas, message %q: want its 3 pods kept for the delay, and said", got[first.Status.StableRS], ro.Status.Message)
+	}
+	ro = waitRollout(t, ns, "the old revision gone after the delay, still Healthy", healthyAt(ns, "nginx:1.28"))
 	if got := readyPods(t, ns); got[first.Status.StableRS] != 0 {
 		t.Errorf("the old revision still has %d ready pods", got[first.Status.StableRS])
 	}
@@ -82,25 +87,37 @@ func TestBlueGreenPreviewReplicasAndAutoPromotionSeconds(t *testing.T) {
 	}
 }
 
-// Putting the old image back within the scale-down delay is a quick rollback: the old pods
-// are still there, so their preview is ready at once and web-active switches back to them.
+// Putting the old image back within the scale-down delay is an instant rollback: the old pods
+// are all there, so web-active switches back to them at once, with no preview and no pause
+// (even without autoPromotion), and no new ReplicaSet.
 func TestBlueGreenRollbackWithinTheScaleDownDelay(t *testing.T) {
 	cluster.StartController(t, controllerBin)
-	ns, first := blueGreenExample(t, `{"autoPromotionEnabled":true,"scaleDownDelaySeconds":600}`)
+	ns, first := blueGreenExample(t, `{"autoPromotionEnabled":false,"scaleDownDelaySeconds":600}`)
 	setImage(t, ns, "nginx:1.28")
-	waitRollout(t, ns, "switched, waiting out the delay", func(ro *v1alpha1.Rollout) bool {
-		return ro.Status.StableRS != first.Status.StableRS && strings.Contains(ro.Status.Message, "scaleDownDelaySeconds")
+	waitRollout(t, ns, "paused with the preview ready", phaseIs(v1alpha1.RolloutPhasePaused))
+	promote(t, ns)
+	waitRollout(t, ns, "released, the old revision waiting out the delay", func(ro *v1alpha1.Rollout) bool {
+		return releasedAt(ns, "nginx:1.28")(ro) && strings.Contains(ro.Status.Message, "scaleDownDelaySeconds")
 	})
+	rsBefore := len(replicaSetReplicas(t, ns))
 	setImage(t, ns, "nginx:1.27")
-	waitRollout(t, ns, "back on the first revision", func(ro *v1alpha1.Rollout) bool {
-		return ro.Status.StableRS == first.Status.StableRS && ro.Status.BlueGreen.ActiveSelector == first.Status.StableRS
+	ro := waitRollout(t, ns, "back on the first revision", func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.ObservedGeneration == ro.Generation && ro.Status.StableRS == first.Status.StableRS &&
+			ro.Status.BlueGreen.ActiveSelector == first.Status.StableRS
 	})
+	if ro.Status.Phase != v1alpha1.RolloutPhaseHealthy || len(ro.Status.PauseConditions) > 0 {
+		t.Errorf("after the rollback: %s %q, pauses %v: want Healthy with no pause", ro.Status.Phase, ro.Status.Message, ro.Status.PauseConditions)
+	}
 	if got := selects(t, ns, "web-active"); got != first.Status.StableRS {
 		t.Errorf("web-active selects %s, want the first revision %s", got, first.Status.StableRS)
 	}
-	// The old pods were all there: their "preview" is ready at once, and the switch back is the
-	// third switch of this Rollout's life.
-	waitTimeline(t, ns, "the switch back", func(reasons []string) bool { return count(reasons, v1alpha1.ReasonServiceSwitched) == 3 })
+	if n := len(replicaSetReplicas(t, ns)); n != rsBefore {
+		t.Errorf("%d ReplicaSets after the rollback, %d before: want no new one", n, rsBefore)
+	}
+	// The switch back is the third switch of this Rollout's life, and a fast rollback.
+	waitTimeline(t, ns, "the switch back", func(reasons []string) bool {
+		return count(reasons, v1alpha1.ReasonServiceSwitched) == 3 && count(reasons, v1alpha1.ReasonRolledBack) == 1 && count(reasons, v1alpha1.ReasonPaused) == 1
+	})
 }
 
 // A failing pre-promotion analysis aborts and web-active never moves; a failing

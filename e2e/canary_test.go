@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -298,4 +300,36 @@ func TestRestartAtReplacesEveryPod(t *testing.T) {
 	waitTimeline(t, ns, "the restart's start and end once each", func(reasons []string) bool {
 		return count(reasons, v1alpha1.ReasonRestarting) == 1 && count(reasons, v1alpha1.ReasonRestarted) == 1
 	})
+}
+
+// kubectl argo rollouts undo copies a ReplicaSet's pod template, with the API server's defaults
+// in it, back into the Rollout (less the hash label). That is the stable revision: a fast
+// rollback on the real control plane, with no new ReplicaSet and no steps.
+func TestUndoByCopyingTheReplicaSetTemplateAsArgosPluginDoes(t *testing.T) {
+	ns := cluster.Namespace(t)
+	cluster.StartController(t, controllerBin)
+	applyRollout(t, ns, 4, "web:1", "setWeight: 25", "pause: {}")
+	first := waitRollout(t, ns, "first revision Healthy", healthyAt(ns, "web:1"))
+	setImage(t, ns, "web:2")
+	waitRollout(t, ns, "paused at the canary step", phaseIs(v1alpha1.RolloutPhasePaused))
+
+	rs := &appsv1.ReplicaSet{}
+	if err := cluster.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web-" + first.Status.StableRS}, rs); err != nil {
+		t.Fatal(err)
+	}
+	tpl := rs.Spec.Template.DeepCopy()
+	delete(tpl.Labels, v1alpha1.PodTemplateHashLabel)
+	patch, err := json.Marshal([]map[string]any{{"op": "replace", "path": "/spec/template", "value": tpl}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patchRollout(t, ns, types.JSONPatchType, string(patch))
+	ro := waitRollout(t, ns, "back on the first revision", healthyAt(ns, "web:1"))
+	if ro.Status.StableRS != first.Status.StableRS {
+		t.Errorf("stable revision %s after the undo, want the first one %s", ro.Status.StableRS, first.Status.StableRS)
+	}
+	if got := replicaSetReplicas(t, ns); len(got) != 2 {
+		t.Errorf("ReplicaSets by revision %v: want the two revisions only", got)
+	}
+	waitTimeline(t, ns, "a fast rollback", func(reasons []string) bool { return count(reasons, v1alpha1.ReasonRolledBack) == 1 })
 }

@@ -96,6 +96,15 @@ func healthyAt(ns, image string) func(*v1alpha1.Rollout) bool {
 	}
 }
 
+// releasedAt: the release of image is done (Healthy on it, as in Argo), whether or not earlier
+// revisions still wait out their scaleDownDelaySeconds.
+func releasedAt(ns, image string) func(*v1alpha1.Rollout) bool {
+	return func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.ObservedGeneration == ro.Generation && ro.Status.Phase == v1alpha1.RolloutPhaseHealthy && ro.Spec.Template.Spec.Containers[0].Image == image &&
+			ro.Status.StableRS == ro.Status.CurrentPodHash
+	}
+}
+
 // patchRollout patches the spec of the Rollout named web, as a user would.
 func patchRollout(t *testing.T, ns string, patchType types.PatchType, patch string) {
 	t.Helper()

@@ -155,6 +155,46 @@ func TestIstioCanaryThroughEveryStep(t *testing.T) {
 	})
 }
 
+// A promotion is Healthy as soon as all traffic is on the new revision, as in Argo, while the
+// old one keeps its pods for scaleDownDelaySeconds; going back to it within the delay is an
+// instant rollback (subsets back, no steps, no new ReplicaSet), and the revision it left goes
+// after its own delay.
+func TestIstioHealthyAtOnceAndInstantRollbackWithinTheDelay(t *testing.T) {
+	cluster.StartController(t, controllerBin)
+	ns := istioExample(t)
+	first := getRollout(t, ns)
+	patchRollout(t, ns, types.MergePatchType, `{"spec":{"strategy":{"canary":{"scaleDownDelaySeconds":20}}}}`)
+	setImage(t, ns, "nginx:1.28")
+	waitRollout(t, ns, "paused after the header route", atStep(3, v1alpha1.RolloutPhasePaused))
+	patchStatus(t, ns, `{"status":{"promoteFull":true}}`)
+	ro := waitRollout(t, ns, "the new revision released", releasedAt(ns, "nginx:1.28"))
+	second := ro.Status.StableRS
+	waitIstio(t, ns, "both subsets on the new revision, weight 0", func(s vsState) bool {
+		return s.weight == 0 && s.stableHash == second && s.canaryHx == second
+	})
+	if got := replicaSetReplicas(t, ns); got[first.Status.StableRS] != 5 || !strings.Contains(ro.Status.Message, "scaleDownDelaySeconds") {
+		t.Fatalf("released with the old revision at %d replicas, message %q: want its 5 pods kept for the delay, and said", got[first.Status.StableRS], ro.Status.Message)
+	}
+	rsBefore := len(replicaSetReplicas(t, ns))
+
+	setImage(t, ns, "nginx:1.27")
+	ro = waitRollout(t, ns, "back on the first revision", releasedAt(ns, "nginx:1.27"))
+	if ro.Status.StableRS != first.Status.StableRS || len(ro.Status.PauseConditions) > 0 {
+		t.Errorf("after the rollback: stable %s, pauses %v: want %s with no pause", ro.Status.StableRS, ro.Status.PauseConditions, first.Status.StableRS)
+	}
+	waitIstio(t, ns, "both subsets back on the first revision, weight 0", func(s vsState) bool {
+		return s.weight == 0 && s.stableHash == first.Status.StableRS && s.canaryHx == first.Status.StableRS
+	})
+	if n := len(replicaSetReplicas(t, ns)); n != rsBefore {
+		t.Errorf("%d ReplicaSets after the rollback, %d before: want no new one", n, rsBefore)
+	}
+	waitRollout(t, ns, "nginx:1.28 scaled down after its delay, still Healthy", healthyAt(ns, "nginx:1.27"))
+	if got := replicaSetReplicas(t, ns); got[second] != 0 {
+		t.Errorf("nginx:1.28 keeps %d replicas after its delay", got[second])
+	}
+	waitTimeline(t, ns, "one fast rollback", func(reasons []string) bool { return count(reasons, v1alpha1.ReasonRolledBack) == 1 })
+}
+
 // A controller restarted mid-rollout leaves the VirtualService and DestinationRule as they
 // were.
 func TestIstioControllerRestartLeavesWeights(t *testing.T) {
