@@ -278,7 +278,7 @@ func (c *pass) scaleDownAt() time.Time {
 	if sw == nil {
 		return time.Time{}
 	}
-	return sw.Add(time.Duration(ptr.Deref(c.bg.ScaleDownDelaySeconds, 30)) * time.Second)
+	return sw.Add(c.bg.ScaleDownDelay())
 }
 
 // switchActive points the active Service at hash; it reports whether it had to (the switch is

@@ -293,7 +293,7 @@ func (c *pass) planStableRouted() (waiting, cleanup string) {
 		return fmt.Sprintf("revision %s is stable: waiting for the router to confirm canary weight 0 (now %d)", c.hash, seen.MaxCanaryWeight), ""
 	}
 	if st.Canary.ScaleDownAt == nil {
-		st.Canary.ScaleDownAt = ptr.To(metav1.NewTime(now.Add(time.Duration(ptr.Deref(c.spec.ScaleDownDelaySeconds, 30)) * time.Second)))
+		st.Canary.ScaleDownAt = ptr.To(metav1.NewTime(now.Add(c.spec.ScaleDownDelay())))
 	}
 	if at := st.Canary.ScaleDownAt.Time; now.Before(at) {
 		c.p.requeueAt(now, at)

@@ -126,6 +126,32 @@ func pausedBlueGreen() Tree {
 	}
 }
 
+// releasedBlueGreen: the active Service switched to the new revision 10 s ago; the previous
+// one keeps its pods for scaleDownDelaySeconds (30 s), which its row says.
+func releasedBlueGreen() Tree {
+	ro := newRollout("payments", "checkout", 90*day, 2, "ghcr.io/acme/checkout:3.0.0", v1alpha1.RolloutStrategy{
+		BlueGreen: &v1alpha1.BlueGreenStrategy{ActiveService: "checkout", PreviewService: "checkout-preview"},
+	})
+	ro.Status = v1alpha1.RolloutStatus{
+		Phase:          v1alpha1.RolloutPhaseHealthy,
+		Message:        "revision 84c6d9f7b is active at full scale; earlier revisions keep their pods until " + now.Add(20*time.Second).UTC().Format(time.RFC3339) + " (scaleDownDelaySeconds)",
+		CurrentPodHash: "84c6d9f7b", StableRS: "84c6d9f7b",
+		Replicas: 4, UpdatedReplicas: 2, ReadyReplicas: 4, AvailableReplicas: 4,
+		BlueGreen: v1alpha1.BlueGreenStatus{ActiveSelector: "84c6d9f7b", PreviewSelector: "84c6d9f7b", SwitchedAt: ptr.To(metav1.NewTime(now.Add(-10 * time.Second)))},
+	}
+	active := replicaSet(ro, revision{hash: "84c6d9f7b", number: 4, image: "ghcr.io/acme/checkout:3.0.0", desired: 2, ready: 2, age: 8 * time.Minute})
+	previous := replicaSet(ro, revision{hash: "59f7c8d4b", number: 3, image: "ghcr.io/acme/checkout:2.9.4", desired: 2, ready: 2, age: 6 * day})
+	return Tree{
+		Rollout:     ro,
+		ReplicaSets: []appsv1.ReplicaSet{previous, active},
+		Pods: []corev1.Pod{
+			runningPod(previous, "t6m2k", 6*day, 0),
+			runningPod(active, "c3p9s", 8*time.Minute, 0),
+		},
+		Now: now,
+	}
+}
+
 // abortedCanary: the analysis at step 4/8 failed, the canary is scaling down and traffic is
 // back on stable.
 func abortedCanary() Tree {

@@ -26,6 +26,10 @@ func replicaSetNode(ro *v1alpha1.Rollout, rs *appsv1.ReplicaSet, pods []corev1.P
 	if desired > 0 || ready > 0 {
 		info = append(info, fmt.Sprintf("%d/%d", ready, desired))
 	}
+	if at := ro.ScaleDownAt(); desired > 0 && at.After(now) && len(rolesOf(ro, workload.HashOf(rs))) == 0 {
+		// a revision the last release replaced, waiting out scaleDownDelaySeconds
+		info = append(info, "scale-down in "+style.Age(at.Sub(now)))
+	}
 	n := node{
 		icon: iconReplicaSet, name: rs.Name, kind: "ReplicaSet",
 		status: replicaSetStatus(desired, ready, len(pods), p),

@@ -18,11 +18,12 @@ func renderTree(t *testing.T, tree Tree, o Options) []byte {
 }
 
 var treeFixtures = map[string]func() Tree{
-	"tree-canary-paused":    pausedCanary,
-	"tree-canary-healthy":   healthyCanary,
-	"tree-bluegreen-paused": pausedBlueGreen,
-	"tree-canary-aborted":   abortedCanary,
-	"tree-bare":             bareRollout,
+	"tree-canary-paused":      pausedCanary,
+	"tree-canary-healthy":     healthyCanary,
+	"tree-bluegreen-paused":   pausedBlueGreen,
+	"tree-bluegreen-released": releasedBlueGreen,
+	"tree-canary-aborted":     abortedCanary,
+	"tree-bare":               bareRollout,
 }
 
 func TestWriteTreeGolden(t *testing.T) {
