@@ -24,14 +24,15 @@ func ReadableValue(text string) string {
 			return "[]"
 		}
 		parts := strings.Split(inner, ",")
+		values := make([]float64, len(parts))
 		for i, p := range parts {
 			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 			if err != nil {
 				return text
 			}
-			parts[i] = readableFloat(f)
+			values[i] = f
 		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return list(values, readableFloat)
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
@@ -40,14 +41,43 @@ func ReadableValue(text string) string {
 	return readableFloat(f)
 }
 
-func readableFloat(f float64) string {
+// ExactValue writes a measured number as Prometheus does: NaN, +Inf, -Inf or the shortest
+// decimal that reads back as the same number. It is what a measurement keeps.
+func ExactValue(f float64) string {
+	if s, ok := notFinite(f); ok {
+		return s
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// ExactValues writes a list of measured numbers as [a, b], each as ExactValue does.
+func ExactValues(fs []float64) string { return list(fs, ExactValue) }
+
+func list(fs []float64, format func(float64) string) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = format(f)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+func notFinite(f float64) (string, bool) {
 	switch {
 	case math.IsNaN(f):
-		return "NaN"
+		return "NaN", true
 	case math.IsInf(f, 1):
-		return "+Inf"
+		return "+Inf", true
 	case math.IsInf(f, -1):
-		return "-Inf"
+		return "-Inf", true
+	}
+	return "", false
+}
+
+func readableFloat(f float64) string {
+	if s, ok := notFinite(f); ok {
+		return s
+	}
+	switch {
 	case f == 0:
 		return "0"
 	case math.Abs(f) < 1e-4 || math.Abs(f) >= 1e21:

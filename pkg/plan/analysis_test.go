@@ -75,7 +75,8 @@ func TestFailedAnalysisAbortsAndRetryStartsFreshRuns(t *testing.T) {
 	w.expect(v1alpha1.RolloutPhasePaused, 2, nil)
 }
 
-func TestInconclusiveAnalysisPausesUntilPromoted(t *testing.T) {
+// pausedByInconclusive is a rollout whose analysis step (2/4) ended Inconclusive.
+func pausedByInconclusive(t *testing.T) *world {
 	w := newWorld(t, 4, weight(25), analysisStep("error-rate"), weight(50), pause())
 	w.settle()
 	w.setImage("web:2")
@@ -84,6 +85,11 @@ func TestInconclusiveAnalysisPausesUntilPromoted(t *testing.T) {
 	w.endRun(run, v1alpha1.AnalysisPhaseInconclusive, "metric error-rate: query returned no data")
 	w.settle()
 	w.expect(v1alpha1.RolloutPhasePaused, 1, nil)
+	return w
+}
+
+func TestInconclusiveAnalysisPausesUntilPromoted(t *testing.T) {
+	w := pausedByInconclusive(t)
 	if c := w.ro.Status.PauseConditions; len(c) != 1 || c[0].Reason != "InconclusiveAnalysisRun" {
 		t.Fatalf("pause conditions %+v, want Argo Rollouts' reason InconclusiveAnalysisRun", c)
 	}
@@ -94,13 +100,7 @@ func TestInconclusiveAnalysisPausesUntilPromoted(t *testing.T) {
 
 // A status written before ramp took Argo's reason still pauses, and is still promoted past.
 func TestInconclusivePauseWrittenBeforeIsRead(t *testing.T) {
-	w := newWorld(t, 4, weight(25), analysisStep("error-rate"), weight(50), pause())
-	w.settle()
-	w.setImage("web:2")
-	w.settle()
-	run := "web-" + w.hashOf("web:2") + "-1-0"
-	w.endRun(run, v1alpha1.AnalysisPhaseInconclusive, "metric error-rate: query returned no data")
-	w.settle()
+	w := pausedByInconclusive(t)
 	w.ro.Status.PauseConditions[0].Reason = "InconclusiveAnalysis"
 	w.notes = nil
 	w.settle()

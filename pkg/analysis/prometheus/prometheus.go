@@ -23,11 +23,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -212,7 +210,7 @@ func toResult(v model.Value) analysis.Result {
 			return noData()
 		}
 		f := float64(v.Value)
-		return analysis.Result{Value: f, Text: formatFloat(f)}
+		return analysis.Result{Value: f, Text: analysis.ExactValue(f)}
 	case *model.String:
 		if v == nil {
 			return noData()
@@ -234,7 +232,7 @@ func toResult(v model.Value) analysis.Result {
 			values = append(values, float64(s.Value))
 		}
 		// A list even of one sample, as in Argo Rollouts: conditions say result[0].
-		return analysis.Result{Value: values, Text: formatFloats(values)}
+		return analysis.Result{Value: values, Text: analysis.ExactValues(values)}
 	case model.Matrix:
 		streams := append(model.Matrix(nil), v...)
 		sort.SliceStable(streams, func(i, j int) bool {
@@ -252,7 +250,7 @@ func toResult(v model.Value) analysis.Result {
 		if len(values) == 0 {
 			return noData()
 		}
-		return analysis.Result{Value: values, Text: formatFloats(values)}
+		return analysis.Result{Value: values, Text: analysis.ExactValues(values)}
 	case nil:
 		return noData()
 	default:
@@ -274,31 +272,6 @@ func labelsLess(a, b model.Metric) bool {
 	return model.LabelSet(a).Before(model.LabelSet(b))
 }
 
-// formatFloat writes a value as Prometheus does: NaN, +Inf, -Inf or the shortest decimal.
-func formatFloat(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "+Inf"
-	case math.IsInf(f, -1):
-		return "-Inf"
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
-}
-
-func formatFloats(fs []float64) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, f := range fs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(formatFloat(f))
-	}
-	b.WriteByte(']')
-	return b.String()
-}
 
 // secretsOf lists the strings that must never appear in a message.
 func secretsOf(spec *v1alpha1.PrometheusMetric) []string {
