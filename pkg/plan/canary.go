@@ -247,18 +247,11 @@ func (c *pass) setStablePhase(phase v1alpha1.RolloutPhase, message string) {
 // scaleDownDelaySeconds at full size with every pod available (blue-green, or a canary with
 // trafficRouting): going back to it is an instant rollback, as in Argo.
 func (c *pass) stillServing(rs *appsv1.ReplicaSet) bool {
-	st, now := c.st, c.in.Now
-	if rs == nil || st.CurrentPodHash != st.StableRS || !c.settled(rs, c.replicas) || c.replicas == 0 {
+	if rs == nil || c.st.CurrentPodHash != c.st.StableRS || !c.settled(rs, c.replicas) || c.replicas == 0 {
 		return false
 	}
-	switch {
-	case c.bg != nil:
-		at := c.scaleDownAt()
-		return !at.IsZero() && now.Before(at)
-	case c.routed():
-		return st.Canary.ScaleDownAt != nil && now.Before(st.Canary.ScaleDownAt.Time)
-	}
-	return false
+	at := c.ro.ScaleDownAt() // of the status planned from: set only where a delay applies
+	return !at.IsZero() && c.in.Now.Before(at)
 }
 
 // planCanary walks the steps for a revision that is not stable yet.
