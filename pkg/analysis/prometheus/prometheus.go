@@ -272,7 +272,6 @@ func labelsLess(a, b model.Metric) bool {
 	return model.LabelSet(a).Before(model.LabelSet(b))
 }
 
-
 // secretsOf lists the strings that must never appear in a message.
 func secretsOf(spec *v1alpha1.PrometheusMetric) []string {
 	var s []string
