@@ -39,6 +39,8 @@ type AnalysisRunReconciler struct {
 	Clock     clock.PassiveClock
 	Providers map[string]analysis.Provider
 	Timeline  timeline.Recorder
+	// Workers is how many runs are measured at once (DefaultAnalysisWorkers when 0).
+	Workers int
 }
 
 // Reconcile measures what is due in one AnalysisRun.
@@ -267,6 +269,6 @@ func (r *AnalysisRunReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&batchv1.Job{}).
 		Named("analysisrun").
 		// Measurements wait on providers (a query may take its timeout): several runs at once.
-		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: Options{AnalysisWorkers: r.Workers}.analysisWorkers()}).
 		Complete(r)
 }

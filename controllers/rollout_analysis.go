@@ -176,10 +176,15 @@ func (r *RolloutReconciler) startRun(ctx context.Context, ro *v1alpha1.Rollout, 
 		}
 		arg.Value, arg.ValueFrom = ptr.To(v), nil
 	}
+	labels := r.Options.shardLabels(ro.Labels) // the run is measured by the Rollout's shard
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[v1alpha1.PodTemplateHashLabel], labels[plan.AnalysisKindLabel], labels[v1alpha1.RolloutTypeLabel] = req.LatestHash, req.Kind, req.RolloutType
 	run := &v1alpha1.AnalysisRun{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: req.Name, Namespace: ro.Namespace,
-			Labels:          map[string]string{v1alpha1.PodTemplateHashLabel: req.LatestHash, plan.AnalysisKindLabel: req.Kind, v1alpha1.RolloutTypeLabel: req.RolloutType},
+			Labels:          labels,
 			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ro, v1alpha1.GroupVersion.WithKind("Rollout"))},
 		},
 		Spec: spec,

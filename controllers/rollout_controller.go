@@ -29,6 +29,7 @@ type RolloutReconciler struct {
 	APIReader client.Reader
 	Clock     clock.PassiveClock
 	Timeline  timeline.Recorder
+	Options   Options
 
 	expected  expectations
 	defaulted defaultedTemplates
@@ -83,7 +84,7 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	fromPhase := ro.Status.Phase
 	ro.Status = p.Status
 	r.Timeline.Record(ro, fromPhase, append(p.Notes, routed...))
-	return ctrl.Result{RequeueAfter: p.RequeueAfter}, nil
+	return ctrl.Result{RequeueAfter: p.RequeueAfter, Priority: routinePriority}, nil
 }
 
 // observe reads what the planner needs, from the cache: the Rollout's ReplicaSets, Services,

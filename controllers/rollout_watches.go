@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -79,8 +80,8 @@ func serviceNames(ro *v1alpha1.Rollout) []string {
 	return names
 }
 
-// SetupWithManager registers the reconciler: Rollouts, the ReplicaSets and canary Ingresses
-// they own, and the Services, Ingresses and (when Istio's CRDs are installed) VirtualServices
+// SetupWithManager registers the reconciler: Rollouts (urgent changes first, see
+// rollout_priority.go), the ReplicaSets, canary Ingresses and AnalysisRuns they own, and the Services, Ingresses and (when Istio's CRDs are installed) VirtualServices
 // and DestinationRules they name.
 func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	ctx := context.Background()
@@ -95,10 +96,12 @@ func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.Rollout{}).
+		Named("rollout").
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Options.rolloutWorkers()}).
+		Watches(&v1alpha1.Rollout{}, rolloutEvents()).
 		Owns(&appsv1.ReplicaSet{}).
 		Owns(&networkingv1.Ingress{}).
-		Owns(&v1alpha1.AnalysisRun{}).
+		Watches(&v1alpha1.AnalysisRun{}, runEvents()).
 		Watches(&v1alpha1.AnalysisTemplate{}, r.enqueueNaming("AnalysisTemplate")).
 		Watches(&v1alpha1.ClusterAnalysisTemplate{}, r.enqueueNaming("ClusterAnalysisTemplate")).
 		Watches(&corev1.Service{}, r.enqueueNaming("Service")).

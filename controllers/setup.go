@@ -6,12 +6,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
-	batchv1 "k8s.io/api/batch/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -24,9 +20,11 @@ import (
 	"github.com/ramp-dev/ramp/pkg/timeline"
 )
 
-// SetupWithManager registers every ramp reconciler, and ramp's metrics, with the manager.
-func SetupWithManager(mgr ctrl.Manager) error {
+// SetupWithManager registers every ramp reconciler, and ramp's metrics, with the manager. Use
+// CacheOptions with the same options for the manager's cache.
+func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	rollouts := &RolloutReconciler{
+		Options:   opts,
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Clock:     clock.RealClock{},
@@ -39,6 +37,7 @@ func SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	runs := &AnalysisRunReconciler{
+		Workers:   opts.analysisWorkers(),
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Clock:     clock.RealClock{},
@@ -68,16 +67,4 @@ func SetupWithManager(mgr ctrl.Manager) error {
 		}
 	}
 	return nil
-}
-
-// CacheOptions limits what the manager's cache holds to what ramp reads: of all the cluster's
-// Jobs, only those the analysis job provider created.
-func CacheOptions() cache.Options {
-	analysisJobs, err := labels.NewRequirement(job.AnalysisRunLabel, selection.Exists, nil)
-	if err != nil {
-		panic(err) // a constant, valid label key
-	}
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&batchv1.Job{}: {Label: labels.NewSelector().Add(*analysisJobs)},
-	}}
 }

@@ -2,11 +2,14 @@
 package main
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
 
 	networkingistio "istio.io/client-go/pkg/apis/networking/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -30,7 +33,13 @@ func main() {
 		probeAddr     string
 		leaderElect   bool
 		leaderElectNS string
+		leaderElectID string
 		enableHTTP2   bool
+		pprofAddr     string
+		shard         string
+		qps           float64
+		burst         int
+		opts          controllers.Options
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8443",
 		"Address the metrics endpoint binds to (:8443 for HTTPS, :8080 for HTTP, 0 to disable).")
@@ -41,6 +50,17 @@ func main() {
 		"Elect a leader so that only one replica reconciles; turn on when running more than one.")
 	flag.StringVar(&leaderElectNS, "leader-election-namespace", "",
 		"Namespace of the leader-election Lease; empty means the controller's own namespace when in a cluster.")
+	flag.StringVar(&leaderElectID, "leader-election-id", "",
+		"Name of the leader-election Lease; empty means "+leaderElectionID+", with the shard's selector hashed in when --watches-label-selector is set.")
+	flag.IntVar(&opts.RolloutWorkers, "rollout-workers", controllers.DefaultRolloutWorkers, "Rollouts reconciled at once.")
+	flag.IntVar(&opts.AnalysisWorkers, "analysis-workers", controllers.DefaultAnalysisWorkers, "AnalysisRuns measured at once.")
+	flag.StringVar(&shard, "watches-label-selector", "",
+		"Drive only the Rollouts (and AnalysisRuns) whose labels match this selector, such as shard=a or '!shard': "+
+			"one controller per shard, each with its own leader election.")
+	flag.Float64Var(&qps, "kube-api-qps", 0,
+		"Client-side limit on requests per second to the API server; 0 leaves controller-runtime's default (no client-side limit: the API server's priority and fairness throttles).")
+	flag.IntVar(&burst, "kube-api-burst", 0, "Burst above --kube-api-qps; 0 leaves the default.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "Address for net/http/pprof profiles (such as 127.0.0.1:6060); empty disables it.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"Allow HTTP/2 on the metrics server (off by default: HTTP/2 Rapid Reset, CVE-2023-44487).")
 	zapOpts := zap.Options{}
@@ -58,13 +78,32 @@ func main() {
 		metricsOpts.TLSOpts = []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	if shard != "" {
+		sel, err := labels.Parse(shard)
+		if err != nil {
+			log.Error(err, "invalid --watches-label-selector")
+			os.Exit(1)
+		}
+		opts.Shard = sel
+	}
+	if leaderElectID == "" {
+		leaderElectID = shardLeaseName(shard)
+	}
+	cfg := ctrl.GetConfigOrDie()
+	if qps > 0 {
+		cfg.QPS = float32(qps)
+	}
+	if burst > 0 {
+		cfg.Burst = burst
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        newScheme(),
-		Cache:                         controllers.CacheOptions(),
+		Cache:                         controllers.CacheOptions(opts),
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        probeAddr,
+		PprofBindAddress:              pprofAddr,
 		LeaderElection:                leaderElect,
-		LeaderElectionID:              leaderElectionID,
+		LeaderElectionID:              leaderElectID,
 		LeaderElectionNamespace:       leaderElectNS,
 		LeaderElectionReleaseOnCancel: true,
 	})
@@ -72,7 +111,7 @@ func main() {
 		log.Error(err, "unable to create manager")
 		os.Exit(1)
 	}
-	if err := controllers.SetupWithManager(mgr); err != nil {
+	if err := controllers.SetupWithManager(mgr, opts); err != nil {
 		log.Error(err, "unable to set up controllers")
 		os.Exit(1)
 	}
@@ -85,11 +124,21 @@ func main() {
 		os.Exit(1)
 	}
 
-	log.Info("starting manager", "leaderElect", leaderElect, "metricsAddr", metricsAddr, "probeAddr", probeAddr)
+	log.Info("starting manager", "leaderElect", leaderElect, "lease", leaderElectID, "shard", shard,
+		"rolloutWorkers", opts.RolloutWorkers, "analysisWorkers", opts.AnalysisWorkers, "metricsAddr", metricsAddr, "probeAddr", probeAddr)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "manager exited with an error")
 		os.Exit(1)
 	}
+}
+
+// shardLeaseName is the leader-election Lease of a shard: each shard elects its own leader.
+func shardLeaseName(selector string) string {
+	if selector == "" {
+		return leaderElectionID
+	}
+	sum := sha256.Sum256([]byte(selector))
+	return fmt.Sprintf("%x.%s", sum[:5], leaderElectionID)
 }
 
 func newScheme() *runtime.Scheme {
