@@ -91,8 +91,8 @@ bench: envtest-assets ## Measure the planner's cost and how fast an abort return
 	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) go test -tags integration -run '^$$' -bench Abort -benchtime 30x ./controllers/
 
 .PHONY: test-integration
-test-integration: envtest-assets ## Run the integration tests against a real kube-apiserver and Prometheus.
-	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) RAMP_PROMETHEUS=$$(hack/prometheus.sh) go test -tags integration -count=1 $(GO_TEST_FLAGS) ./controllers/... ./api/... ./pkg/...
+test-integration: envtest-assets ## Run the integration tests (with the race detector) against a real kube-apiserver and Prometheus.
+	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) RAMP_PROMETHEUS=$$(hack/prometheus.sh) go test -race -tags integration -count=1 $(GO_TEST_FLAGS) ./controllers/... ./api/... ./pkg/...
 
 .PHONY: e2e
 e2e: ## Run the e2e suite on the local control plane (started, and stopped after, if not up).

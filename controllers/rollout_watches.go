@@ -95,12 +95,14 @@ func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return fmt.Errorf("index %T by rollout: %w", owned, err)
 		}
 	}
+	// What Owns would do, which controller-runtime allows only beside For.
+	owned := handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &v1alpha1.Rollout{}, handler.OnlyControllerOwner())
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("rollout").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Options.rolloutWorkers()}).
 		Watches(&v1alpha1.Rollout{}, rolloutEvents()).
-		Owns(&appsv1.ReplicaSet{}).
-		Owns(&networkingv1.Ingress{}).
+		Watches(&appsv1.ReplicaSet{}, owned).
+		Watches(&networkingv1.Ingress{}, owned).
 		Watches(&v1alpha1.AnalysisRun{}, runEvents()).
 		Watches(&v1alpha1.AnalysisTemplate{}, r.enqueueNaming("AnalysisTemplate")).
 		Watches(&v1alpha1.ClusterAnalysisTemplate{}, r.enqueueNaming("ClusterAnalysisTemplate")).
