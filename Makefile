@@ -90,6 +90,10 @@ bench: envtest-assets ## Measure the planner's cost and how fast an abort return
 	go test -run '^$$' -bench . -benchmem ./pkg/plan/
 	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) go test -tags integration -run '^$$' -bench Abort -benchtime 30x ./controllers/
 
+.PHONY: bench-scale
+bench-scale: ## Measure ramp at scale on the local control plane (abort latency, step overhead, writes, idle RSS/CPU); 20-40 min.
+	hack/bench-scale.sh
+
 .PHONY: test-integration
 test-integration: envtest-assets ## Run the integration tests (with the race detector) against a real kube-apiserver and Prometheus.
 	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) RAMP_PROMETHEUS=$$(hack/prometheus.sh) go test -race -tags integration -count=1 $(GO_TEST_FLAGS) ./controllers/... ./api/... ./pkg/...

@@ -160,6 +160,16 @@ func (c *Controller) Exited() bool {
 	}
 }
 
+// Pid is the running process's ID, 0 when it is not running.
+func (c *Controller) Pid() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cmd == nil || c.cmd.Process == nil {
+		return 0
+	}
+	return c.cmd.Process.Pid
+}
+
 // Logs returns everything the controller has written so far, across restarts.
 func (c *Controller) Logs() string {
 	data, err := os.ReadFile(c.logPath)

@@ -1,0 +1,401 @@
+//go:build scale
+
+package scale
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/testenv"
+)
+
+const canaryWeightAnnotation = "nginx.ingress.kubernetes.io/canary-weight"
+
+// report collects the table printed at the end.
+type report struct {
+	mu   sync.Mutex
+	rows []string
+}
+
+func (r *report) add(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rows = append(r.rows, fmt.Sprintf(format, args...))
+}
+
+func sizes(t *testing.T) []int {
+	var out []int
+	for _, f := range strings.Split(envOr("RAMP_SCALE_N", "100,500"), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			t.Fatalf("RAMP_SCALE_N: %v", err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func create(t *testing.T, objs ...client.Object) {
+	t.Helper()
+	for _, o := range objs {
+		if err := cluster.Client.Create(context.Background(), o); err != nil {
+			t.Fatalf("create %T %s: %v", o, o.GetName(), err)
+		}
+	}
+}
+
+func setImage(ctx context.Context, obj client.Object, image string) error {
+	patch := fmt.Sprintf(`{"spec":{"template":{"spec":{"containers":[{"name":"web","image":%q}]}}}}`, image)
+	return cluster.Client.Patch(ctx, obj, client.RawPatch(types.StrategicMergePatchType, []byte(patch)))
+}
+
+func released(ro *v1alpha1.Rollout, image string) bool {
+	return ro.Status.ObservedGeneration == ro.Generation && ro.Status.Phase == v1alpha1.RolloutPhaseHealthy &&
+		ro.Spec.Template.Spec.Containers[0].Image == image && ro.Status.StableRS == ro.Status.CurrentPodHash
+}
+
+func deployed(d *appsv1.Deployment, image string) bool {
+	s := d.Status
+	return s.ObservedGeneration == d.Generation && d.Spec.Template.Spec.Containers[0].Image == image &&
+		s.UpdatedReplicas == *d.Spec.Replicas && s.AvailableReplicas == *d.Spec.Replicas && s.Replicas == *d.Spec.Replicas
+}
+
+// churn releases image after image on every Rollout (or Deployment) of ns until stop is
+// closed or want releases are done (want 0: no such end), and returns how long each took.
+func churn(t *testing.T, ns string, deployments bool, want int, stop <-chan struct{}) []time.Duration {
+	ctx := context.Background()
+	started, gen := map[string]time.Time{}, map[string]int{}
+	var took []time.Duration
+	for want == 0 || len(took) < want {
+		select {
+		case <-stop:
+			return took
+		case <-time.After(250 * time.Millisecond):
+		}
+		if deployments {
+			list := &appsv1.DeploymentList{}
+			if err := cluster.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+				t.Logf("list deployments: %v", err)
+				continue
+			}
+			for i := range list.Items {
+				d := &list.Items[i]
+				if deployed(d, fmt.Sprintf("web:%d", gen[d.Name])) {
+					if at, ok := started[d.Name]; ok {
+						took = append(took, time.Since(at))
+					}
+					gen[d.Name]++
+					started[d.Name] = time.Now()
+					_ = setImage(ctx, d, fmt.Sprintf("web:%d", gen[d.Name]))
+				}
+			}
+			continue
+		}
+		list := &v1alpha1.RolloutList{}
+		if err := cluster.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+			t.Logf("list rollouts: %v", err)
+			continue
+		}
+		for i := range list.Items {
+			ro := &list.Items[i]
+			if ro.Name == "target" || !released(ro, fmt.Sprintf("web:%d", gen[ro.Name])) {
+				continue
+			}
+			if at, ok := started[ro.Name]; ok {
+				took = append(took, time.Since(at))
+			}
+			gen[ro.Name]++
+			started[ro.Name] = time.Now()
+			_ = setImage(ctx, ro, fmt.Sprintf("web:%d", gen[ro.Name]))
+		}
+	}
+	return took
+}
+
+func waitAll(t *testing.T, ns, what string, n int, ok func(*v1alpha1.Rollout) bool) {
+	t.Helper()
+	testenv.Eventually(t, 15*time.Minute, what, func(ctx context.Context) (bool, string, error) {
+		list := &v1alpha1.RolloutList{}
+		if err := cluster.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return false, "", err
+		}
+		done := 0
+		for i := range list.Items {
+			if ok(&list.Items[i]) {
+				done++
+			}
+		}
+		return done >= n, fmt.Sprintf("%d of %d", done, n), nil
+	})
+}
+
+func getRollout(t *testing.T, ns, name string) *v1alpha1.Rollout {
+	ro := &v1alpha1.Rollout{}
+	if err := cluster.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ro); err != nil {
+		t.Fatal(err)
+	}
+	return ro
+}
+
+func patchStatus(t *testing.T, ns, name, patch string) {
+	ro := &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	if err := cluster.Client.Status().Patch(context.Background(), ro, client.RawPatch(types.MergePatchType, []byte(patch)), client.FieldOwner("kubectl-ramp")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// abortLatency aborts the target (paused at weight 50) and measures, through a watch on its
+// canary Ingress, how long until the API server holds weight 0; then retries it back to its
+// pause at weight 50.
+func abortLatency(t *testing.T, ns string) time.Duration {
+	ctx := context.Background()
+	canary := "target-target-canary"
+	testenv.Eventually(t, 5*time.Minute, "target paused at weight 50", func(ctx context.Context) (bool, string, error) {
+		ro, ing := getRollout(t, ns, "target"), &networkingv1.Ingress{}
+		if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: canary}, ing); err != nil {
+			return false, "", client.IgnoreNotFound(err)
+		}
+		return ro.Status.Phase == v1alpha1.RolloutPhasePaused && ing.Annotations[canaryWeightAnnotation] == "50", ro.Status.Message, nil
+	})
+	ing := &networkingv1.Ingress{}
+	if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: canary}, ing); err != nil {
+		t.Fatal(err)
+	}
+	w, err := cluster.Clientset.NetworkingV1().Ingresses(ns).Watch(ctx, metav1.ListOptions{
+		FieldSelector: fields.OneTermEqualSelector("metadata.name", canary).String(), ResourceVersion: ing.ResourceVersion,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	start := time.Now()
+	patchStatus(t, ns, "target", `{"status":{"abort":true}}`)
+	timeout := time.After(time.Minute)
+	var took time.Duration
+	for took == 0 {
+		select {
+		case ev := <-w.ResultChan():
+			if i, ok := ev.Object.(*networkingv1.Ingress); ok && ev.Type == watch.Modified && i.Annotations[canaryWeightAnnotation] == "0" {
+				took = time.Since(start)
+			}
+		case <-timeout:
+			t.Fatal("the canary Ingress never reached weight 0 after the abort")
+		}
+	}
+	testenv.Eventually(t, time.Minute, "abort recorded", func(ctx context.Context) (bool, string, error) {
+		ro := getRollout(t, ns, "target")
+		return ro.Status.AbortedAt != nil, ro.Status.Message, nil
+	})
+	patchStatus(t, ns, "target", `{"status":{"abort":false}}`)
+	return took
+}
+
+// TestScale prints the figures of the README's performance section.
+func TestScale(t *testing.T) {
+	r := &report{}
+	for _, n := range sizes(t) {
+		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) { progressing(t, r, n) })
+	}
+	if n, err := strconv.Atoi(envOr("RAMP_SCALE_IDLE", "10000")); err == nil && n > 0 {
+		t.Run(fmt.Sprintf("idle=%d", n), func(t *testing.T) { idle(t, r, n) })
+	}
+	t.Log("\n" + strings.Join(r.rows, "\n"))
+	fmt.Println(strings.Join(r.rows, "\n"))
+}
+
+func progressing(t *testing.T, r *report, n int) {
+	ctrl := cluster.StartController(t, controllerBin)
+	ns := cluster.Namespace(t)
+	target, others := abortTarget(ns)
+	for _, o := range others {
+		create(t, o.(client.Object))
+	}
+	create(t, target)
+	for i := range n {
+		create(t, rollout(ns, fmt.Sprintf("r-%d", i), 2, progressingSteps))
+	}
+	waitAll(t, ns, "every Rollout Healthy", n+1, func(ro *v1alpha1.Rollout) bool { return released(ro, "web:0") })
+	if err := setImage(context.Background(), target, "web:1"); err != nil {
+		t.Fatal(err)
+	}
+
+	stop := make(chan struct{})
+	var took []time.Duration
+	done := make(chan struct{})
+	go func() { took = churn(t, ns, false, 0, stop); close(done) }()
+	var aborts []time.Duration
+	for range 20 {
+		aborts = append(aborts, abortLatency(t, ns))
+	}
+	close(stop)
+	<-done
+	overhead := make([]time.Duration, len(took))
+	for i, d := range took {
+		overhead[i] = d - pausesPerRelease*time.Second
+	}
+	waitAll(t, ns, "the releases under way done", n+1, func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.Phase == v1alpha1.RolloutPhaseHealthy || ro.Name == "target"
+	})
+	writes := writesPerUpdate(t, ns)
+	if err := cluster.Client.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Logf("delete namespace %s: %v", ns, err)
+	}
+
+	// The floor: the same pod churn by plain Deployments, for as many releases.
+	dns := cluster.Namespace(t)
+	for i := range n {
+		create(t, deployment(dns, fmt.Sprintf("d-%d", i), 2))
+	}
+	floor := churn(t, dns, true, max(len(took), 1), nil)
+
+	r.add("N=%d  aborts=%d  abort->weight 0: p50 %s  p99 %s  max %s", n, len(aborts), ms(percentile(aborts, 50)), ms(percentile(aborts, 99)), ms(percentile(aborts, 100)))
+	r.add("N=%d  releases=%d  step overhead beyond pauses: p50 %s  p95 %s;  Deployment floor (%d releases): p50 %s  p95 %s",
+		n, len(overhead), ms(percentile(overhead, 50)), ms(percentile(overhead, 95)), len(floor), ms(percentile(floor, 50)), ms(percentile(floor, 95)))
+	r.add("N=%d  API writes by ramp per rollout update (API server's count): %s", n, writes)
+	_ = ctrl
+}
+
+// writesPerUpdate releases one more Rollout five times on a quiet namespace and counts, on the
+// API server, the writes of the resources only ramp writes, plus ramp's Events.
+func writesPerUpdate(t *testing.T, ns string) string {
+	ctx := context.Background()
+	const releases = 5
+	ro := rollout(ns, "counted", 2, progressingSteps)
+	create(t, ro)
+	waitAll(t, ns, "counted Healthy", 1, func(r *v1alpha1.Rollout) bool { return r.Name == "counted" && released(r, "web:0") })
+	events := func() int {
+		list := &eventsv1.EventList{}
+		if err := cluster.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range list.Items {
+			if e.ReportingController == "ramp-controller" && e.Regarding.Name == "counted" {
+				n++
+			}
+		}
+		return n
+	}
+	before, err := apiWrites(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventsBefore := events()
+	for i := 1; i <= releases; i++ {
+		image := fmt.Sprintf("web:%d", i)
+		if err := setImage(ctx, ro, image); err != nil {
+			t.Fatal(err)
+		}
+		waitAll(t, ns, "counted released "+image, 1, func(r *v1alpha1.Rollout) bool {
+			return r.Name == "counted" && released(r, image) && r.Status.Replicas == 2
+		})
+	}
+	after, err := apiWrites(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	total := 0.0
+	for _, res := range rampResources {
+		if d := (after[res] - before[res]) / releases; d > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.1f", strings.TrimPrefix(res, "/"), d))
+			total += d
+		}
+	}
+	ev := float64(events()-eventsBefore) / releases
+	parts = append(parts, fmt.Sprintf("events %.1f", ev))
+	return fmt.Sprintf("%.1f in all (%s)", total+ev, strings.Join(parts, ", "))
+}
+
+// idle measures the controller with n Rollouts (replicas 0) that are Healthy and unchanged,
+// then with as many unrelated ReplicaSets in other namespaces.
+func idle(t *testing.T, r *report, n int) {
+	ctrl := cluster.StartController(t, controllerBin)
+	const spread = 10
+	createAll := func(build func(ns string, i int) client.Object) {
+		var nss []string
+		for range spread {
+			nss = append(nss, cluster.Namespace(t))
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for w := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < n; i += 8 {
+					if err := cluster.Client.Create(context.Background(), build(nss[i%spread], i)); err != nil {
+						select {
+						case errs <- err:
+						default:
+						}
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	createAll(func(ns string, i int) client.Object {
+		ro := rollout(ns, fmt.Sprintf("idle-%d", i), 0, nil)
+		ro.Labels = map[string]string{"scale": "idle"}
+		return ro
+	})
+	testenv.Eventually(t, 30*time.Minute, "every idle Rollout Healthy", func(ctx context.Context) (bool, string, error) {
+		list := &v1alpha1.RolloutList{}
+		if err := cluster.Client.List(ctx, list, client.MatchingLabels{"scale": "idle"}); err != nil {
+			return false, "", err
+		}
+		healthy := 0
+		for i := range list.Items {
+			if released(&list.Items[i], "web:0") {
+				healthy++
+			}
+		}
+		return healthy == n, fmt.Sprintf("%d of %d", healthy, n), nil
+	})
+	measure := func(what string) {
+		time.Sleep(20 * time.Second) // settling before the window: a measurement, not synchronisation
+		a, err := sampleProc(ctrl.Pid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(60 * time.Second) // the measured idle window
+		b, err := sampleProc(ctrl.Pid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.add("idle: %d Rollouts%s: RSS %d MiB, CPU %.2f%% of a core", n, what, b.rssBytes>>20, 100*cpuShare(a, b))
+	}
+	measure("")
+	createAll(func(ns string, i int) client.Object { return unrelatedReplicaSet(ns, i) })
+	measure(fmt.Sprintf(" and %d unrelated ReplicaSets", n))
+}
