@@ -69,8 +69,8 @@ func create(t *testing.T, objs ...client.Object) {
 }
 
 func setImage(ctx context.Context, obj client.Object, image string) error {
-	patch := fmt.Sprintf(`{"spec":{"template":{"spec":{"containers":[{"name":"web","image":%q}]}}}}`, image)
-	return cluster.Client.Patch(ctx, obj, client.RawPatch(types.StrategicMergePatchType, []byte(patch)))
+	patch := fmt.Sprintf(`[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":%q}]`, image)
+	return cluster.Client.Patch(ctx, obj, client.RawPatch(types.JSONPatchType, []byte(patch)))
 }
 
 func released(ro *v1alpha1.Rollout, image string) bool {
