@@ -15,6 +15,14 @@ fi
 cluster_up || "$HACK_DIR/cluster-up.sh"
 RAMP_ISTIO_CRDS=$(istio_crds)
 export RAMP_ISTIO_CRDS RAMP_E2E_KUBECONFIG="$KUBECONFIG_PATH" RAMP_E2E_CONTROLLER_KUBECONFIG="$RAMP_CLUSTER_DIR/controller.kubeconfig" RAMP_BIN_DIR
+RAMP_SCALE_PROFILE_DIR="$RAMP_CLUSTER_DIR/logs"
+export RAMP_SCALE_PROFILE_DIR
 cd "$REPO_ROOT"
 go test -tags scale -count=1 -timeout 120m -run TestScale -v ./e2e/scale/ 2>&1 | tee "$RAMP_CLUSTER_DIR/logs/bench-scale.log" |
   grep -E '^(N=|idle:|--- |ok|FAIL|PASS)'
+# The controller's CPU profile while the aborts ran (net/http/pprof, --pprof-bind-address).
+for p in "$RAMP_SCALE_PROFILE_DIR"/progressing-*.pprof; do
+  [ -e "$p" ] || continue
+  say "CPU profile of the controller during the aborts: $p (go tool pprof -http=: $p)"
+  go tool pprof -top -nodecount=15 "$p" 2>/dev/null | sed -n '1,22p'
+done
