@@ -29,10 +29,15 @@ func (r *RolloutReconciler) replicaSets(ctx context.Context, ro *v1alpha1.Rollou
 	if err != nil || sel.Empty() {
 		sel = labels.Nothing() // the planner reports the selector; nothing is matched meanwhile
 	}
-	list := &appsv1.ReplicaSetList{}
-	if err := r.List(ctx, list, client.InNamespace(ro.Namespace)); err != nil {
-		return nil, fmt.Errorf("list replicasets of %s/%s: %w", ro.Namespace, ro.Name, err)
+	// By index: listing (and so copying) every ReplicaSet of the namespace for each reconcile
+	// was a third of the controller's CPU with 500 Rollouts in one namespace.
+	owned, orphans := &appsv1.ReplicaSetList{}, &appsv1.ReplicaSetList{}
+	for key, list := range map[string]*appsv1.ReplicaSetList{string(ro.UID): owned, orphanKey: orphans} {
+		if err := r.List(ctx, list, client.InNamespace(ro.Namespace), client.MatchingFields{ownerIndex: key}); err != nil {
+			return nil, fmt.Errorf("list replicasets of %s/%s: %w", ro.Namespace, ro.Name, err)
+		}
 	}
+	list := &appsv1.ReplicaSetList{Items: append(owned.Items, orphans.Items...)}
 	var out []*appsv1.ReplicaSet
 	for i := range list.Items {
 		rs := &list.Items[i]

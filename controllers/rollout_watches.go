@@ -24,7 +24,8 @@ import (
 // "Ingress/web", "VirtualService/web"), so a change to one finds the Rollouts to plan again.
 const referenceIndex = "rollout.references"
 
-// ownerIndex indexes canary Ingresses and AnalysisRuns by the UID of the Rollout that controls them.
+// ownerIndex indexes ReplicaSets, canary Ingresses and AnalysisRuns by the UID of the Rollout
+// that controls them (orphanKey for ownerless ones).
 const ownerIndex = "metadata.controller.rollout"
 
 // references are the index keys of the objects a Rollout names.
@@ -90,7 +91,7 @@ func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}); err != nil {
 		return fmt.Errorf("index rollouts by the objects they name: %w", err)
 	}
-	for _, owned := range []client.Object{&networkingv1.Ingress{}, &v1alpha1.AnalysisRun{}} {
+	for _, owned := range []client.Object{&networkingv1.Ingress{}, &v1alpha1.AnalysisRun{}, &appsv1.ReplicaSet{}} {
 		if err := mgr.GetFieldIndexer().IndexField(ctx, owned, ownerIndex, ownerRollout); err != nil {
 			return fmt.Errorf("index %T by rollout: %w", owned, err)
 		}
@@ -117,9 +118,17 @@ func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return b.Complete(r)
 }
 
-// ownerRollout is the index key of an object a Rollout controls: the Rollout's UID.
+// orphanKey indexes the objects no controller owns (ReplicaSets a Rollout may adopt).
+const orphanKey = "orphan"
+
+// ownerRollout is the index key of an object a Rollout controls: the Rollout's UID, or
+// orphanKey when nothing controls it.
 func ownerRollout(o client.Object) []string {
-	if owner := metav1.GetControllerOf(o); owner != nil && owner.Kind == "Rollout" && owner.APIVersion == v1alpha1.GroupVersion.String() {
+	owner := metav1.GetControllerOf(o)
+	switch {
+	case owner == nil:
+		return []string{orphanKey}
+	case owner.Kind == "Rollout" && owner.APIVersion == v1alpha1.GroupVersion.String():
 		return []string{string(owner.UID)}
 	}
 	return nil
