@@ -44,17 +44,20 @@ type RolloutReconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods/eviction,verbs=create
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
+// forgetRollout drops everything kept in memory for a deleted Rollout: no map grows with the
+// Rollouts a cluster ever had.
+func (r *RolloutReconciler) forgetRollout(o client.Object) {
+	r.expected.forget(o.GetUID())
+	r.defaulted.forget(client.ObjectKeyFromObject(o))
+}
+
 // Reconcile brings one Rollout a step closer to its plan.
 func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	ro := &v1alpha1.Rollout{}
 	if err := r.Get(ctx, req.NamespacedName, ro); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.defaulted.forget(req.NamespacedName)
-		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return ctrl.Result{}, client.IgnoreNotFound(err) // deleted: forgetRollout dropped its state
 	}
 	if !ro.DeletionTimestamp.IsZero() {
-		r.defaulted.forget(req.NamespacedName)
 		return ctrl.Result{}, nil // owned ReplicaSets go with it through garbage collection
 	}
 	if r.expected.staleRollout(ro) {

@@ -73,3 +73,18 @@ func (e *expectations) stale(rss []*appsv1.ReplicaSet) string {
 	}
 	return ""
 }
+
+// forget drops what is expected of an object (a Rollout or a ReplicaSet) that was deleted.
+func (e *expectations) forget(uid types.UID) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.want, uid)
+	delete(e.rollouts, uid)
+}
+
+// size is how many objects the expectations remember.
+func (e *expectations) size() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.want) + len(e.rollouts)
+}

@@ -5,6 +5,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
 )
 
 func rsAt(generation, observed int64) *appsv1.ReplicaSet {
@@ -31,5 +33,20 @@ func TestExpectations(t *testing.T) {
 	}
 	if len(e.want) != 0 {
 		t.Errorf("a caught-up ReplicaSet is still remembered: %v", e.want)
+	}
+}
+
+// A deleted Rollout or ReplicaSet leaves nothing behind.
+func TestExpectationsForgetDeletedObjects(t *testing.T) {
+	var e expectations
+	e.wrote(rsAt(3, 2))
+	e.wroteRollout(&v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{UID: "ro", ResourceVersion: "5"}})
+	if e.size() != 2 {
+		t.Fatalf("remembers %d objects, want 2", e.size())
+	}
+	e.forget("u1")
+	e.forget("ro")
+	if e.size() != 0 {
+		t.Errorf("remembers %d objects after their deletion, want none", e.size())
 	}
 }

@@ -57,8 +57,9 @@ func urgentRolloutChange(old, cur *v1alpha1.Rollout) bool {
 	return false
 }
 
-// rolloutEvents enqueues a Rollout for its own changes, urgent ones first.
-func rolloutEvents() handler.EventHandler {
+// rolloutEvents enqueues a Rollout for its own changes, urgent ones first; gone tells the
+// reconciler a Rollout was deleted, so that nothing is kept for it.
+func rolloutEvents(gone func(client.Object)) handler.EventHandler {
 	return handler.TypedFuncs[client.Object, reconcile.Request]{
 		CreateFunc: func(_ context.Context, e event.CreateEvent, q requestQueue) {
 			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(e.Object)})
@@ -72,8 +73,22 @@ func rolloutEvents() handler.EventHandler {
 			add(q, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(cur)}, urgentRolloutChange(old, cur))
 		},
 		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q requestQueue) {
+			gone(e.Object)
 			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(e.Object)})
 		},
+	}
+}
+
+// forgetting wraps an event handler so that gone hears of every deleted object first.
+func forgetting(h handler.EventHandler, gone func(client.Object)) handler.EventHandler {
+	return handler.TypedFuncs[client.Object, reconcile.Request]{
+		CreateFunc: h.Create,
+		UpdateFunc: h.Update,
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q requestQueue) {
+			gone(e.Object)
+			h.Delete(ctx, e, q)
+		},
+		GenericFunc: h.Generic,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -68,7 +69,7 @@ func TestUrgentEventsJumpTheQueue(t *testing.T) {
 	ctx := context.Background()
 	q := priorityqueue.New[reconcile.Request]("test")
 	defer q.ShutDown()
-	rollouts, runs := rolloutEvents(), runEvents()
+	rollouts, runs := rolloutEvents(func(client.Object) {}), runEvents()
 	for i := range 1000 {
 		old := queuedRollout(fmt.Sprintf("busy-%d", i), "1")
 		cur := old.DeepCopy()

@@ -14,7 +14,7 @@ import (
 	"github.com/ramp-dev/ramp/pkg/workload"
 )
 
-// defaultedTemplates remembers, per Rollout (forgotten when it goes), its pod template as the API server defaulted it,
+// defaultedTemplates remembers, per Rollout (forgotten when it is deleted), its pod template as the API server defaulted it,
 // by the hash of the template as written: the dry-run that learns it is made once per template,
 // not on every reconcile. Lost on a restart, it is learnt again.
 type defaultedTemplates struct {

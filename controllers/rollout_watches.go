@@ -101,8 +101,8 @@ func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("rollout").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Options.rolloutWorkers()}).
-		Watches(&v1alpha1.Rollout{}, rolloutEvents()).
-		Watches(&appsv1.ReplicaSet{}, owned).
+		Watches(&v1alpha1.Rollout{}, rolloutEvents(r.forgetRollout)).
+		Watches(&appsv1.ReplicaSet{}, forgetting(owned, func(o client.Object) { r.expected.forget(o.GetUID()) })).
 		Watches(&networkingv1.Ingress{}, owned).
 		Watches(&v1alpha1.AnalysisRun{}, runEvents()).
 		Watches(&v1alpha1.AnalysisTemplate{}, r.enqueueNaming("AnalysisTemplate")).
