@@ -19,6 +19,20 @@ import (
 	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 
+// Prepare connects to the local control plane, installs ramp's CRDs and RBAC into it, and
+// builds ramp-controller into dir: what every suite on the cluster does first.
+func Prepare(dir string) (*Cluster, string, error) {
+	c, err := Connect()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := c.InstallRamp(); err != nil {
+		return nil, "", fmt.Errorf("install ramp: %w", err)
+	}
+	bin, err := BuildController(dir)
+	return c, bin, err
+}
+
 // BuildController compiles cmd/ramp-controller into dir and returns the binary's path.
 func BuildController(dir string) (string, error) {
 	bin := filepath.Join(dir, "ramp-controller")

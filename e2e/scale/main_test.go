@@ -20,22 +20,13 @@ var (
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
-	var err error
-	if cluster, err = framework.Connect(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := cluster.InstallRamp(); err != nil {
-		fmt.Fprintln(os.Stderr, "install ramp:", err)
-		return 1
-	}
 	dir, err := os.MkdirTemp("", "ramp-scale-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	if controllerBin, err = framework.BuildController(dir); err != nil {
+	if cluster, controllerBin, err = framework.Prepare(dir); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
