@@ -69,6 +69,9 @@ func (o *Options) watchTree(ctx context.Context, s *session, name string, opts r
 	var last []byte
 	t, err := s.tree(ctx, name, o.Now())
 	for {
+		if ctx.Err() != nil {
+			return nil // interrupted, perhaps in the middle of a read: that is how a watch ends
+		}
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sync"
 )
 
 func pod(rsName, name string) *corev1.Pod {
@@ -108,5 +111,40 @@ func TestGetAndListAsJSONOrYAML(t *testing.T) {
 	}
 	if code := k.run(context.Background(), "get", "rollout", "web", "-o", "wide"); code != 1 || !strings.Contains(k.err.String(), "use json or yaml") {
 		t.Errorf("-o wide: exit %d stderr %q", code, k.err.String())
+	}
+}
+
+// Ctrl-C in the middle of a redraw's reads (which then fail with the cancelled context) still
+// ends get --watch with 0: that is how a watch ends, not an error.
+func TestGetWatchInterruptedMidReadExitsZero(t *testing.T) {
+	k := newCLI(t, webRollout())
+	reading := make(chan struct{})
+	var once sync.Once
+	k.c = interceptor.NewClient(k.c, interceptor.Funcs{
+		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			if _, pods := list.(*corev1.PodList); pods {
+				once.Do(func() { close(reading) })
+				<-ctx.Done()
+				return ctx.Err()
+			}
+			return c.List(ctx, list, opts...)
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int, 1)
+	go func() { code <- k.run(ctx, "get", "rollout", "web", "--watch") }()
+	select {
+	case <-reading:
+	case <-time.After(30 * time.Second):
+		t.Fatal("get --watch never read the rollout's pods")
+	}
+	cancel()
+	select {
+	case got := <-code:
+		if got != 0 {
+			t.Errorf("get --watch interrupted mid-read ended with %d, want 0; stderr %q", got, k.err.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("get --watch did not end with its context")
 	}
 }
