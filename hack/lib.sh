@@ -64,7 +64,9 @@ ports_taken=""
 free_port() {
   local p
   while :; do
-    p=$(( 20000 + RANDOM % 20000 ))
+    # Below the kernel's ephemeral range (32768 and up on Linux), where the outgoing
+    # connections of the components just started could take the port before it is bound.
+    p=$(( 20000 + RANDOM % 12000 ))
     case " $ports_taken " in *" $p "*) continue ;; esac
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       ports_taken+=" $p"
