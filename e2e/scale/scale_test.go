@@ -102,44 +102,49 @@ func churn(t *testing.T, ns string, deployments bool, want int, stop <-chan stru
 			return took
 		case <-time.After(time.Second): // the resolution of release times; listing less often loads the API server less
 		}
-		if deployments {
-			list := &appsv1.DeploymentList{}
-			if err := cluster.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
-				t.Logf("list deployments: %v", err)
-				continue
-			}
-			for i := range list.Items {
-				d := &list.Items[i]
-				if deployed(d, fmt.Sprintf("web:%d", gen[d.Name])) {
-					if at, ok := started[d.Name]; ok {
-						took = append(took, time.Since(at))
-					}
-					gen[d.Name]++
-					started[d.Name] = time.Now()
-					_ = setImage(ctx, d, fmt.Sprintf("web:%d", gen[d.Name]))
-				}
-			}
+		ready, err := releasedObjects(ctx, ns, deployments, gen)
+		if err != nil {
+			t.Logf("list: %v", err)
 			continue
 		}
-		list := &v1alpha1.RolloutList{}
-		if err := cluster.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
-			t.Logf("list rollouts: %v", err)
-			continue
-		}
-		for i := range list.Items {
-			ro := &list.Items[i]
-			if ro.Name == "target" || !released(ro, fmt.Sprintf("web:%d", gen[ro.Name])) {
-				continue
-			}
-			if at, ok := started[ro.Name]; ok {
+		for _, o := range ready {
+			if at, ok := started[o.GetName()]; ok {
 				took = append(took, time.Since(at))
 			}
-			gen[ro.Name]++
-			started[ro.Name] = time.Now()
-			_ = setImage(ctx, ro, fmt.Sprintf("web:%d", gen[ro.Name]))
+			gen[o.GetName()]++
+			started[o.GetName()] = time.Now()
+			_ = setImage(ctx, o, fmt.Sprintf("web:%d", gen[o.GetName()]))
 		}
 	}
 	return took
+}
+
+// releasedObjects are the Deployments (or Rollouts, the abort target aside) of ns whose release
+// of image web:<gen[name]> is done.
+func releasedObjects(ctx context.Context, ns string, deployments bool, gen map[string]int) ([]client.Object, error) {
+	var out []client.Object
+	if deployments {
+		list := &appsv1.DeploymentList{}
+		if err := cluster.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return nil, err
+		}
+		for i := range list.Items {
+			if d := &list.Items[i]; deployed(d, fmt.Sprintf("web:%d", gen[d.Name])) {
+				out = append(out, d)
+			}
+		}
+		return out, nil
+	}
+	list := &v1alpha1.RolloutList{}
+	if err := cluster.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return nil, err
+	}
+	for i := range list.Items {
+		if ro := &list.Items[i]; ro.Name != "target" && released(ro, fmt.Sprintf("web:%d", gen[ro.Name])) {
+			out = append(out, ro)
+		}
+	}
+	return out, nil
 }
 
 func waitAll(t *testing.T, ns, what string, n int, ok func(*v1alpha1.Rollout) bool) {
