@@ -1,11 +1,14 @@
 package controllers
 
 import (
+	"bytes"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -24,7 +27,7 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 // ReplicaSets only with ramp's revision label, Services as their metadata and selector (all
 // that ramp reads of them; it writes them with merge patches of the selector alone) (a Deployment's are not ramp's), Jobs only those
 // the analysis job provider created, Rollouts and AnalysisRuns only of the shard; and every
-// cached object without its managedFields (Rollouts keep theirs: they say who aborted) or
+// cached object without its managedFields (of a Rollout's, only who set status.abort stays) or
 // kubectl's last-applied copy.
 func CacheOptions(opts Options) cache.Options {
 	byObject := map[client.Object]cache.ByObject{
@@ -32,7 +35,7 @@ func CacheOptions(opts Options) cache.Options {
 		&batchv1.Job{}:          {Label: exists(job.AnalysisRunLabel), Transform: slim(true)},
 		&corev1.Service{}:       {Transform: selectorOnly},
 		&networkingv1.Ingress{}: {Transform: slim(true)},
-		&v1alpha1.Rollout{}:     {Label: opts.Shard, Transform: slim(false)},
+		&v1alpha1.Rollout{}:     {Label: opts.Shard, Transform: slimRollout},
 		&v1alpha1.AnalysisRun{}: {Label: opts.Shard, Transform: slim(true)},
 	}
 	return cache.Options{ByObject: byObject, DefaultTransform: slim(true)}
@@ -65,6 +68,31 @@ func slim(managedFields bool) toolscache.TransformFunc {
 		}
 		return in, nil
 	}
+}
+
+// abortOwnership is the one field of a Rollout's managedFields that ramp reads: who set
+// status.abort (the timeline names them).
+var abortOwnership = []byte(`{"f:status":{"f:abort":{}}}`)
+
+// slimRollout keeps of a cached Rollout's managedFields only the status entries that own
+// status.abort, each cut down to that field: the rest (every manager's whole field set) is most
+// of an idle Rollout's size in the cache. The controller writes Rollouts only with merge
+// patches computed between two copies, so the cut entries are never sent back.
+func slimRollout(in any) (any, error) {
+	ro, ok := in.(*v1alpha1.Rollout)
+	if !ok {
+		return slim(true)(in)
+	}
+	var kept []metav1.ManagedFieldsEntry
+	for _, mf := range ro.ManagedFields {
+		if mf.Subresource != "status" || mf.FieldsV1 == nil || !bytes.Contains(mf.FieldsV1.Raw, []byte(`"f:abort"`)) {
+			continue
+		}
+		mf.FieldsV1 = &metav1.FieldsV1{Raw: abortOwnership}
+		kept = append(kept, mf)
+	}
+	ro.ManagedFields = kept
+	return slim(false)(ro)
 }
 
 // selectorOnly keeps of a cached Service its metadata (slimmed) and its selector: a cluster

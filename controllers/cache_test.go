@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -27,11 +28,27 @@ func TestCachedObjectsAreSlim(t *testing.T) {
 		t.Errorf("cached Service %+v: want its metadata (slimmed) and selector only", got)
 	}
 
-	ro := &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Name: "web", ManagedFields: managed, Annotations: annotations}}
-	if _, err := slim(false)(ro); err != nil {
+	fields := func(raw string) *metav1.FieldsV1 { return &metav1.FieldsV1{Raw: []byte(raw)} }
+	ro := &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Name: "web", Annotations: annotations, ManagedFields: []metav1.ManagedFieldsEntry{
+		{Manager: "kubectl", FieldsV1: fields(`{"f:spec":{"f:replicas":{}}}`)},
+		{Manager: "kubectl-ramp", Subresource: "status", FieldsV1: fields(`{"f:status":{"f:abort":{},"f:promote":{}}}`)},
+		{Manager: "ramp-controller", Subresource: "status", FieldsV1: fields(`{"f:status":{"f:phase":{},"f:conditions":{}}}`)},
+		{Manager: "ci-bot", Subresource: "status", FieldsV1: fields(`{"f:status":{"f:abort":{}}}`)},
+	}}}
+	if _, err := slimRollout(ro); err != nil {
 		t.Fatal(err)
 	}
-	if len(ro.ManagedFields) != 1 || ro.Annotations[lastAppliedAnnotation] != "" || ro.Annotations["team"] != "shop" {
-		t.Errorf("cached Rollout %+v: want its managedFields (they name who aborted) without the last-applied copy", ro.ObjectMeta)
+	var owners []string
+	for _, mf := range ro.ManagedFields {
+		owners = append(owners, mf.Manager)
+		if string(mf.FieldsV1.Raw) != string(abortOwnership) {
+			t.Errorf("kept entry of %s holds %s, want only status.abort", mf.Manager, mf.FieldsV1.Raw)
+		}
+	}
+	if strings.Join(owners, ",") != "kubectl-ramp,ci-bot" {
+		t.Errorf("kept managedFields of %v, want those that own status.abort, in order (kubectl-ramp,ci-bot)", owners)
+	}
+	if ro.Annotations[lastAppliedAnnotation] != "" || ro.Annotations["team"] != "shop" {
+		t.Errorf("cached Rollout annotations %v: want the last-applied copy gone, the rest kept", ro.Annotations)
 	}
 }

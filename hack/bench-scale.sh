@@ -26,3 +26,9 @@ for p in "$RAMP_SCALE_PROFILE_DIR"/progressing-*.pprof; do
   say "CPU profile of the controller during the aborts: $p (go tool pprof -http=: $p)"
   go tool pprof -top -nodecount=15 "$p" 2>/dev/null | sed -n '1,22p'
 done
+# The controller's live heap with the idle Rollouts (and the unrelated ReplicaSets) cached.
+for p in "$RAMP_SCALE_PROFILE_DIR"/idle-*.heap.pprof; do
+  [ -e "$p" ] || continue
+  say "live heap of the idle controller: $p"
+  go tool pprof -top -sample_index=inuse_space -nodecount=15 "$p" 2>/dev/null | sed -n '1,22p'
+done

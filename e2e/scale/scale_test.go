@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
@@ -260,9 +261,10 @@ func progressing(t *testing.T, r *report, n int) {
 	done := make(chan struct{})
 	go func() { took = churn(t, ns, false, 0, stop); close(done) }()
 	profiled := profile(t, pprofAddr, fmt.Sprintf("progressing-%d", n))
-	var aborts []time.Duration
+	var aborts, hops []time.Duration
 	for range 20 {
 		aborts = append(aborts, abortLatency(t, ns))
+		hops = append(hops, apiHop(t, ns))
 	}
 	<-profiled
 	close(stop)
@@ -287,10 +289,69 @@ func progressing(t *testing.T, r *report, n int) {
 	floor := churn(t, dns, true, max(len(took), 1), nil)
 
 	r.add("N=%d  aborts=%d  abort->weight 0: p50 %s  p99 %s  max %s", n, len(aborts), ms(percentile(aborts, 50)), ms(percentile(aborts, 99)), ms(percentile(aborts, 100)))
+	r.add("N=%d  API floor, one write seen through a watch (an abort needs two): p50 %s  p99 %s  max %s", n, ms(percentile(hops, 50)), ms(percentile(hops, 99)), ms(percentile(hops, 100)))
 	r.add("N=%d  releases=%d  step overhead beyond pauses: p50 %s  p95 %s;  Deployment floor (%d releases): p50 %s  p95 %s",
 		n, len(overhead), ms(percentile(overhead, 50)), ms(percentile(overhead, 95)), len(floor), ms(percentile(floor, 50)), ms(percentile(floor, 95)))
 	r.add("N=%d  API writes by ramp per rollout update (API server's count): %s", n, writes)
 	_ = ctrl
+}
+
+// apiHop is the API server's own share of an abort under the same load: how long a patch takes to
+// reach a watcher. An abort is two such hops (the user's patch to the controller, the
+// controller's Ingress patch to the observer) plus the controller's reconcile.
+func apiHop(t *testing.T, ns string) time.Duration {
+	ctx := context.Background()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api-hop"}}
+	if err := cluster.Client.Get(ctx, client.ObjectKeyFromObject(cm), cm); apierrors.IsNotFound(err) {
+		create(t, cm)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	w, err := cluster.Clientset.CoreV1().ConfigMaps(ns).Watch(ctx, metav1.ListOptions{
+		FieldSelector: fields.OneTermEqualSelector("metadata.name", cm.Name).String(), ResourceVersion: cm.ResourceVersion,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	stamp := strconv.FormatInt(time.Now().UnixNano(), 10)
+	start := time.Now()
+	patch := fmt.Sprintf(`{"data":{"stamp":%q}}`, stamp)
+	if err := cluster.Client.Patch(ctx, cm, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case ev := <-w.ResultChan():
+			if c, ok := ev.Object.(*corev1.ConfigMap); ok && c.Data["stamp"] == stamp {
+				return time.Since(start)
+			}
+		case <-timeout:
+			t.Fatal("the probe ConfigMap's patch never reached the watch")
+		}
+	}
+}
+
+// heapProfile writes the controller's live heap into $RAMP_SCALE_PROFILE_DIR (when set).
+func heapProfile(t *testing.T, addr, name string) {
+	dir := os.Getenv("RAMP_SCALE_PROFILE_DIR")
+	if dir == "" {
+		return
+	}
+	resp, err := http.Get("http://" + addr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		t.Logf("heap profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name+".heap.pprof"), data, 0o644)
+	}
+	if err != nil {
+		t.Logf("heap profile: %v", err)
+	}
 }
 
 // profile takes a 30 s CPU profile of the controller into $RAMP_SCALE_PROFILE_DIR (when set),
@@ -376,7 +437,8 @@ func writesPerUpdate(t *testing.T, ns string) string {
 // idle measures the controller with n Rollouts (replicas 0) that are Healthy and unchanged,
 // then with as many unrelated ReplicaSets in other namespaces.
 func idle(t *testing.T, r *report, n int) {
-	ctrl := cluster.StartController(t, controllerBin)
+	pprofAddr := framework.FreeAddr(t)
+	ctrl := cluster.StartController(t, controllerBin, "--pprof-bind-address="+pprofAddr)
 	const spread = 10
 	createAll := func(build func(ns string, i int) client.Object) {
 		var nss []string
@@ -451,6 +513,7 @@ func idle(t *testing.T, r *report, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		heapProfile(t, pprofAddr, fmt.Sprintf("idle-%d%s", n, strings.ReplaceAll(what, " ", "-")))
 		r.add("idle: %d Rollouts%s: RSS %d MiB, CPU %.2f%% of a core (60 s, after settling %s)", n, what, b.rssBytes>>20, 100*cpuShare(a, b), settleTook)
 	}
 	measure("")
