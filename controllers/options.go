@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/ramp-dev/ramp/pkg/egress"
 )
 
 // Options are what ramp-controller's flags set for its controllers.
@@ -12,6 +14,10 @@ type Options struct {
 	// Shard selects, by their labels, the Rollouts this controller drives (nil: all); their
 	// AnalysisRuns carry the same label values, so each shard measures only its own.
 	Shard labels.Selector
+	// Egress is where the web and Prometheus providers may connect (nil: the default policy,
+	// which denies loopback, link-local and metadata addresses). The API server is always
+	// added to what is never reached.
+	Egress *egress.Policy
 }
 
 // Defaults for the workers: enough that a reconcile waiting on a busy API server, or a

@@ -49,7 +49,8 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("client for analysis jobs: %w", err)
 	}
-	for _, p := range []analysis.Provider{promprovider.New(), web.New(), job.New(uncached)} {
+	policy := opts.egressPolicy(context.Background(), mgr.GetConfig())
+	for _, p := range []analysis.Provider{promprovider.New(promprovider.WithEgress(policy)), web.New(web.WithEgress(policy)), job.New(uncached)} {
 		runs.Providers[p.Type()] = p
 	}
 	if err := runs.SetupWithManager(mgr); err != nil {

@@ -5,6 +5,7 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ramp-dev/ramp/controllers"
+	"github.com/ramp-dev/ramp/pkg/egress"
 	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 
@@ -38,7 +40,9 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "manager:", err)
 		return 1
 	}
-	if err := controllers.SetupWithManager(mgr, controllers.Options{}); err != nil {
+	// Prometheus and the tests' endpoints listen on loopback.
+	opts := controllers.Options{Egress: &egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}}
+	if err := controllers.SetupWithManager(mgr, opts); err != nil {
 		fmt.Fprintln(os.Stderr, "setup:", err)
 		return 1
 	}

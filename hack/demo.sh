@@ -48,6 +48,7 @@ free_port metrics_port
 setsid "$RAMP_CLUSTER_DIR/ramp-controller" --kubeconfig="$RAMP_CLUSTER_DIR/controller.kubeconfig" \
   --leader-elect --leader-election-namespace=ramp-system \
   --health-probe-bind-address="127.0.0.1:$probe_port" --metrics-bind-address="127.0.0.1:$metrics_port" \
+  --analysis-egress-allow-cidrs=127.0.0.0/8 \
   </dev/null >"$log" 2>&1 &
 echo $! >"$pidfile"
 ready() { exec 3<>"/dev/tcp/127.0.0.1/$probe_port" && printf 'GET /readyz HTTP/1.0\r\n\r\n' >&3 && head -n1 <&3 | grep -q ' 200 '; }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	networkingistio "istio.io/client-go/pkg/apis/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -21,6 +22,7 @@ import (
 
 	rolloutsv1alpha1 "github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/controllers"
+	"github.com/ramp-dev/ramp/pkg/egress"
 )
 
 // leaderElectionID names the Lease the replicas compete for.
@@ -64,6 +66,13 @@ func main() {
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"Allow HTTP/2 on the metrics server (off by default: HTTP/2 Rapid Reset, CVE-2023-44487).")
 	zapOpts := zap.Options{}
+	var egressAllow, egressAllowHosts, egressDeny string
+	flag.StringVar(&egressAllow, "analysis-egress-allow-cidrs", "",
+		"Comma-separated CIDRs the web and Prometheus providers may always reach, loopback and link-local included. With this or --analysis-egress-allow-hosts set, nothing else is reachable.")
+	flag.StringVar(&egressAllowHosts, "analysis-egress-allow-hosts", "",
+		"Comma-separated host names (or *.domain) the providers may reach, as long as they resolve outside the denied ranges.")
+	flag.StringVar(&egressDeny, "analysis-egress-deny-cidrs", "",
+		"Comma-separated CIDRs to deny beside the defaults (loopback, link-local and cloud metadata, multicast, unspecified).")
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 
@@ -86,6 +95,12 @@ func main() {
 		}
 		opts.Shard = sel
 	}
+	policy, err := egressPolicy(egressAllow, egressAllowHosts, egressDeny)
+	if err != nil {
+		log.Error(err, "invalid analysis egress flags")
+		os.Exit(1)
+	}
+	opts.Egress = policy
 	if leaderElectID == "" {
 		leaderElectID = shardLeaseName(shard)
 	}
@@ -130,6 +145,23 @@ func main() {
 		log.Error(err, "manager exited with an error")
 		os.Exit(1)
 	}
+}
+
+func egressPolicy(allow, allowHosts, deny string) (*egress.Policy, error) {
+	p := &egress.Policy{}
+	var err error
+	if p.Allow, err = egress.ParsePrefixes(allow); err != nil {
+		return nil, fmt.Errorf("--analysis-egress-allow-cidrs: %w", err)
+	}
+	if p.Deny, err = egress.ParsePrefixes(deny); err != nil {
+		return nil, fmt.Errorf("--analysis-egress-deny-cidrs: %w", err)
+	}
+	for _, h := range strings.Split(allowHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			p.AllowHosts = append(p.AllowHosts, h)
+		}
+	}
+	return p, nil
 }
 
 // shardLeaseName is the leader-election Lease of a shard: each shard elects its own leader.

@@ -326,6 +326,7 @@ func Record(run *v1alpha1.AnalysisRun, metric string, m v1alpha1.Measurement) {
 	if !ok {
 		return
 	}
+	m.Value, m.Message = Truncate(m.Value, MaxStoredBytes), Truncate(m.Message, MaxStoredBytes)
 	res := result(run, metric)
 	if res == nil {
 		run.Status.MetricResults = append(run.Status.MetricResults, v1alpha1.MetricResult{Name: metric})

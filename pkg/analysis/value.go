@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // readableDigits is how many significant digits a value keeps in messages.
@@ -89,4 +91,34 @@ func readableFloat(f float64) string {
 		out = strings.TrimRight(strings.TrimRight(out, "0"), ".")
 	}
 	return out
+}
+
+// MaxStoredBytes bounds a measurement's value and its message as the run's status records
+// them: a provider's answer is the tenant's to shape, and the run (with its retained
+// measurements) must stay far below etcd's object size limit.
+const MaxStoredBytes = 1024
+
+// Truncate cuts s to at most n bytes on a rune boundary, marking the cut with "...".
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := max(n-len("..."), 0)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// Excerpt is s fit for a log line or an Event: control characters (newlines included) as
+// spaces, invalid UTF-8 replaced, and cut to at most n bytes.
+func Excerpt(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return Truncate(s, n)
 }

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/events"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/analysis"
 	"github.com/ramp-dev/ramp/pkg/metrics"
 	"github.com/ramp-dev/ramp/pkg/plan"
 )
@@ -53,6 +54,7 @@ func (r Recorder) Record(ro *v1alpha1.Rollout, fromPhase v1alpha1.RolloutPhase, 
 		annotations[v1alpha1.TimelineStepAnnotation] = step
 	}
 	for _, n := range notes {
+		n.Message = analysis.Excerpt(n.Message, MaxMessageBytes)
 		metrics.Transitions.WithLabelValues(n.Reason).Inc()
 		r.Log.Info(Message,
 			"rollout", ro.Namespace+"/"+ro.Name, "revision", st.CurrentPodHash, "step", step,
@@ -67,6 +69,10 @@ func (r Recorder) Record(ro *v1alpha1.Rollout, fromPhase v1alpha1.RolloutPhase, 
 	}
 }
 
+// MaxMessageBytes bounds a timeline line's message: it may quote what a tenant's endpoint
+// answered, which belongs in the AnalysisRun (itself bounded), not whole in Events and logs.
+const MaxMessageBytes = 512
+
 // RunMessage is the constant log message of every AnalysisRun timeline line.
 const RunMessage = "analysis transition"
 
@@ -80,6 +86,7 @@ func (r Recorder) RecordRun(run *v1alpha1.AnalysisRun, notes []plan.Note) {
 		rollout = run.Namespace + "/" + owner.Name
 	}
 	for _, n := range notes {
+		n.Message = analysis.Excerpt(n.Message, MaxMessageBytes)
 		metrics.Transitions.WithLabelValues(n.Reason).Inc()
 		r.Log.Info(RunMessage, "rollout", rollout, "analysisrun", run.Namespace+"/"+run.Name,
 			"phase", string(run.Status.Phase), "reason", n.Reason, "message", n.Message)

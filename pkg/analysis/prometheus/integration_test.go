@@ -46,7 +46,7 @@ func setup(t *testing.T) *env {
 	if err := prom.WaitTargetsUp(pollTimeout); err != nil {
 		t.Fatal(err)
 	}
-	return &env{exp: exp, prom: prom, p: New()}
+	return &env{exp: exp, prom: prom, p: testProvider()}
 }
 
 func (e *env) metric(query string) v1alpha1.Metric {

@@ -19,7 +19,6 @@ package prometheus
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -36,6 +35,7 @@ import (
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/analysis"
+	"github.com/ramp-dev/ramp/pkg/egress"
 )
 
 // ProviderType is the name of this provider.
@@ -55,6 +55,10 @@ const DefaultClientCacheSize = 64
 // NoDataMessage is the Message of a query that found nothing.
 const NoDataMessage = "query returned no data"
 
+// MaxResponseBytes bounds a query's answer: a range query over many series is the largest a
+// metric needs; beyond it the measurement is an Error rather than the controller's memory.
+const MaxResponseBytes = 8 << 20
+
 // clientGrace is how much longer than the query's timeout the HTTP request may take, so that
 // Prometheus's own "query timed out" answer arrives before the client gives up.
 const clientGrace = time.Second
@@ -64,7 +68,8 @@ type Provider struct {
 	now       func() time.Time
 	cacheSize int
 	// base, when set, carries every request (tests); insecure is then not applied.
-	base http.RoundTripper
+	base   http.RoundTripper
+	egress *egress.Policy
 
 	mu       sync.Mutex
 	secure   http.RoundTripper
@@ -88,6 +93,12 @@ func WithTransport(rt http.RoundTripper) Option {
 	return func(p *Provider) { p.base = rt }
 }
 
+// WithEgress makes every query connect only where policy allows (the zero Policy, which denies
+// loopback, link-local and metadata addresses, when unset).
+func WithEgress(policy *egress.Policy) Option {
+	return func(p *Provider) { p.egress = policy }
+}
+
 // WithClientCacheSize bounds how many clients the Provider keeps (DefaultClientCacheSize
 // when n < 1).
 func WithClientCacheSize(n int) Option {
@@ -96,7 +107,7 @@ func WithClientCacheSize(n int) Option {
 
 // New returns a Provider.
 func New(opts ...Option) *Provider {
-	p := &Provider{now: time.Now, cacheSize: DefaultClientCacheSize, clients: map[clientKey]*cachedClient{}}
+	p := &Provider{now: time.Now, cacheSize: DefaultClientCacheSize, clients: map[clientKey]*cachedClient{}, egress: &egress.Policy{}}
 	for _, o := range opts {
 		o(p)
 	}
@@ -349,7 +360,7 @@ func (p *Provider) client(spec *v1alpha1.PrometheusMetric) (api.Client, error) {
 		c.lastUse = p.tick
 		return c.client, nil
 	}
-	var rt http.RoundTripper = p.transport(spec.Insecure)
+	rt := egress.LimitResponses(p.transport(spec.Insecure), MaxResponseBytes)
 	if bearer != "" || user != "" || pass != "" {
 		rt = &authRoundTripper{next: rt, bearer: bearer, user: user, pass: pass}
 	}
@@ -386,14 +397,12 @@ func (p *Provider) transport(insecure bool) http.RoundTripper {
 	}
 	if insecure {
 		if p.insecure == nil {
-			t := http.DefaultTransport.(*http.Transport).Clone()
-			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the metric asks for it
-			p.insecure = t
+			p.insecure = p.egress.Transport(true)
 		}
 		return p.insecure
 	}
 	if p.secure == nil {
-		p.secure = http.DefaultTransport.(*http.Transport).Clone()
+		p.secure = p.egress.Transport(false)
 	}
 	return p.secure
 }

@@ -1,8 +1,11 @@
 package prometheus
 
 import (
+	"net/netip"
+
 	"context"
 	"encoding/base64"
+	"github.com/ramp-dev/ramp/pkg/egress"
 	"io"
 	"log"
 	"math"
@@ -290,7 +293,7 @@ func recorder(t *testing.T, tls bool) (*httptest.Server, func() []recorded) {
 
 func TestRequestCarriesAuthHeadersAndTimeout(t *testing.T) {
 	srv, seen := recorder(t, false)
-	p := New()
+	p := testProvider()
 	ctx := context.Background()
 
 	res := p.Measure(ctx, nil, metricOf(&v1alpha1.PrometheusMetric{
@@ -360,7 +363,7 @@ func TestRequestCarriesAuthHeadersAndTimeout(t *testing.T) {
 func TestRangeQueryRequest(t *testing.T) {
 	srv, seen := recorder(t, false)
 	now := time.Unix(1_700_000_000, 0)
-	p := New(WithClock(func() time.Time { return now }))
+	p := testProvider(WithClock(func() time.Time { return now }))
 	res := p.Measure(context.Background(), nil, metricOf(&v1alpha1.PrometheusMetric{
 		Address: srv.URL, Query: "up",
 		RangeQuery: &v1alpha1.PrometheusRangeQuery{Start: `now() - duration("5m")`, End: "now()", Step: "1m"},
@@ -387,7 +390,7 @@ func TestRangeQueryRequest(t *testing.T) {
 
 func TestInsecure(t *testing.T) {
 	srv, _ := recorder(t, true)
-	p := New()
+	p := testProvider()
 	res := p.Measure(context.Background(), nil, metricOf(&v1alpha1.PrometheusMetric{Address: srv.URL, Query: "up"}), nil)
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "certificate") {
 		t.Fatalf("a self-signed certificate without insecure: %+v, want a certificate error", res)
@@ -400,7 +403,7 @@ func TestInsecure(t *testing.T) {
 
 func TestClientCache(t *testing.T) {
 	srv, _ := recorder(t, false)
-	p := New(WithClientCacheSize(2))
+	p := testProvider(WithClientCacheSize(2))
 	measure := func(token string, insecure bool) {
 		t.Helper()
 		spec := &v1alpha1.PrometheusMetric{Address: srv.URL, Query: "up", Insecure: insecure}
@@ -446,7 +449,7 @@ func TestSecretsNeverInMessages(t *testing.T) {
 		_, _ = w.Write([]byte(`{"status":"error","errorType":"bad_data","error":"rejected ` + r.Header.Get("Authorization") + `"}`))
 	}))
 	defer srv.Close()
-	p := New()
+	p := testProvider()
 	for _, auth := range []*v1alpha1.PrometheusAuth{
 		{BearerToken: "sup3r-s3cret"},
 		{Basic: &v1alpha1.BasicAuth{Username: "u", Password: "sup3r-s3cret"}},
@@ -475,7 +478,7 @@ func TestSecretsNeverInMessages(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	p := New()
+	p := testProvider()
 	tests := map[string]struct {
 		metric v1alpha1.Metric
 		want   string
@@ -533,7 +536,7 @@ func TestTimeout(t *testing.T) {
 		}
 	}()
 
-	p := New()
+	p := testProvider()
 	start := time.Now()
 	res := p.Measure(context.Background(), nil, metricOf(&v1alpha1.PrometheusMetric{
 		Address: "http://" + l.Addr().String(), Query: "up", Timeout: ptr[int64](1),
@@ -588,8 +591,48 @@ func TestWithTransportAndHugeTimeout(t *testing.T) {
 }
 
 func TestType(t *testing.T) {
-	var p analysis.Provider = New()
+	var p analysis.Provider = testProvider()
 	if p.Type() != "prometheus" {
 		t.Fatalf("Type() = %q", p.Type())
+	}
+}
+
+// testProvider may reach the tests' servers on 127.0.0.1, and nothing else on loopback.
+func testProvider(opts ...Option) *Provider {
+	allow := egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+	return New(append([]Option{WithEgress(&allow)}, opts...)...)
+}
+
+// A query goes only where the operator's egress policy allows.
+func TestEgressPolicyRefusesMetadataAndLoopback(t *testing.T) {
+	for _, address := range []string{"http://169.254.169.254", "http://127.0.0.1:9090", "http://localhost:9090"} {
+		res := New().Measure(context.Background(), &v1alpha1.AnalysisRun{}, v1alpha1.Metric{Name: "m", Provider: v1alpha1.MetricProvider{
+			Prometheus: &v1alpha1.PrometheusMetric{Address: address, Query: "up"},
+		}}, nil)
+		if res.Err == nil || !strings.Contains(res.Err.Error(), "egress policy refuses") {
+			t.Errorf("query of %s: %v; want an Error naming the egress policy", address, res.Err)
+		}
+	}
+}
+
+// An answer past MaxResponseBytes is an Error, never read whole.
+func TestHugeAnswerIsAnError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"success","data":{"resultType":"vector","result":[`)
+		sample := `{"metric":{"pod":"` + strings.Repeat("p", 1000) + `"},"value":[1,"1"]},`
+		for written := 0; written <= MaxResponseBytes; written += len(sample) {
+			if _, err := io.WriteString(w, sample); err != nil {
+				return
+			}
+		}
+		_, _ = io.WriteString(w, `{"metric":{},"value":[1,"1"]}]}}`)
+	}))
+	defer srv.Close()
+	res := testProvider().Measure(context.Background(), &v1alpha1.AnalysisRun{}, v1alpha1.Metric{Name: "m", Provider: v1alpha1.MetricProvider{
+		Prometheus: &v1alpha1.PrometheusMetric{Address: srv.URL, Query: "up"},
+	}}, nil)
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "larger than") {
+		t.Fatalf("a %d-byte answer: %v (value %v); want an Error saying it is too large", MaxResponseBytes, res.Err, res.Text)
 	}
 }

@@ -20,7 +20,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,12 +32,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"k8s.io/client-go/util/jsonpath"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/analysis"
+	"github.com/ramp-dev/ramp/pkg/egress"
 )
 
 const (
@@ -49,7 +48,7 @@ const (
 	// errorBodyBytes is how much of a non-2xx answer's body an error quotes.
 	errorBodyBytes = 200
 	// maxTextBytes bounds Result.Text, which the AnalysisRun's status records.
-	maxTextBytes = 1024
+	maxTextBytes = analysis.MaxStoredBytes
 )
 
 // Provider calls web endpoints. It is safe for concurrent use and keeps its connections
@@ -60,19 +59,40 @@ type Provider struct {
 
 var _ analysis.Provider = (*Provider)(nil)
 
-// New returns a web provider with two HTTP clients: one that verifies TLS certificates and one
-// for metrics marked insecure.
-func New() *Provider {
-	return &Provider{client: newClient(false), insecureClient: newClient(true)}
+// Option configures a Provider.
+type Option func(*options)
+
+type options struct{ egress *egress.Policy }
+
+// WithEgress makes every call, each redirect hop included, connect only where policy allows
+// (the zero Policy, which denies loopback, link-local and metadata addresses, when unset).
+func WithEgress(policy *egress.Policy) Option {
+	return func(o *options) { o.egress = policy }
 }
 
-func newClient(insecure bool) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	if insecure {
-		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the metric asks for it
+// New returns a web provider with two HTTP clients: one that verifies TLS certificates and one
+// for metrics marked insecure.
+func New(opts ...Option) *Provider {
+	o := options{egress: &egress.Policy{}}
+	for _, opt := range opts {
+		opt(&o)
 	}
+	return &Provider{client: newClient(o.egress, false), insecureClient: newClient(o.egress, true)}
+}
+
+func newClient(policy *egress.Policy, insecure bool) *http.Client {
 	// No Client.Timeout: each call is bounded by its metric's timeoutSeconds through its context.
-	return &http.Client{Transport: t}
+	return &http.Client{Transport: policy.Transport(insecure), CheckRedirect: limitRedirects}
+}
+
+// maxRedirects is how many redirects a call follows; each hop is checked by the egress policy.
+const maxRedirects = 5
+
+func limitRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	return nil
 }
 
 // Type is "web".
@@ -154,6 +174,9 @@ func (p *Provider) call(ctx context.Context, web *v1alpha1.WebMetric) ([]byte, e
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			return nil, fmt.Errorf("%s %s: no answer within %s", method, redact(u), timeout)
 		}
+		if refused := egress.Unwrap(err); refused != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, redact(u), refused)
+		}
 		return nil, fmt.Errorf("%s %s: %v", method, redact(u), redactErr(err))
 	}
 	defer func() {
@@ -163,7 +186,7 @@ func (p *Provider) call(ctx context.Context, web *v1alpha1.WebMetric) ([]byte, e
 	}()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyBytes))
-		return nil, fmt.Errorf("%s %s: status %s: %s", method, redact(u), resp.Status, strings.ToValidUTF8(string(snippet), "\uFFFD"))
+		return nil, fmt.Errorf("%s %s: status %s: %s", method, redact(u), resp.Status, analysis.Excerpt(string(snippet), errorBodyBytes))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
@@ -428,22 +451,10 @@ func render(v any) string {
 			s = strings.TrimSuffix(buf.String(), "\n")
 		}
 	}
-	return truncate(s, maxTextBytes)
-}
-
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut with "...".
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("...")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
+	return analysis.Truncate(s, maxTextBytes)
 }
 
 // snippet is the start of a body for an error message.
 func snippet(body []byte) string {
-	return truncate(strings.ToValidUTF8(string(body), "\uFFFD"), errorBodyBytes)
+	return analysis.Excerpt(string(body), errorBodyBytes)
 }

@@ -55,7 +55,7 @@ func server(t *testing.T, status int, body string) (*httptest.Server, func() req
 
 func measure(t *testing.T, w v1alpha1.WebMetric) analysis.Result {
 	t.Helper()
-	return New().Measure(ctx, &v1alpha1.AnalysisRun{}, metric(w), nil)
+	return testProvider().Measure(ctx, &v1alpha1.AnalysisRun{}, metric(w), nil)
 }
 
 func wantErr(t *testing.T, res analysis.Result, parts ...string) {
@@ -77,7 +77,7 @@ func wantErr(t *testing.T, res analysis.Result, parts ...string) {
 }
 
 func TestType(t *testing.T) {
-	if got := New().Type(); got != "web" {
+	if got := testProvider().Type(); got != "web" {
 		t.Errorf("Type() = %q", got)
 	}
 }
@@ -145,7 +145,7 @@ func TestBadMethodAndURL(t *testing.T) {
 	wantErr(t, measure(t, v1alpha1.WebMetric{URL: "/relative"}), "http:// or https://")
 	wantErr(t, measure(t, v1alpha1.WebMetric{URL: "http://x/%zz"}), "url")
 	wantErr(t, measure(t, v1alpha1.WebMetric{URL: ""}), "url")
-	if res := New().Measure(ctx, &v1alpha1.AnalysisRun{}, v1alpha1.Metric{Name: "m"}, nil); res.Err == nil {
+	if res := testProvider().Measure(ctx, &v1alpha1.AnalysisRun{}, v1alpha1.Metric{Name: "m"}, nil); res.Err == nil {
 		t.Error("a metric without a web provider measured")
 	}
 }
@@ -173,7 +173,7 @@ func TestCanceledContext(t *testing.T) {
 	srv, _ := server(t, 200, `1`)
 	c, cancel := context.WithCancel(ctx)
 	cancel()
-	res := New().Measure(c, &v1alpha1.AnalysisRun{}, metric(v1alpha1.WebMetric{URL: srv.URL}), nil)
+	res := testProvider().Measure(c, &v1alpha1.AnalysisRun{}, metric(v1alpha1.WebMetric{URL: srv.URL}), nil)
 	wantErr(t, res, "canceled")
 }
 
@@ -221,7 +221,7 @@ func TestTLS(t *testing.T) {
 }
 
 func TestClientsAreReused(t *testing.T) {
-	p := New()
+	p := testProvider()
 	if p.client == p.insecureClient {
 		t.Fatal("one client for both")
 	}
