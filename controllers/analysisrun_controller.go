@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,7 +15,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/analysis"
@@ -39,21 +42,28 @@ type AnalysisRunReconciler struct {
 	Clock     clock.PassiveClock
 	Providers map[string]analysis.Provider
 	Timeline  timeline.Recorder
-	// Workers is how many runs are measured at once (DefaultAnalysisWorkers when 0).
+	// Workers is how many runs are reconciled at once (DefaultAnalysisWorkers when 0); the
+	// provider calls themselves run off the workers.
 	Workers int
+
+	inflight *inflight
 }
 
 // Reconcile measures what is due in one AnalysisRun.
 func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	run := &v1alpha1.AnalysisRun{}
 	if err := r.Get(ctx, req.NamespacedName, run); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.inflight.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if run.Status.Phase.Completed() || !run.DeletionTimestamp.IsZero() {
+		r.inflight.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	work := run.DeepCopy()
-	resolved, notes, taken := r.measure(ctx, work)
+	resolved, notes, taken, waiting := r.measure(ctx, work)
 	phase, message := work.Status.Phase, work.Status.Message // ended before measuring
 	if resolved != nil {
 		phase, message = analysis.Assess(resolved)
@@ -64,6 +74,7 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	work.Status.Phase, work.Status.Message = phase, message
 	if phase.Completed() {
+		r.inflight.forget(req.NamespacedName)
 		r.terminate(ctx, work)
 	}
 	if !equality.Semantic.DeepEqual(run.Status, work.Status) {
@@ -94,6 +105,11 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if next.IsZero() {
 		return ctrl.Result{}, nil
 	}
+	if waiting {
+		// A call in flight wakes the run when it ends; the poll is for a call that found no
+		// free slot.
+		return ctrl.Result{RequeueAfter: max(time.Until(next), inflightPollWhileBusy)}, nil
+	}
 	return ctrl.Result{RequeueAfter: max(time.Until(next), 10*time.Millisecond)}, nil
 }
 
@@ -101,7 +117,7 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 // measurement due. An arg without a value or a condition that does not compile ends the run as
 // Error at once. The metrics with their args filled in live only in memory: Secret values
 // never reach the run's spec or status.
-func (r *AnalysisRunReconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, []plan.Note, []measured) {
+func (r *AnalysisRunReconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun) (resolved *v1alpha1.AnalysisRun, notes []plan.Note, taken []measured, waiting bool) {
 	now := r.Clock.Now()
 	if run.Status.StartedAt == nil {
 		run.Status.StartedAt = &metav1.Time{Time: now}
@@ -109,42 +125,49 @@ func (r *AnalysisRunReconciler) measure(ctx context.Context, run *v1alpha1.Analy
 	}
 	args, secrets, err := analysis.ResolveArgs(nil, run.Spec.Args, r.lookup(ctx, run.Namespace))
 	if err != nil {
-		return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil
+		return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil, false
 	}
-	resolved := run.DeepCopy() // shares nothing with run; its status is copied back below
+	resolved = run.DeepCopy() // shares nothing with run; its status is copied back below
 	conds := map[string][2]*analysis.Condition{}
+	secretArgs := analysis.SecretArgs(run.Spec.Args)
 	for i, m := range run.Spec.Metrics {
 		var pair [2]*analysis.Condition
+		if m, err = analysis.JobSecretsByReference(m, secretArgs); err != nil {
+			return nil, r.fail(run, err.Error()), nil, false
+		}
 		if resolved.Spec.Metrics[i], pair[0], pair[1], err = analysis.Prepare(m, args); err != nil {
-			return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil
+			return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil, false
 		}
 		// Counts, limits and durations written as {{args.name}} are known only now.
 		if _, err := analysis.Limits(resolved.Spec.Metrics[i]); err != nil {
-			return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil
+			return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil, false
 		}
 		conds[m.Name] = pair
 	}
 	if run.Spec.Terminate {
-		return resolved, nil, nil
+		return resolved, nil, nil, false
 	}
-	var notes []plan.Note
-	var taken []measured
 	due, _ := analysis.Due(resolved, now)
 	for _, name := range due {
 		metric := metricNamed(resolved, name)
-		began := time.Now()
-		m := r.take(ctx, resolved, metric, conds[name], secrets)
+		c, ended, running := r.inflight.take(resolved, name)
+		if !ended {
+			if !running {
+				r.startCall(resolved, metric)
+			}
+			waiting = true
+			continue
+		}
+		m := r.judge(resolved, metric, conds[name], secrets, c)
 		analysis.Record(resolved, name, m)
 		if m.Phase != v1alpha1.AnalysisPhaseRunning {
-			taken = append(taken, measured{provider: providerType(metric), phase: m.Phase, seconds: time.Since(began).Seconds()})
-		}
-		if m.Phase != v1alpha1.AnalysisPhaseRunning {
+			taken = append(taken, measured{provider: providerType(metric), phase: m.Phase, seconds: c.elapsed.Seconds()})
 			notes = append(notes, plan.Note{Reason: v1alpha1.ReasonMeasurement, Warning: m.Phase != v1alpha1.AnalysisPhaseSuccessful,
 				Message: fmt.Sprintf("AnalysisRun %s metric %s: %s, value %s%s", run.Name, name, m.Phase, orDash(analysis.ReadableValue(m.Value)), suffix(m.Message))})
 		}
 	}
 	run.Status = resolved.Status
-	return resolved, notes, taken
+	return resolved, notes, taken, waiting
 }
 
 // measured is one measurement taken, for the metrics once its status is written.
@@ -154,23 +177,31 @@ type measured struct {
 	seconds  float64
 }
 
-// take asks the metric's provider for one measurement and judges it.
-func (r *AnalysisRunReconciler) take(ctx context.Context, run *v1alpha1.AnalysisRun, metric v1alpha1.Metric, conds [2]*analysis.Condition, secrets []string) v1alpha1.Measurement {
-	start := metav1.NewTime(r.Clock.Now())
+// startCall asks the metric's provider for one measurement in the background (inflight):
+// the reconcile that finds it ended judges it. Without a free slot it is asked on a later pass.
+func (r *AnalysisRunReconciler) startCall(run *v1alpha1.AnalysisRun, metric v1alpha1.Metric) {
+	began := r.Clock.Now()
 	prev := runningMeasurement(run, metric.Name)
 	if prev != nil && prev.StartedAt != nil {
-		start = *prev.StartedAt
+		began = prev.StartedAt.Time
 	}
-	m := v1alpha1.Measurement{StartedAt: &start}
 	provider := r.Providers[providerType(metric)]
-	if provider == nil {
-		m.Phase, m.Message = v1alpha1.AnalysisPhaseError, "no provider for this metric: set one of prometheus, web, job"
-	} else {
-		res := provider.Measure(ctx, run, metric, prev)
-		phase, message := analysis.Judge(metric, conds[0], conds[1], res)
-		m.Phase, m.Message = phase, analysis.Redact(message, secrets)
-		m.Value, m.Metadata = analysis.Redact(res.Text, secrets), res.Metadata
-	}
+	own := run.DeepCopy() // the call reads it while this reconcile goes on
+	r.inflight.start(run, metric.Name, began, func(ctx context.Context) analysis.Result {
+		if provider == nil {
+			return analysis.Result{Err: errors.New("no provider for this metric: set one of prometheus, web, job")}
+		}
+		return provider.Measure(ctx, own, metric, prev)
+	})
+}
+
+// judge turns an ended call into the measurement the run records.
+func (r *AnalysisRunReconciler) judge(run *v1alpha1.AnalysisRun, metric v1alpha1.Metric, conds [2]*analysis.Condition, secrets []string, c call) v1alpha1.Measurement {
+	start := metav1.NewTime(c.began)
+	m := v1alpha1.Measurement{StartedAt: &start}
+	phase, message := analysis.Judge(metric, conds[0], conds[1], c.res)
+	m.Phase, m.Message = phase, analysis.Redact(message, secrets)
+	m.Value, m.Metadata = analysis.Redact(c.res.Text, secrets), c.res.Metadata
 	if m.Phase != v1alpha1.AnalysisPhaseRunning {
 		m.FinishedAt = &metav1.Time{Time: r.Clock.Now()}
 	}
@@ -264,11 +295,14 @@ func suffix(s string) string {
 
 // SetupWithManager registers the reconciler for AnalysisRuns and the Jobs they own.
 func (r *AnalysisRunReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.inflight == nil {
+		r.inflight = newInflight()
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.AnalysisRun{}).
 		Owns(&batchv1.Job{}).
+		WatchesRawSource(source.Channel(r.inflight.wake, &handler.EnqueueRequestForObject{})).
 		Named("analysisrun").
-		// Measurements wait on providers (a query may take its timeout): several runs at once.
 		WithOptions(controller.Options{MaxConcurrentReconciles: Options{AnalysisWorkers: r.Workers}.analysisWorkers()}).
 		Complete(r)
 }

@@ -205,7 +205,7 @@ func TestAnalysisRunTemplatedCountsAndDurations(t *testing.T) {
 			v1alpha1.Argument{Name: "count", Value: ptr.To(count)}, v1alpha1.Argument{Name: "limit", Value: ptr.To("1")})
 		return run
 	}
-	create(t, templated("good", "100ms", "3"))
+	create(t, templated("good", "1s", "3"))
 	run := waitRun(t, ns, "good", "Successful after three measurements", func(r *v1alpha1.AnalysisRun) bool { return r.Status.Phase.Completed() })
 	if res := run.Status.MetricResults; run.Status.Phase != v1alpha1.AnalysisPhaseSuccessful || len(res) != 1 || res[0].Count != 3 {
 		t.Errorf("run %s %q, results %+v: want Successful with the templated count of 3", run.Status.Phase, run.Status.Message, res)

@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -65,7 +67,16 @@ type SecretKeyRef struct {
 	Key  string `json:"key"`
 }
 
+// MinMetricInterval is the shortest interval between measurements: a tenant's metric must not
+// turn the controller into a load generator against its providers. Admission refuses the plain
+// forms below it (500ms, 0.5s); a run refuses any other (an arg, 500ms0s) when it starts.
+const MinMetricInterval = time.Second
+
+// MaxProviderTimeoutSeconds bounds how long one measurement may wait on its provider.
+const MaxProviderTimeoutSeconds = 60
+
 // Metric is one measurement repeated over time and the conditions that judge it.
+// +kubebuilder:validation:XValidation:rule="!has(self.interval) || !self.interval.matches('^(0*[1-9][0-9]{0,2}ms|0+[.][0-9]*[1-9][0-9]*s)$')",message="interval is below the floor of 1s: measure at most once a second"
 type Metric struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
@@ -108,6 +119,7 @@ type Metric struct {
 // DurationString is a duration such as 30s, 5m or 1h, or an {{args.name}} placeholder that the
 // run's args fill in (checked when the run starts).
 // +kubebuilder:validation:Pattern=`^(([0-9]+(\.[0-9]+)?(ms|s|m|h))+|\{\{ *args\.[^{} ]+ *\}\})$`
+// +kubebuilder:validation:MaxLength=64
 type DurationString string
 
 // MetricProvider names exactly one provider.
@@ -127,8 +139,9 @@ type PrometheusMetric struct {
 	Address string `json:"address"`
 	// Query is the PromQL query.
 	Query string `json:"query"`
-	// Timeout of the query in seconds (30 when unset).
+	// Timeout of the query in seconds (30 when unset, 60 at most).
 	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=60
 	// +optional
 	Timeout *int64 `json:"timeout,omitempty"`
 	// Insecure skips TLS verification.
@@ -185,8 +198,9 @@ type WebMetric struct {
 	// Body is sent with POST and PUT.
 	// +optional
 	Body string `json:"body,omitempty"`
-	// TimeoutSeconds bounds the call (10 when unset).
+	// TimeoutSeconds bounds the call (10 when unset, 60 at most).
 	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=60
 	// +optional
 	TimeoutSeconds int64 `json:"timeoutSeconds,omitempty"`
 	// JSONPath picks the value, such as {$.data.ok}; the whole body when unset.

@@ -88,6 +88,9 @@ func Limits(metric v1alpha1.Metric) (MetricLimits, error) {
 		}
 		*f.out = d
 	}
+	if l.Interval > 0 && l.Interval < v1alpha1.MinMetricInterval {
+		return l, fmt.Errorf("metric %s: interval %s is below the floor of %s: measure at most once a second", metric.Name, l.Interval, v1alpha1.MinMetricInterval)
+	}
 	return l, nil
 }
 

@@ -549,3 +549,14 @@ func TestAssess(t *testing.T) {
 		})
 	}
 }
+
+// An interval from an arg that resolves below the floor fails the run, naming the floor.
+func TestIntervalBelowTheFloorIsRefused(t *testing.T) {
+	_, err := Limits(v1alpha1.Metric{Name: "m", Interval: "200ms"})
+	if err == nil || !strings.Contains(err.Error(), "below the floor of 1s") {
+		t.Fatalf("interval 200ms: %v, want the floor's refusal", err)
+	}
+	if _, err := Limits(v1alpha1.Metric{Name: "m", Interval: "1s"}); err != nil {
+		t.Fatalf("interval 1s: %v", err)
+	}
+}

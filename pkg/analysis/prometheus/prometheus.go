@@ -44,9 +44,9 @@ const ProviderType = "prometheus"
 // DefaultTimeout bounds a query whose metric sets no timeout.
 const DefaultTimeout = 30 * time.Second
 
-// maxTimeoutSeconds caps a metric's timeout (the API sets no maximum), so that it never
-// overflows a time.Duration.
-const maxTimeoutSeconds = 24 * 60 * 60
+// maxTimeoutSeconds caps a metric's timeout as admission does, for a run the API server did
+// not validate: a query never holds its measurement longer.
+const maxTimeoutSeconds = v1alpha1.MaxProviderTimeoutSeconds
 
 // DefaultClientCacheSize is how many clients (one per address, authentication and TLS
 // setting) a Provider keeps.

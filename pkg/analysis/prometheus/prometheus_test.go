@@ -585,8 +585,8 @@ func TestWithTransportAndHugeTimeout(t *testing.T) {
 	if rt.n != 1 {
 		t.Errorf("the transport carried %d requests, want 1", rt.n)
 	}
-	if to := seen()[0].form["timeout"]; len(to) != 1 || to[0] != "24h0m0s" {
-		t.Errorf("timeout = %v, want the 24h cap", to)
+	if to := seen()[0].form["timeout"]; len(to) != 1 || to[0] != "1m0s" {
+		t.Errorf("timeout = %v, want the cap of 60 s", to)
 	}
 }
 

@@ -142,7 +142,8 @@ func (p *Provider) call(ctx context.Context, web *v1alpha1.WebMetric) ([]byte, e
 	}
 	timeout := defaultTimeout
 	if web.TimeoutSeconds > 0 {
-		timeout = time.Duration(web.TimeoutSeconds) * time.Second
+		// Capped as admission does, for a run the API server did not validate.
+		timeout = time.Duration(min(web.TimeoutSeconds, v1alpha1.MaxProviderTimeoutSeconds)) * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

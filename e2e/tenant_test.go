@@ -1,0 +1,114 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+)
+
+// tenantClient acts as a user who may only create and read AnalysisRuns in ns, and get the
+// one Secret named readable.
+func tenantClient(t *testing.T, ns, readable string) client.Client {
+	t.Helper()
+	ctx := context.Background()
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "analysis-author"}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"analysisruns"}, Verbs: []string{"create", "get", "list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{readable}, Verbs: []string{"get"}},
+	}}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "analysis-author"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "tenant"}}}
+	for _, o := range []client.Object{role, binding} {
+		if err := cluster.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := rest.CopyConfig(cluster.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: "tenant", Groups: []string{"system:authenticated"}}
+	c, err := client.New(cfg, client.Options{Scheme: cluster.Client.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A user who may only create AnalysisRuns cannot make ramp run a Job or read a Secret for
+// them: the admission policy refuses the run, naming the right they lack; what they may do
+// themselves they may do through ramp.
+func TestTenantCannotBorrowRampsRights(t *testing.T) {
+	ns := cluster.Namespace(t)
+	ctx := context.Background()
+	for _, name := range []string{"db-password", "shared-token"} {
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, StringData: map[string]string{"value": "s3cr3t-" + name}}
+		if err := cluster.Client.Create(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tenant := tenantClient(t, ns, "shared-token")
+
+	// The user's own rights, as the policy's checks see them.
+	for _, probe := range []client.Object{
+		&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "direct"}, Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}}},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "direct"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}},
+	} {
+		if err := tenant.Create(ctx, probe); !apierrors.IsForbidden(err) {
+			t.Fatalf("the tenant creating a %T directly: %v, want Forbidden (the test's premise)", probe, err)
+		}
+	}
+	if err := tenant.Get(ctx, client.ObjectKey{Namespace: ns, Name: "db-password"}, &corev1.Secret{}); !apierrors.IsForbidden(err) {
+		t.Fatalf("the tenant reading db-password directly: %v, want Forbidden", err)
+	}
+
+	web := v1alpha1.MetricProvider{Web: &v1alpha1.WebMetric{URL: "http://metrics.invalid/ok",
+		Headers: []v1alpha1.WebMetricHeader{{Key: "Authorization", Value: "Bearer {{args.token}}"}}}}
+	secretArg := func(secret string) []v1alpha1.Argument {
+		return []v1alpha1.Argument{{Name: "token", ValueFrom: &v1alpha1.ValueFrom{SecretKeyRef: &v1alpha1.SecretKeyRef{Name: secret, Key: "value"}}}}
+	}
+	job := v1alpha1.MetricProvider{Job: &v1alpha1.JobMetric{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+		RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "c", Image: "busybox", Command: []string{"true"}}}}}}}}
+	cases := []struct {
+		name     string
+		provider v1alpha1.MetricProvider
+		args     []v1alpha1.Argument
+		refusal  string // "" when the run is accepted
+	}{
+		{"job", job, nil, "may not create Jobs"},
+		{"unreadable-secret", web, secretArg("db-password"), "read Secret db-password"},
+		{"readable-secret", web, secretArg("shared-token"), ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			run := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: c.name},
+				Spec: v1alpha1.AnalysisRunSpec{Args: c.args, Metrics: []v1alpha1.Metric{{Name: "m", Provider: c.provider}}}}
+			err := tenant.Create(ctx, run)
+			switch {
+			case c.refusal == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.refusal != "" && err == nil:
+				t.Fatalf("accepted: ramp would do for the tenant what they may not (%s)", c.refusal)
+			case c.refusal != "" && (!apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), c.refusal)):
+				t.Fatalf("refusal %v: want one saying %q", err, c.refusal)
+			}
+		})
+	}
+	jobs := &batchv1.JobList{}
+	if err := cluster.Client.List(ctx, jobs, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs.Items) != 0 {
+		t.Errorf("%d Jobs exist in the tenant's namespace", len(jobs.Items))
+	}
+}
