@@ -47,7 +47,7 @@ func TestJobSecretsAreReferencedNeverInlined(t *testing.T) {
 	}
 
 	for name, c := range map[string]corev1.Container{
-		"in a command": {Name: "c", Image: "curl", Command: []string{"curl", "-H", "Authorization: Bearer {{args.token}}"}},
+		"in a command":              {Name: "c", Image: "curl", Command: []string{"curl", "-H", "Authorization: Bearer {{args.token}}"}},
 		"inside a longer env value": {Name: "c", Image: "curl", Env: []corev1.EnvVar{{Name: "AUTH", Value: "Bearer {{args.token}}"}}},
 	} {
 		_, err := JobSecretsByReference(jobMetric(c), secrets)
@@ -56,4 +56,3 @@ func TestJobSecretsAreReferencedNeverInlined(t *testing.T) {
 		}
 	}
 }
-
