@@ -394,6 +394,12 @@ func MetricPhase(metric v1alpha1.Metric, res v1alpha1.MetricResult, terminated b
 		return v1alpha1.AnalysisPhaseSuccessful, fmt.Sprintf("successful: %s taken", countOf(res.Count, n))
 	}
 	if terminated {
+		// Terminated early, a metric is only as good as what it measured: every measurement
+		// an error is an Error, not a pass.
+		if res.Count == 0 && res.Error > 0 {
+			return v1alpha1.AnalysisPhaseError, fmt.Sprintf("error: run terminated after %s and no measurement; last: %s",
+				plural(res.Error, "error"), lastOf(res, v1alpha1.AnalysisPhaseError))
+		}
 		return v1alpha1.AnalysisPhaseSuccessful, fmt.Sprintf("successful: run terminated after %s", countOf(res.Count, lim.EffectiveCount()))
 	}
 	last := lastMeasurement(&res)

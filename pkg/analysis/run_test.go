@@ -560,3 +560,20 @@ func TestIntervalBelowTheFloorIsRefused(t *testing.T) {
 		t.Fatalf("interval 1s: %v", err)
 	}
 }
+
+// A run terminated while every measurement of a metric errored is not Successful.
+func TestTerminatedRunWithOnlyErrorsIsError(t *testing.T) {
+	run := &v1alpha1.AnalysisRun{Spec: v1alpha1.AnalysisRunSpec{Terminate: true, Metrics: []v1alpha1.Metric{{Name: "m", Interval: "1m",
+		Provider: v1alpha1.MetricProvider{Web: &v1alpha1.WebMetric{URL: "http://x"}}}}}}
+	run.Status.StartedAt = &metav1.Time{}
+	for range 2 {
+		Record(run, "m", v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseError, Message: "connection refused"})
+	}
+	if phase, msg := Assess(run); phase != v1alpha1.AnalysisPhaseError || !strings.Contains(msg, "2 errors and no measurement") {
+		t.Errorf("terminated after two errors: %s %q, want Error saying so", phase, msg)
+	}
+	Record(run, "m", v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseSuccessful, Value: "1"})
+	if phase, _ := Assess(run); phase != v1alpha1.AnalysisPhaseSuccessful {
+		t.Errorf("terminated after a successful measurement: %s, want Successful", phase)
+	}
+}

@@ -144,7 +144,26 @@ func (c *pass) backgroundAnalysis(idx int32) bool {
 	case analysisInconclusive:
 		return c.inconclusive(idx, r, label)
 	}
+	// The release completes on a verdict, not on silence: a background run still going
+	// (or none yet) must have passed at least one measurement first. A full promotion skips it.
+	if int(idx) >= len(c.spec.Steps) && !c.st.PromoteFull && outcomeOf(r) != analysisPassed && successfulMeasurements(r) == 0 {
+		c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("%s: every step is done; waiting for a first successful measurement of AnalysisRun %s before completing",
+			label, c.runName(backgroundKind)))
+		return false
+	}
 	return true // running, or passed (a run with a count ends): the steps go on
+}
+
+// successfulMeasurements is how many measurements of a run passed, over its metrics.
+func successfulMeasurements(r *v1alpha1.AnalysisRun) int32 {
+	if r == nil {
+		return 0
+	}
+	var n int32
+	for _, m := range r.Status.MetricResults {
+		n += m.Successful
+	}
+	return n
 }
 
 // abortForAnalysis aborts the rollout, of either strategy: the run failed.

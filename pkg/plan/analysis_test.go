@@ -232,3 +232,25 @@ func TestFailedAnalysisWithARouterReturnsTrafficAtOnce(t *testing.T) {
 	}
 	w.expectWeight(0)
 }
+
+// Silence is not a verdict: a release whose background run has not passed one measurement waits
+// at its last step instead of completing.
+func TestBackgroundAnalysisMustPassOnceBeforeCompleting(t *testing.T) {
+	w := newWorld(t, 4, weight(50))
+	w.ro.Spec.Strategy.Canary.Analysis = &v1alpha1.RolloutAnalysisBackground{
+		RolloutAnalysis: v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "error-rate"}}},
+	}
+	w.settle()
+	w.setImage("web:2")
+	w.settle()
+	bg := "web-" + w.hashOf("web:2") + "-background-0"
+	if w.runs[bg] == nil {
+		t.Fatalf("runs %v, want %s", sortedKeys(w.runs), bg)
+	}
+	if w.ro.Status.Phase == v1alpha1.RolloutPhaseHealthy || !strings.Contains(w.ro.Status.Message, "waiting for a first successful measurement") {
+		t.Fatalf("phase %s %q: want the release held until the background run passes a measurement", w.ro.Status.Phase, w.ro.Status.Message)
+	}
+	w.runs[bg].Status.MetricResults = []v1alpha1.MetricResult{{Name: "error-rate", Count: 1, Successful: 1}}
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, 1, map[string]int32{"web:2": 4})
+}
