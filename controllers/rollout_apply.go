@@ -94,8 +94,16 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *
 	}
 	for name, hash := range p.Selectors {
 		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
-		patch := client.RawPatch("application/merge-patch+json", fmt.Appendf(nil, `{"spec":{"selector":{%q:%q}}}`, v1alpha1.PodTemplateHashLabel, hash))
-		if err := r.Patch(ctx, svc, patch, client.FieldOwner(fieldManager)); err != nil {
+		// The annotations ride in the same write as the selector: both land, or neither.
+		patch := map[string]any{"spec": map[string]any{"selector": map[string]string{v1alpha1.PodTemplateHashLabel: hash}}}
+		if a := p.ServiceAnnotations[name]; len(a) > 0 {
+			patch["metadata"] = map[string]any{"annotations": a} // never null: that would drop every annotation
+		}
+		body, err := json.Marshal(patch)
+		if err != nil {
+			return fmt.Errorf("service patch: %w", err)
+		}
+		if err := r.Patch(ctx, svc, client.RawPatch(types.MergePatchType, body), client.FieldOwner(fieldManager)); err != nil {
 			return fmt.Errorf("point service %s/%s at revision %s: %w", ro.Namespace, name, hash, err)
 		}
 	}

@@ -1,6 +1,9 @@
 package v1alpha1
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // defaultScaleDownDelay is how long a revision keeps its pods after traffic left it, when
 // scaleDownDelaySeconds is unset.
@@ -35,4 +38,26 @@ func (ro *Rollout) ScaleDownAt() time.Time {
 		return st.Canary.ScaleDownAt.Time
 	}
 	return time.Time{}
+}
+
+// ActiveSwitchedAnnotation is set on a blue-green active Service in the same write that
+// switches its selector: "<pod-template hash>@<RFC 3339 time>". The status records the switch
+// too, in a later write; after a crash between the two, the annotation is how the scale-down
+// delay still starts at the switch.
+const ActiveSwitchedAnnotation = "rollouts.ramp.dev/active-switched"
+
+// ActiveSwitchedValue is the annotation's value for a switch to hash at t.
+func ActiveSwitchedValue(hash string, t time.Time) string {
+	return hash + "@" + t.UTC().Format(time.RFC3339)
+}
+
+// ParseActiveSwitched is the time of a switch to hash recorded in value; ok is false when value
+// records another revision or is not one.
+func ParseActiveSwitched(value, hash string) (time.Time, bool) {
+	h, at, found := strings.Cut(value, "@")
+	if !found || h != hash {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	return t, err == nil
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -288,6 +289,10 @@ func (c *pass) switchActive(hash string) bool {
 	svc := c.in.Services[name]
 	if svc == nil || svc.Spec.Selector[v1alpha1.PodTemplateHashLabel] == hash {
 		c.st.BlueGreen.ActiveSelector = hash
+		if svc != nil && c.st.BlueGreen.SwitchedAt == nil && hash != c.st.StableRS {
+			// Switched by a pass whose status write was lost: its time is on the Service.
+			c.st.BlueGreen.SwitchedAt = switchedAtOn(svc, hash)
+		}
 		return false
 	}
 	from := svc.Spec.Selector[v1alpha1.PodTemplateHashLabel]
@@ -298,10 +303,24 @@ func (c *pass) switchActive(hash string) bool {
 	c.st.BlueGreen.ActiveSelector = hash
 	if hash != c.st.StableRS || from != "all revisions" {
 		c.st.BlueGreen.SwitchedAt = ptr.To(metav1.NewTime(c.in.Now))
+		if c.p.ServiceAnnotations == nil {
+			c.p.ServiceAnnotations = map[string]map[string]string{}
+		}
+		c.p.ServiceAnnotations[name] = map[string]string{v1alpha1.ActiveSwitchedAnnotation: v1alpha1.ActiveSwitchedValue(hash, c.in.Now)}
 	}
 	c.p.note(v1alpha1.ReasonServiceSwitched, fmt.Sprintf("active Service %s: %s -> %s", name, from, hash))
 	c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("active Service %s switching to revision %s", name, hash))
 	return true
+}
+
+// switchedAtOn is when the Service was switched to hash, as its annotation records (nil when
+// it records another revision, or nothing).
+func switchedAtOn(svc *corev1.Service, hash string) *metav1.Time {
+	at, ok := v1alpha1.ParseActiveSwitched(svc.Annotations[v1alpha1.ActiveSwitchedAnnotation], hash)
+	if !ok {
+		return nil
+	}
+	return ptr.To(metav1.NewTime(at))
 }
 
 // activeSelects is the revision the active Service selects now.

@@ -288,3 +288,38 @@ func TestBlueGreenRollbackWithinTheScaleDownDelayIsInstant(t *testing.T) {
 	w.settle()
 	w.expect(v1alpha1.RolloutPhaseHealthy, -1, map[string]int32{"web:1": 3, "web:2": 0})
 }
+
+// A crash between the active Service's switch and the status write that records it: the next
+// pass finds the Service already switched, and still keeps the previous revision for the whole
+// scale-down delay (its rollback window), counted from the switch.
+func TestBlueGreenSwitchSurvivesACrashBeforeTheStatusWrite(t *testing.T) {
+	w := newBlueGreenWorld(t, 4, v1alpha1.BlueGreenStrategy{ScaleDownDelaySeconds: ptr.To[int32](60)})
+	v2 := w.hashOf("web:2")
+	w.setImage("web:2")
+	for range 20 {
+		if w.selects("web-active") == v2 {
+			break
+		}
+		w.ready()
+		w.crashBeforeStatus = true
+		w.reconcile()
+		if _, switched := w.last.Selectors["web-active"]; !switched {
+			w.ro.Status = w.last.Status // not the switch: this write lands
+		}
+	}
+	if w.selects("web-active") != v2 {
+		t.Fatalf("the active Service never switched: %s", w.describe())
+	}
+	switchedAt := w.now
+	w.now = w.now.Add(10 * time.Second)
+	w.settle()
+	if w.pods("web:1") != 4 {
+		t.Fatalf("10 s after the switch (delay 60 s), web:1 has %d pods: the rollback window is gone (%s)", w.pods("web:1"), w.describe())
+	}
+	if sw := w.ro.Status.BlueGreen.SwitchedAt; sw == nil || !sw.Time.Equal(switchedAt.Truncate(time.Second)) {
+		t.Errorf("switchedAt %v, want the switch's time %s recovered from the Service", sw, switchedAt)
+	}
+	w.now = w.now.Add(time.Minute)
+	w.settle()
+	w.expect(v1alpha1.RolloutPhaseHealthy, -1, map[string]int32{"web:1": 0, "web:2": 4})
+}

@@ -62,6 +62,10 @@ type Plan struct {
 	Metadata map[string]v1alpha1.PodTemplateMetadata
 	// Selectors holds the pod-template hash each named Service must select, for those that change.
 	Selectors map[string]string
+	// ServiceAnnotations are annotations to set on a Service in the same write as its selector:
+	// what the plan must be able to read back from the cluster after a crash before the
+	// status write (when the active Service switched).
+	ServiceAnnotations map[string]map[string]string
 	// Traffic is what the router must route; nil leaves the data plane as it is.
 	Traffic *traffic.Desired
 	// StartRuns are AnalysisRuns to create; TerminateRuns, runs to stop; DeleteRuns, finished

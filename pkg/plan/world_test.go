@@ -31,6 +31,8 @@ type world struct {
 	last     Plan
 	router   fakeRouter
 	runs     map[string]*v1alpha1.AnalysisRun
+	// crashBeforeStatus makes the next reconcile apply every write of its plan but the status.
+	crashBeforeStatus bool
 }
 
 // fakeRouter is the data plane as the planner sees it: what it routes now. Frozen, it keeps
@@ -133,6 +135,12 @@ func (w *world) reconcile() Plan {
 			w.services[name].Spec.Selector = map[string]string{}
 		}
 		w.services[name].Spec.Selector[v1alpha1.PodTemplateHashLabel] = hash
+		for k, v := range p.ServiceAnnotations[name] {
+			if w.services[name].Annotations == nil {
+				w.services[name].Annotations = map[string]string{}
+			}
+			w.services[name].Annotations[k] = v
+		}
 	}
 	w.router.apply(p.Traffic)
 	for _, req := range p.StartRuns {
@@ -149,6 +157,12 @@ func (w *world) reconcile() Plan {
 	}
 	for _, name := range p.Delete {
 		delete(w.rss, name)
+	}
+	if w.crashBeforeStatus {
+		// SIGKILL after every other write: the status (and the timeline) never land.
+		w.crashBeforeStatus = false
+		w.last = p
+		return p
 	}
 	w.ro.Status = p.Status
 	w.notes = append(w.notes, p.Notes...)
