@@ -5,10 +5,8 @@ package controllers_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,42 +20,12 @@ import (
 	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 
-// blackHole accepts connections and never answers; it closes them when the test ends.
-func blackHole(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return "http://" + l.Addr().String() + "/metrics"
-}
-
 // One tenant's runs waiting on an endpoint that never answers, more of them than there are
 // analysis workers, do not hold back another tenant's run: it fails on its first measurement
 // within its deadline (the measurement's own time plus a reconcile: well under 15 s) instead of
 // after the black holes' 60 s timeouts.
 func TestRunsWaitingOnABlackHoleDoNotStallOthers(t *testing.T) {
-	hole := blackHole(t)
+	hole := "http://" + testenv.BlackHole(t) + "/metrics"
 	tenantA, tenantB := namespace(t), namespace(t)
 	stalled := controllers.DefaultAnalysisWorkers + 4
 	for i := range stalled {

@@ -335,22 +335,8 @@ func apiHop(t *testing.T, ns string) time.Duration {
 
 // heapProfile writes the controller's live heap into $RAMP_SCALE_PROFILE_DIR (when set).
 func heapProfile(t *testing.T, addr, name string) {
-	dir := os.Getenv("RAMP_SCALE_PROFILE_DIR")
-	if dir == "" {
-		return
-	}
-	resp, err := http.Get("http://" + addr + "/debug/pprof/heap?gc=1")
-	if err != nil {
-		t.Logf("heap profile: %v", err)
-		return
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, name+".heap.pprof"), data, 0o644)
-	}
-	if err != nil {
-		t.Logf("heap profile: %v", err)
+	if dir := os.Getenv("RAMP_SCALE_PROFILE_DIR"); dir != "" {
+		savePprof(t, "http://"+addr+"/debug/pprof/heap?gc=1", filepath.Join(dir, name+".heap.pprof"))
 	}
 }
 
@@ -365,21 +351,26 @@ func profile(t *testing.T, addr, name string) <-chan struct{} {
 	}
 	go func() {
 		defer close(done)
-		resp, err := http.Get("http://" + addr + "/debug/pprof/profile?seconds=30")
-		if err != nil {
-			t.Logf("profile: %v", err)
-			return
-		}
-		defer resp.Body.Close()
-		data, err := io.ReadAll(resp.Body)
-		if err == nil {
-			err = os.WriteFile(filepath.Join(dir, name+".pprof"), data, 0o644)
-		}
-		if err != nil {
-			t.Logf("profile: %v", err)
-		}
+		savePprof(t, "http://"+addr+"/debug/pprof/profile?seconds=30", filepath.Join(dir, name+".pprof"))
 	}()
 	return done
+}
+
+// savePprof writes what a pprof URL answers into file; a failure is only logged.
+func savePprof(t *testing.T, url, file string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Logf("profile %s: %v", url, err)
+		return
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err == nil {
+		err = os.WriteFile(file, data, 0o644)
+	}
+	if err != nil {
+		t.Logf("profile %s: %v", url, err)
+	}
 }
 
 // writesPerUpdate releases one more Rollout five times on a quiet namespace and counts, on the

@@ -6,10 +6,10 @@ import (
 	"context"
 	"encoding/base64"
 	"github.com/ramp-dev/ramp/pkg/egress"
+	"github.com/ramp-dev/ramp/pkg/testenv"
 	"io"
 	"log"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -510,36 +510,12 @@ func TestBadInput(t *testing.T) {
 
 // TestTimeout uses a listener that accepts connections and never answers, as a hung server.
 func TestTimeout(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var conns []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
+	addr := testenv.BlackHole(t)
 
 	p := testProvider()
 	start := time.Now()
 	res := p.Measure(context.Background(), nil, metricOf(&v1alpha1.PrometheusMetric{
-		Address: "http://" + l.Addr().String(), Query: "up", Timeout: ptr[int64](1),
+		Address: "http://" + addr, Query: "up", Timeout: ptr[int64](1),
 	}), nil)
 	took := time.Since(start)
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "timed out") {
@@ -553,7 +529,7 @@ func TestTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	res = p.Measure(ctx, nil, metricOf(&v1alpha1.PrometheusMetric{Address: "http://" + l.Addr().String(), Query: "up"}), nil)
+	res = p.Measure(ctx, nil, metricOf(&v1alpha1.PrometheusMetric{Address: "http://" + addr, Query: "up"}), nil)
 	if res.Err == nil || time.Since(start) > 5*time.Second {
 		t.Fatalf("a cancelled context: %+v after %v", res, time.Since(start))
 	}
