@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -24,25 +23,20 @@ func apiServerEndpoints(ctx context.Context, cfg *rest.Config) []netip.AddrPort 
 		if err != nil {
 			return
 		}
-		ips := []netip.Addr{}
-		if ip, err := netip.ParseAddr(host); err == nil {
-			ips = append(ips, ip)
-		} else {
-			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			defer cancel()
-			ips, _ = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-		}
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		ips, _ := egress.Resolve(ctx, nil, host)
 		for _, ip := range ips {
 			out = append(out, netip.AddrPortFrom(ip.Unmap(), uint16(p)))
 		}
 	}
 	if u, err := url.Parse(cfg.Host); err == nil && u.Hostname() != "" {
 		port := u.Port()
-		if port == "" {
-			port = map[string]string{"http": "80"}[u.Scheme]
-			if port == "" {
-				port = "443"
-			}
+		switch {
+		case port == "" && u.Scheme == "http":
+			port = "80"
+		case port == "":
+			port = "443"
 		}
 		add(u.Hostname(), port)
 	}

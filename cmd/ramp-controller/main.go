@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strings"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 	networkingistio "istio.io/client-go/pkg/apis/networking/v1"
@@ -103,7 +102,7 @@ func main() {
 		}
 		opts.Shard = sel
 	}
-	policy, err := egressPolicy(egressAllow, egressAllowHosts, egressDeny)
+	policy, err := egress.ParsePolicy(egressAllow, egressAllowHosts, egressDeny)
 	if err != nil {
 		log.Error(err, "invalid analysis egress flags")
 		os.Exit(1)
@@ -153,23 +152,6 @@ func main() {
 		log.Error(err, "manager exited with an error")
 		os.Exit(1)
 	}
-}
-
-func egressPolicy(allow, allowHosts, deny string) (*egress.Policy, error) {
-	p := &egress.Policy{}
-	var err error
-	if p.Allow, err = egress.ParsePrefixes(allow); err != nil {
-		return nil, fmt.Errorf("--analysis-egress-allow-cidrs: %w", err)
-	}
-	if p.Deny, err = egress.ParsePrefixes(deny); err != nil {
-		return nil, fmt.Errorf("--analysis-egress-deny-cidrs: %w", err)
-	}
-	for _, h := range strings.Split(allowHosts, ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			p.AllowHosts = append(p.AllowHosts, h)
-		}
-	}
-	return p, nil
 }
 
 // shardLeaseName is the leader-election Lease of a shard: each shard elects its own leader.

@@ -144,3 +144,22 @@ func ParsePrefixes(list string) ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
+
+// ParsePolicy is the policy ramp-controller's flags give: comma-separated CIDRs (or addresses)
+// to allow and to deny, and host names to allow.
+func ParsePolicy(allowCIDRs, allowHosts, denyCIDRs string) (*Policy, error) {
+	p := &Policy{}
+	var err error
+	if p.Allow, err = ParsePrefixes(allowCIDRs); err != nil {
+		return nil, fmt.Errorf("--analysis-egress-allow-cidrs: %w", err)
+	}
+	if p.Deny, err = ParsePrefixes(denyCIDRs); err != nil {
+		return nil, fmt.Errorf("--analysis-egress-deny-cidrs: %w", err)
+	}
+	for _, h := range strings.Split(allowHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			p.AllowHosts = append(p.AllowHosts, h)
+		}
+	}
+	return p, nil
+}

@@ -157,3 +157,16 @@ func TestParsePrefixes(t *testing.T) {
 		t.Errorf("a name in a CIDR list: %v", err)
 	}
 }
+
+func TestParsePolicy(t *testing.T) {
+	p, err := ParsePolicy("127.0.0.0/8", " prometheus.monitoring.svc, *.example.com ,", "10.96.0.0/12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Allow) != 1 || len(p.Deny) != 1 || strings.Join(p.AllowHosts, ",") != "prometheus.monitoring.svc,*.example.com" {
+		t.Errorf("policy %+v", p)
+	}
+	if _, err := ParsePolicy("", "", "nonsense"); err == nil || !strings.Contains(err.Error(), "--analysis-egress-deny-cidrs") {
+		t.Errorf("a bad deny list: %v, want an error naming the flag", err)
+	}
+}

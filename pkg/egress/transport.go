@@ -17,6 +17,18 @@ type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
+// Resolve is host's addresses: itself when it is one, else what r (net.DefaultResolver when
+// nil) answers.
+func Resolve(ctx context.Context, r Resolver, host string) ([]netip.Addr, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{ip}, nil
+	}
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	return r.LookupNetIP(ctx, "ip", host)
+}
+
 // Dialer connects only where the policy allows.
 type Dialer struct {
 	Policy   *Policy
@@ -35,17 +47,9 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 	if err != nil {
 		return nil, fmt.Errorf("port %q: %w", portText, err)
 	}
-	var ips []netip.Addr
-	if ip, err := netip.ParseAddr(host); err == nil {
-		ips = []netip.Addr{ip}
-	} else {
-		r := d.Resolver
-		if r == nil {
-			r = net.DefaultResolver
-		}
-		if ips, err = r.LookupNetIP(ctx, "ip", host); err != nil {
-			return nil, err
-		}
+	ips, err := Resolve(ctx, d.Resolver, host)
+	if err != nil {
+		return nil, err
 	}
 	var refused, dialErr error
 	for _, ip := range ips {
