@@ -36,8 +36,9 @@ func JobSecretsByReference(metric v1alpha1.Metric, secretArgs map[string]v1alpha
 		for i := range containers {
 			for j := range containers[i].Env {
 				env := &containers[i].Env[j]
-				m := placeholder.FindStringSubmatch(strings.TrimSpace(env.Value))
-				if m == nil || m[0] != strings.TrimSpace(env.Value) {
+				value := strings.TrimSpace(env.Value)
+				m := placeholder.FindStringSubmatch(value)
+				if m == nil || m[0] != value {
 					continue
 				}
 				if ref, ok := secretArgs[m[1]]; ok {

@@ -303,9 +303,6 @@ func (c *pass) switchActive(hash string) bool {
 	c.st.BlueGreen.ActiveSelector = hash
 	if hash != c.st.StableRS || from != "all revisions" {
 		c.st.BlueGreen.SwitchedAt = ptr.To(metav1.NewTime(c.in.Now))
-		if c.p.ServiceAnnotations == nil {
-			c.p.ServiceAnnotations = map[string]map[string]string{}
-		}
 		c.p.ServiceAnnotations[name] = map[string]string{v1alpha1.ActiveSwitchedAnnotation: v1alpha1.ActiveSwitchedValue(hash, c.in.Now)}
 	}
 	c.p.note(v1alpha1.ReasonServiceSwitched, fmt.Sprintf("active Service %s: %s -> %s", name, from, hash))

@@ -35,7 +35,7 @@ type pass struct {
 // scratch at any time (a restarted controller plans from the status it wrote).
 func Compute(in Input) Plan {
 	ro := in.Rollout
-	p := Plan{Status: *ro.Status.DeepCopy(), Scale: map[string]int32{}, Selectors: map[string]string{}, Metadata: map[string]v1alpha1.PodTemplateMetadata{}}
+	p := Plan{Status: *ro.Status.DeepCopy(), Scale: map[string]int32{}, Selectors: map[string]string{}, ServiceAnnotations: map[string]map[string]string{}, Metadata: map[string]v1alpha1.PodTemplateMetadata{}}
 	st := &p.Status
 	st.ObservedGeneration = ro.Generation
 	st.Selector = selectorString(ro)

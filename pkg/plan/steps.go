@@ -26,7 +26,7 @@ func pauseDuration(p *v1alpha1.RolloutPause) (time.Duration, error) {
 		return 0, nil
 	}
 	usage := func(v string) error {
-		return fmt.Errorf("%q is not a duration: use seconds (30) or a number with s, m or h (30s, 5m, 1h), at most %s", v, maxPauseText)
+		return fmt.Errorf("%q is not a duration: use seconds (30) or a number with s, m or h (30s, 5m, 1h), at most %.0fh", v, maxPause.Hours())
 	}
 	seconds := func(n int64, text string) (time.Duration, error) {
 		if n < 0 || n > int64(maxPause/time.Second) {
@@ -57,8 +57,6 @@ func pauseDuration(p *v1alpha1.RolloutPause) (time.Duration, error) {
 	}
 	return d, nil
 }
-
-const maxPauseText = "8784h (366 days)"
 
 // weightAt is the canary weight in force at step index i: the last setWeight before it, or
 // total once every step is done.
