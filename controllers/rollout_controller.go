@@ -33,6 +33,7 @@ type RolloutReconciler struct {
 
 	expected  expectations
 	defaulted defaultedTemplates
+	failures  failureCounts
 }
 
 // +kubebuilder:rbac:groups=rollouts.ramp.dev,resources=rollouts,verbs=get;list;watch
@@ -49,9 +50,11 @@ type RolloutReconciler struct {
 func (r *RolloutReconciler) forgetRollout(o client.Object) {
 	r.expected.forget(o.GetUID())
 	r.defaulted.forget(client.ObjectKeyFromObject(o))
+	r.failures.succeeded(o.GetUID())
 }
 
-// Reconcile brings one Rollout a step closer to its plan.
+// Reconcile brings one Rollout a step closer to its plan. A pass that fails often enough in a
+// row says so in the Rollout's status (plan.ReconcileFailed) before the error is retried.
 func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	ro := &v1alpha1.Rollout{}
 	if err := r.Get(ctx, req.NamespacedName, ro); err != nil {
@@ -64,6 +67,17 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		log.FromContext(ctx).V(1).Info("waiting for the cache to see our last status write")
 		return ctrl.Result{}, nil
 	}
+	res, err := r.reconcile(ctx, ro)
+	if err != nil {
+		r.reportFailure(ctx, ro, err)
+		return ctrl.Result{}, err
+	}
+	r.failures.succeeded(ro.UID)
+	return res, nil
+}
+
+// reconcile is one pass: observe, plan, carry the plan out, write status.
+func (r *RolloutReconciler) reconcile(ctx context.Context, ro *v1alpha1.Rollout) (ctrl.Result, error) {
 	in, router, err := r.observe(ctx, ro)
 	if err != nil || in == nil {
 		return ctrl.Result{}, err
@@ -88,6 +102,23 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	ro.Status = p.Status
 	r.Timeline.Record(ro, fromPhase, append(p.Notes, routed...))
 	return ctrl.Result{RequeueAfter: p.RequeueAfter, Priority: routinePriority}, nil
+}
+
+// reportFailure counts a failed pass and, once plan.ReconcileFailed says so, writes the error
+// into the Rollout's status. That write failing too (the API server itself is the fault) is
+// only logged: the pass's own error is what gets retried.
+func (r *RolloutReconciler) reportFailure(ctx context.Context, ro *v1alpha1.Rollout, cause error) {
+	p, ok := plan.ReconcileFailed(ro, r.failures.failed(ro.UID), cause, r.Clock.Now())
+	if !ok {
+		return
+	}
+	if err := r.writeStatus(ctx, ro, p.Status); err != nil {
+		log.FromContext(ctx).V(1).Info("could not report the failure in status", "error", err.Error())
+		return
+	}
+	fromPhase := ro.Status.Phase
+	ro.Status = p.Status
+	r.Timeline.Record(ro, fromPhase, p.Notes)
 }
 
 // observe reads what the planner needs, from the cache: the Rollout's ReplicaSets, Services,

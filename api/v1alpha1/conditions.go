@@ -12,6 +12,10 @@ const (
 	ConditionHealthy = "Healthy"
 	// ConditionInvalidSpec: the spec cannot be honoured; the message names the field.
 	ConditionInvalidSpec = "InvalidSpec"
+	// ConditionReconcileError: the controller's last passes failed (a write refused, a right
+	// missing, a webhook down); the message is the error, the rest of the status is the last
+	// state the controller wrote. Removed by the first pass that succeeds.
+	ConditionReconcileError = "ReconcileError"
 )
 
 // Reasons, used both in conditions and as the reason of the timeline's log lines and Events.
@@ -60,4 +64,8 @@ const (
 	ReasonWeightChanged = "TrafficWeightChanged"
 	// ReasonRouteChanged: the router added or removed a managed header or mirror route.
 	ReasonRouteChanged = "ManagedRouteChanged"
+	// ReasonReconcileFailed: the controller failed to reconcile the Rollout several times in a row.
+	ReasonReconcileFailed = "ReconcileFailed"
+	// ReasonReconcileRecovered: a pass succeeded after the Rollout said ReconcileFailed.
+	ReasonReconcileRecovered = "ReconcileRecovered"
 )

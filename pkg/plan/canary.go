@@ -39,6 +39,7 @@ func Compute(in Input) Plan {
 	st := &p.Status
 	st.ObservedGeneration = ro.Generation
 	st.Selector = selectorString(ro)
+	clearReconcileError(&p)
 
 	if msg := Validate(ro); msg != "" {
 		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonInvalidSpec, msg)

@@ -154,6 +154,17 @@ func releasedBlueGreen() Tree {
 
 // abortedCanary: the analysis at step 4/8 failed, the canary is scaling down and traffic is
 // back on stable.
+// failingCanary is a paused canary whose controller cannot write its router (a webhook refuses).
+func failingCanary() Tree {
+	t := pausedCanary()
+	t.Rollout.Status.Conditions = append(t.Rollout.Status.Conditions, metav1.Condition{
+		Type: v1alpha1.ConditionReconcileError, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonReconcileFailed,
+		Message:            `patch ingress shop/web-canary: admission webhook "validate.nginx.ingress.kubernetes.io" denied the request`,
+		LastTransitionTime: metav1.NewTime(now.Add(-4 * time.Minute)),
+	})
+	return t
+}
+
 func abortedCanary() Tree {
 	ro := newRollout("shop", "web", 26*day, 3, "ghcr.io/acme/web:1.4.0", canary(
 		v1alpha1.CanaryStep{SetCanaryScale: &v1alpha1.SetCanaryScale{Replicas: ptr.To(int32(1))}},

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/cli/style"
@@ -25,6 +27,10 @@ func writeHeader(b *strings.Builder, t Tree, p style.Painter) {
 		status = style.Concat(status, style.Text(" — "+ro.Status.Message))
 	}
 	field("Status", status)
+	if c := meta.FindStatusCondition(ro.Status.Conditions, v1alpha1.ConditionReconcileError); c != nil && c.Status == metav1.ConditionTrue {
+		since := style.Since(c.LastTransitionTime.Time, t.Now)
+		field("Error", style.Concat(p.Cell(style.Bad, style.SymbolFailed+" "+c.Message), style.Text(" (failing for "+since+"; the controller retries)")))
+	}
 	field("Strategy", style.Text(strategyName(ro)))
 	switch {
 	case ro.Spec.Strategy.Canary != nil:

@@ -24,6 +24,7 @@ var treeFixtures = map[string]func() Tree{
 	"tree-bluegreen-released": releasedBlueGreen,
 	"tree-canary-aborted":     abortedCanary,
 	"tree-bare":               bareRollout,
+	"tree-canary-failing":     failingCanary,
 }
 
 func TestWriteTreeGolden(t *testing.T) {
