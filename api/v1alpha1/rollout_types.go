@@ -356,8 +356,8 @@ type CanaryStatus struct {
 	// +optional
 	Weights *TrafficWeights `json:"weights,omitempty"`
 
-	// Attempt counts the retries of the current revision after aborts; AnalysisRun names carry
-	// it, so that a retry starts fresh runs.
+	// Attempt counts the retries of the current revision after aborts (an edit of the steps
+	// keeps it); AnalysisRun names carry it, so that a retry starts fresh runs.
 	// +optional
 	Attempt int32 `json:"attempt,omitempty"`
 

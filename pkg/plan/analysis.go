@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"sort"
+	"strconv"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -45,9 +46,37 @@ func rolloutType(kind string) string {
 	return v1alpha1.RolloutTypeStep
 }
 
-// runName is the deterministic name of the run of one kind for this revision and attempt.
+// runName is the deterministic name of the run of one kind for this revision and attempt,
+// keyed by what the run measures (analysisKey): an edit of the steps or of an analysis never
+// lets a run take the verdict of one that measured something else.
 func (c *pass) runName(kind string) string {
-	return fmt.Sprintf("%s-%s-%s-%d", c.ro.Name, c.hash, kind, c.st.Canary.Attempt)
+	return fmt.Sprintf("%s-%s-%s-%s-%d", c.ro.Name, c.hash, kind, c.analysisKey(kind), c.st.Canary.Attempt)
+}
+
+// analysisKey identifies what a run of one kind measures: for an analysis step, the steps up
+// to it (its analysis, and the weights and scales it runs under); for the others, their
+// analysis.
+func (c *pass) analysisKey(kind string) string {
+	var what any
+	bg := c.bg
+	if bg == nil {
+		bg = &v1alpha1.BlueGreenStrategy{}
+	}
+	switch kind {
+	case backgroundKind:
+		what = c.spec.Analysis
+	case prePromotionKind:
+		what = bg.PrePromotionAnalysis
+	case postPromotionKind:
+		what = bg.PostPromotionAnalysis
+	default:
+		idx, err := strconv.Atoi(kind)
+		if err != nil || idx < 0 || idx >= len(c.spec.Steps) {
+			return "x"
+		}
+		what = c.spec.Steps[:idx+1]
+	}
+	return contentHash(what)
 }
 
 func (c *pass) run(name string) *v1alpha1.AnalysisRun {

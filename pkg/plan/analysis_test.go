@@ -31,7 +31,7 @@ func TestAnalysisStepWaitsForItsRun(t *testing.T) {
 	w.settle()
 	w.setImage("web:2")
 	w.settle()
-	run := "web-" + w.hashOf("web:2") + "-1-0"
+	run := w.runOf("web:2", "1", 0)
 	w.expect(v1alpha1.RolloutPhaseProgressing, 1, map[string]int32{"web:2": 1})
 	if w.runs[run] == nil || !strings.Contains(w.ro.Status.Message, "waiting for AnalysisRun "+run) {
 		t.Fatalf("runs %v, message %q: want run %s started and waited for", sortedKeys(w.runs), w.ro.Status.Message, run)
@@ -52,7 +52,7 @@ func TestFailedAnalysisAbortsAndRetryStartsFreshRuns(t *testing.T) {
 	w.settle()
 	w.setImage("web:2")
 	w.settle()
-	run := "web-" + w.hashOf("web:2") + "-1-0"
+	run := w.runOf("web:2", "1", 0)
 	w.endRun(run, v1alpha1.AnalysisPhaseFailed, "metric error-rate failed: value 0.31")
 	w.reconcile()
 	if !w.ro.Status.Abort || w.ro.Status.Phase != v1alpha1.RolloutPhaseDegraded {
@@ -66,7 +66,7 @@ func TestFailedAnalysisAbortsAndRetryStartsFreshRuns(t *testing.T) {
 
 	w.ro.Status.Abort = false
 	w.settle()
-	fresh := "web-" + w.hashOf("web:2") + "-1-1"
+	fresh := w.runOf("web:2", "1", 1)
 	if w.runs[fresh] == nil || w.ro.Status.Canary.Attempt != 1 {
 		t.Fatalf("after a retry: runs %v attempt %d, want a fresh run %s", sortedKeys(w.runs), w.ro.Status.Canary.Attempt, fresh)
 	}
@@ -81,7 +81,7 @@ func pausedByInconclusive(t *testing.T) *world {
 	w.settle()
 	w.setImage("web:2")
 	w.settle()
-	run := "web-" + w.hashOf("web:2") + "-1-0"
+	run := w.runOf("web:2", "1", 0)
 	w.endRun(run, v1alpha1.AnalysisPhaseInconclusive, "metric error-rate: query returned no data")
 	w.settle()
 	w.expect(v1alpha1.RolloutPhasePaused, 1, nil)
@@ -147,7 +147,7 @@ func TestBackgroundAnalysisAbortsMidPause(t *testing.T) {
 	}
 	w.settle()
 	w.expect(v1alpha1.RolloutPhasePaused, 1, nil)
-	bg := "web-" + w.hashOf("web:2") + "-background-0"
+	bg := w.runOf("web:2", "background", 0)
 	if w.runs[bg] == nil {
 		t.Fatalf("runs %v, want %s from startingStep 1", sortedKeys(w.runs), bg)
 	}
@@ -167,7 +167,7 @@ func TestRunsStopWithTheirRevisionAndHistoryIsBounded(t *testing.T) {
 		w.now = w.now.Add(time.Minute)
 		w.setImage(image)
 		w.settle()
-		run := "web-" + w.hashOf(image) + "-0-0"
+		run := w.runOf(image, "0", 0)
 		w.endRun(run, v1alpha1.AnalysisPhaseSuccessful, "")
 		w.settle()
 		w.promote()
@@ -182,7 +182,7 @@ func TestRunsStopWithTheirRevisionAndHistoryIsBounded(t *testing.T) {
 	w.settle()
 	w.setImage("web:6")
 	w.settle()
-	if r := w.runs["web-"+w.hashOf("web:5")+"-0-0"]; r == nil || !r.Spec.Terminate {
+	if r := w.runs[w.runOf("web:5", "0", 0)]; r == nil || !r.Spec.Terminate {
 		t.Errorf("the replaced revision's run: %+v, want terminated", r)
 	}
 }
@@ -207,7 +207,7 @@ func TestLongAnalysisIsNotStuck(t *testing.T) {
 	w.settle()
 	w.setImage("web:2")
 	w.settle()
-	run := "web-" + w.hashOf("web:2") + "-0-0"
+	run := w.runOf("web:2", "0", 0)
 	for i := range 5 {
 		w.now = w.now.Add(50 * time.Second)
 		w.runs[run].Status.Phase, w.runs[run].Status.Message = v1alpha1.AnalysisPhaseRunning, fmt.Sprintf("measuring slow (%d of 5 measurements so far)", i+1)
@@ -225,7 +225,7 @@ func TestFailedAnalysisWithARouterReturnsTrafficAtOnce(t *testing.T) {
 	w.setImage("web:2")
 	w.settle()
 	w.expectWeight(50)
-	w.endRun("web-"+w.hashOf("web:2")+"-1-0", v1alpha1.AnalysisPhaseFailed, "metric error-rate failed: value 0.5")
+	w.endRun(w.runOf("web:2", "1", 0), v1alpha1.AnalysisPhaseFailed, "metric error-rate failed: value 0.5")
 	p := w.reconcile()
 	if !w.ro.Status.Abort || p.Traffic == nil || p.Traffic.CanaryWeight != 0 {
 		t.Fatalf("abort %v traffic %+v: want the abort and weight 0 in one plan", w.ro.Status.Abort, p.Traffic)
@@ -243,7 +243,7 @@ func TestBackgroundAnalysisMustPassOnceBeforeCompleting(t *testing.T) {
 	w.settle()
 	w.setImage("web:2")
 	w.settle()
-	bg := "web-" + w.hashOf("web:2") + "-background-0"
+	bg := w.runOf("web:2", "background", 0)
 	if w.runs[bg] == nil {
 		t.Fatalf("runs %v, want %s", sortedKeys(w.runs), bg)
 	}

@@ -111,7 +111,7 @@ func TestBlueGreenPrePromotionFailureNeverMovesTheActiveService(t *testing.T) {
 	v1 := w.hashOf("web:1")
 	w.setImage("web:2")
 	w.settle()
-	run := "web-" + w.hashOf("web:2") + "-prepromotion-0"
+	run := w.runOf("web:2", "prepromotion", 0)
 	w.expect(v1alpha1.RolloutPhaseProgressing, -1, map[string]int32{"web:2": 2})
 	w.endRun(run, v1alpha1.AnalysisPhaseFailed, "metric smoke failed")
 	w.settle()
@@ -132,7 +132,7 @@ func TestBlueGreenPostPromotionFailureSwitchesBack(t *testing.T) {
 	if w.selects("web-active") != v2 || w.ro.Status.StableRS != v1 {
 		t.Fatalf("during post-promotion analysis: active %s stable %s", w.selects("web-active"), w.ro.Status.StableRS)
 	}
-	w.endRun("web-"+v2+"-postpromotion-0", v1alpha1.AnalysisPhaseFailed, "metric smoke failed")
+	w.endRun(w.runOf("web:2", "postpromotion", 0), v1alpha1.AnalysisPhaseFailed, "metric smoke failed")
 	w.reconcile()
 	if w.selects("web-active") != v1 || w.pods("web:1") != 2 {
 		t.Fatalf("after a failed post-promotion analysis: active %s, web:1 %d pods: want it back on the old revision at once", w.selects("web-active"), w.pods("web:1"))

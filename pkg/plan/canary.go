@@ -346,15 +346,23 @@ func (c *pass) startRevision() {
 	if c.bg != nil {
 		msg = fmt.Sprintf("new revision %s: bringing it up behind the preview", c.hash)
 	}
-	if st.CurrentPodHash == c.hash {
-		msg = fmt.Sprintf("steps of revision %s changed: restarting them", c.hash)
-	}
+	sameRevision := st.CurrentPodHash == c.hash
+	abort, abortedAt, attempt := st.Abort, st.AbortedAt, st.Canary.Attempt
 	st.CurrentPodHash, st.CurrentStepHash = c.hash, stepsHash(steps)
 	st.CurrentStepIndex = ptr.To(int32(0))
 	st.Abort, st.AbortedAt, st.PromoteFull, st.ControllerPause, st.PauseConditions = false, nil, false, false, nil
 	st.Canary.ScaleDownAt = nil
 	st.Canary.Attempt, st.Canary.InconclusiveRun, st.Canary.InconclusiveAccepted = 0, "", false
 	st.Canary.CurrentStepAnalysisRunStatus, st.Canary.CurrentBackgroundAnalysisRunStatus = nil, nil
+	if sameRevision {
+		// Only the steps changed: an abort was about the revision and stands until retried, and
+		// attempts keep counting so that no earlier attempt's run is taken for a new one.
+		st.Abort, st.AbortedAt, st.Canary.Attempt = abort, abortedAt, attempt
+		msg = fmt.Sprintf("steps of revision %s changed: restarting them", c.hash)
+		if abort {
+			msg = fmt.Sprintf("steps of revision %s changed while it is aborted: a retry runs them from step %s", c.hash, stepLabel(0, steps))
+		}
+	}
 	if c.withinRollbackWindow() {
 		reason, msg = v1alpha1.ReasonRolledBack, fmt.Sprintf("revision %s is within spec.rollbackWindow: fast rollback, steps skipped", c.hash)
 		st.CurrentStepIndex = ptr.To(int32(len(steps)))

@@ -75,7 +75,12 @@ func weightAt(steps []v1alpha1.CanaryStep, i, total int32) int32 {
 
 // stepsHash identifies the step list, so that editing it restarts the steps.
 func stepsHash(steps []v1alpha1.CanaryStep) string {
-	data, _ := json.Marshal(steps) // plain data: cannot fail
+	return contentHash(steps)
+}
+
+// contentHash is a short name-safe hash of plain spec data.
+func contentHash(v any) string {
+	data, _ := json.Marshal(v) // plain data: cannot fail
 	h := fnv.New32a()
 	_, _ = h.Write(data)
 	return rand.SafeEncodeString(fmt.Sprint(h.Sum32()))

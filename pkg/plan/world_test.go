@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ type world struct {
 	last     Plan
 	router   fakeRouter
 	runs     map[string]*v1alpha1.AnalysisRun
+	runOrder []string // run names in the order they were created
 	// crashBeforeStatus makes the next reconcile apply every write of its plan but the status.
 	crashBeforeStatus bool
 }
@@ -148,6 +150,7 @@ func (w *world) reconcile() Plan {
 			w.runs = map[string]*v1alpha1.AnalysisRun{}
 		}
 		w.runs[req.Name] = &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: req.Name, CreationTimestamp: metav1.NewTime(w.now)}}
+		w.runOrder = append(w.runOrder, req.Name)
 	}
 	for _, name := range p.TerminateRuns {
 		w.runs[name].Spec.Terminate = true
@@ -168,6 +171,19 @@ func (w *world) reconcile() Plan {
 	w.notes = append(w.notes, p.Notes...)
 	w.last = p
 	return p
+}
+
+// runOf names the newest run the planner asked for of one kind ("background", a step index)
+// for the revision of image and an attempt; "" when there is none.
+func (w *world) runOf(image, kind string, attempt int) string {
+	prefix, suffix := fmt.Sprintf("web-%s-%s-", w.hashOf(image), kind), fmt.Sprintf("-%d", attempt)
+	for i := len(w.runOrder) - 1; i >= 0; i-- {
+		name := w.runOrder[i]
+		if rest, ok := strings.CutPrefix(name, prefix); ok && strings.HasSuffix(rest, suffix) && strings.Count(rest, "-") == 1 && w.runs[name] != nil {
+			return name
+		}
+	}
+	return ""
 }
 
 // ready makes every pod of every ReplicaSet exist and be available.
