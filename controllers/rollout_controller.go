@@ -158,14 +158,18 @@ func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (
 	return in, router, nil
 }
 
-// carryOut applies a plan: traffic first (an abort's return to stable is the most urgent
-// write), then ReplicaSets and Services, then canary Ingresses no longer wanted. It returns
-// the timeline notes of the routing changes it made.
+// carryOut applies a plan: traffic first (routing the spec no longer names back to stable,
+// then the spec's: an abort's return to stable is the most urgent write), then ReplicaSets and
+// Services, then canary Ingresses no longer wanted. It returns the timeline notes of the
+// routing changes it made.
 func (r *RolloutReconciler) carryOut(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, in *plan.Input, p *plan.Plan) ([]plan.Note, error) {
-	var routed []plan.Note
+	routed, err := r.release(ctx, ro, p.Release)
+	if err != nil {
+		return routed, err
+	}
 	if in.Traffic != nil {
-		var err error
-		if routed, err = route(ctx, ro, router, in.Traffic.State, p); err != nil {
+		notes, err := route(ctx, ro, router, in.Traffic.State, p)
+		if routed = append(routed, notes...); err != nil {
 			return routed, err
 		}
 	}

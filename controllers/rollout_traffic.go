@@ -23,11 +23,20 @@ import (
 // router is the Rollout's router; nil without trafficRouting. Adding a data plane means one
 // package under pkg/traffic and one case here.
 func (r *RolloutReconciler) router(ro *v1alpha1.Rollout) traffic.Router {
-	c := ro.Spec.Strategy.Canary
-	if c == nil || c.TrafficRouting == nil {
+	m := plan.ManagedBySpec(ro)
+	if m == nil {
 		return nil
 	}
+	return r.routerFor(ro, *m)
+}
+
+// routerFor is the router of what m names (the spec's, or the one status.managed recorded);
+// nil when m has no trafficRouting.
+func (r *RolloutReconciler) routerFor(ro *v1alpha1.Rollout, c v1alpha1.ManagedTraffic) traffic.Router {
 	tr := c.TrafficRouting
+	if tr == nil {
+		return nil
+	}
 	switch {
 	case tr.Nginx != nil:
 		return nginx.New(r.Client, nginx.Config{
@@ -84,6 +93,35 @@ func observeTraffic(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Ro
 		return nil, fmt.Errorf("read %s routing of rollout %s/%s: %w", router.Type(), ro.Namespace, ro.Name, err)
 	}
 	return &plan.Traffic{State: st}, nil
+}
+
+// release returns the router the spec no longer names to the stable revision: NGINX by
+// deleting the canary Ingresses the spec no longer wants, the others by weight 0 and then no
+// managed routes. Objects already gone or changed beyond recognition (the user's own edit)
+// are noted and let go.
+func (r *RolloutReconciler) release(ctx context.Context, ro *v1alpha1.Rollout, rel *plan.Release) ([]plan.Note, error) {
+	if rel == nil {
+		return nil, nil
+	}
+	if tr := rel.Managed.TrafficRouting; tr != nil && tr.Nginx != nil {
+		return r.pruneCanaryIngresses(ctx, ro) // without its canary Ingress, NGINX sends all to stable
+	}
+	router := r.routerFor(ro, rel.Managed)
+	if router == nil {
+		return nil, nil
+	}
+	err := router.SetWeight(ctx, rel.Traffic)
+	if err == nil {
+		err = router.RemoveManagedRoutes(ctx)
+	}
+	if msg, ok := traffic.IsInvalid(err); ok {
+		return []plan.Note{{Reason: v1alpha1.ReasonTrafficInvalid, Warning: true,
+			Message: fmt.Sprintf("the %s routing ramp used before cannot be returned to stable, left as it is: %s", router.Type(), msg)}}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("return the %s routing of rollout %s/%s to stable: %w", router.Type(), ro.Namespace, ro.Name, err)
+	}
+	return nil, nil
 }
 
 // route makes the router route what the plan asks: the weight first (an abort's return to

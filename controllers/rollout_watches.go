@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	networkingistio "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -72,9 +73,12 @@ func serviceNames(ro *v1alpha1.Rollout) []string {
 	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
 		candidates = []string{bg.ActiveService, bg.PreviewService}
 	}
+	if m := ro.Status.Managed; m != nil {
+		candidates = append(candidates, m.CanaryService, m.StableService) // to release
+	}
 	var names []string
 	for _, n := range candidates {
-		if n != "" {
+		if n != "" && !slices.Contains(names, n) {
 			names = append(names, n)
 		}
 	}

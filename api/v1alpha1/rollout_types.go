@@ -342,6 +342,12 @@ type RolloutStatus struct {
 	// +optional
 	BlueGreen BlueGreenStatus `json:"blueGreen,omitempty"`
 
+	// Managed is what the controller routes traffic with, recorded before it first routes with
+	// it: when the spec stops naming it (trafficRouting removed or changed, a Service dropped,
+	// the strategy switched), the controller returns it to the stable revision before it lets go.
+	// +optional
+	Managed *ManagedTraffic `json:"managed,omitempty"`
+
 	// Conditions are the standard conditions: Available, Progressing, Paused, Healthy, InvalidSpec.
 	// +optional
 	// +listType=map
@@ -452,4 +458,15 @@ type RolloutList struct {
 
 func init() {
 	SchemeBuilder.Register(&Rollout{}, &RolloutList{})
+}
+
+// ManagedTraffic is the part of a canary spec that routes traffic, as the controller last
+// recorded it.
+type ManagedTraffic struct {
+	// +optional
+	StableService string `json:"stableService,omitempty"`
+	// +optional
+	CanaryService string `json:"canaryService,omitempty"`
+	// +optional
+	TrafficRouting *RolloutTrafficRouting `json:"trafficRouting,omitempty"`
 }

@@ -78,6 +78,10 @@ func Compute(in Input) Plan {
 	}
 	before := st.DeepCopy()
 	c.sortReplicaSets()
+	if c.recordManaged() {
+		countReplicas(st, in.ReplicaSets, hash)
+		return p
+	}
 	if c.current == nil {
 		p.Create = workload.NewReplicaSet(ro, hash, c.nextRevision(), 0)
 	} else if next := c.nextRevision(); workload.Revision(c.current) < next-1 {

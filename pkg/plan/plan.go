@@ -66,6 +66,8 @@ type Plan struct {
 	// what the plan must be able to read back from the cluster after a crash before the
 	// status write (when the active Service switched).
 	ServiceAnnotations map[string]map[string]string
+	// Release is routing the spec no longer names, returned to stable before anything else.
+	Release *Release
 	// Traffic is what the router must route; nil leaves the data plane as it is.
 	Traffic *traffic.Desired
 	// StartRuns are AnalysisRuns to create; TerminateRuns, runs to stop; DeleteRuns, finished

@@ -33,6 +33,7 @@ type world struct {
 	router   fakeRouter
 	runs     map[string]*v1alpha1.AnalysisRun
 	runOrder []string // run names in the order they were created
+	released []Release
 	// crashBeforeStatus makes the next reconcile apply every write of its plan but the status.
 	crashBeforeStatus bool
 }
@@ -143,6 +144,11 @@ func (w *world) reconcile() Plan {
 			}
 			w.services[name].Annotations[k] = v
 		}
+	}
+	if p.Release != nil && !w.router.frozen {
+		// The router the record names, set to stable with no managed routes.
+		w.router.state = traffic.State{StableHash: p.Release.Traffic.StableHash, CanaryHash: p.Release.Traffic.CanaryHash}
+		w.released = append(w.released, *p.Release)
 	}
 	w.router.apply(p.Traffic)
 	for _, req := range p.StartRuns {
