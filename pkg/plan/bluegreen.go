@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -201,6 +202,14 @@ func (c *pass) abortBlueGreen() {
 		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted by %s: the active Service back on stable revision %s", c.hash, c.abortCause(), st.StableRS))
 	}
 	size := c.specReplicas(c.current)
+	if c.activeSelects() == c.hash && !c.canServeAgain(c.stable) {
+		// The aborted revision is what serves: it stays active, at its size, until the stable
+		// revision has pods to take over (never an active Service without an available pod).
+		c.apply(Scale{Canary: size, Stable: c.replicas, Others: c.othersServing()})
+		c.setPhase(v1alpha1.RolloutPhaseDegraded, fmt.Sprintf("update to revision %s aborted by %s: the active Service stays on it until stable revision %s has available pods (%d of %d now)",
+			c.hash, c.abortCause(), st.StableRS, c.available(c.stable), c.replicas))
+		return
+	}
 	if end := st.AbortedAt.Add(time.Duration(ptr.Deref(c.bg.AbortScaleDownDelaySeconds, 30)) * time.Second); now.Before(end) {
 		c.p.requeueAt(now, end)
 	} else {
@@ -209,6 +218,12 @@ func (c *pass) abortBlueGreen() {
 	c.apply(Scale{Canary: size, Stable: c.replicas, Others: c.othersServing()})
 	c.switchActive(st.StableRS)
 	c.setPhase(v1alpha1.RolloutPhaseDegraded, fmt.Sprintf("update to revision %s aborted by %s: stable revision %s is active; retry with kubectl ramp retry %s, or change the template", c.hash, c.abortCause(), st.StableRS, c.ro.Name))
+}
+
+// canServeAgain: rs has available pods, at least as many as the revision the active Service
+// selects now, or all it should have.
+func (c *pass) canServeAgain(rs *appsv1.ReplicaSet) bool {
+	return rs != nil && c.available(rs) > 0 && (c.available(rs) >= c.available(c.current) || c.settled(rs, c.replicas))
 }
 
 // planActive runs the stable revision at full size behind both Services, and scales earlier

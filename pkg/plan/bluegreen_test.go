@@ -323,3 +323,37 @@ func TestBlueGreenSwitchSurvivesACrashBeforeTheStatusWrite(t *testing.T) {
 	w.settle()
 	w.expect(v1alpha1.RolloutPhaseHealthy, -1, map[string]int32{"web:1": 0, "web:2": 4})
 }
+
+// An abort never points the active Service at a revision with no available pods: while the
+// stable revision has none, the active Service stays where it serves, and so do its pods.
+func TestBlueGreenAbortWaitsForStablePodsBeforeSwitchingBack(t *testing.T) {
+	w := newBlueGreenWorld(t, 2, v1alpha1.BlueGreenStrategy{PostPromotionAnalysis: &v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "smoke"}}}})
+	v1, v2 := w.hashOf("web:1"), w.hashOf("web:2")
+	w.setImage("web:2")
+	w.settle()
+	if w.selects("web-active") != v2 {
+		t.Fatalf("during post-promotion analysis: active %s", w.selects("web-active"))
+	}
+	old := w.rss[w.rsName("web:1")]
+	old.Status.AvailableReplicas, old.Status.ReadyReplicas = 0, 0 // its node went away
+	w.endRun(w.runOf("web:2", "postpromotion", 0), v1alpha1.AnalysisPhaseFailed, "metric smoke failed")
+	for i := 0; i < 5; i++ {
+		w.reconcile()
+		if w.selects("web-active") != v2 {
+			t.Fatalf("pass %d: active Service switched to %s, which has no available pod", i, w.selects("web-active"))
+		}
+		w.now = w.now.Add(time.Minute) // past abortScaleDownDelaySeconds
+		if w.pods("web:2") == 0 {
+			t.Fatalf("pass %d: the revision the active Service selects was scaled to 0", i)
+		}
+	}
+	w.expect(v1alpha1.RolloutPhaseDegraded, -1, nil)
+	if !strings.Contains(w.ro.Status.Message, "stays on it until stable revision "+v1+" has available pods (0 of 2 now)") {
+		t.Errorf("message %q does not say why the active Service waits", w.ro.Status.Message)
+	}
+	w.ready()
+	w.settle()
+	if w.selects("web-active") != v1 {
+		t.Errorf("stable pods available again: active %s, want %s", w.selects("web-active"), v1)
+	}
+}
