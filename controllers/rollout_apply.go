@@ -65,7 +65,8 @@ func (r *RolloutReconciler) adopt(ctx context.Context, ro *v1alpha1.Rollout, rs 
 }
 
 // apply carries out a plan's changes to the cluster, in the order that keeps traffic safe:
-// new pods first, then scaling, then Service selectors, then clean-up.
+// new pods first, then scaling up, then Service selectors, then scaling down (a Service never
+// selects only pods that are going away), then clean-up.
 func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan) error {
 	if p.Create != nil {
 		if err := r.createReplicaSet(ctx, ro, p); err != nil {
@@ -79,33 +80,19 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *
 			return fmt.Errorf("renumber replicaset %s/%s as revision %d: %w", ro.Namespace, name, revision, err)
 		}
 	}
-	for name, replicas := range p.Scale {
-		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
-		patch := client.RawPatch("application/merge-patch+json", fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas))
-		if err := r.Patch(ctx, rs, patch, client.FieldOwner(fieldManager)); err != nil {
-			return fmt.Errorf("scale replicaset %s/%s to %d: %w", ro.Namespace, name, replicas, err)
-		}
-		r.expected.wrote(rs)
+	if err := r.scale(ctx, ro, p, false); err != nil {
+		return err
 	}
 	for name, md := range p.Metadata {
 		if err := r.moveSideMetadata(ctx, ro.Namespace, name, md); err != nil {
 			return err
 		}
 	}
-	for name, hash := range p.Selectors {
-		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
-		// The annotations ride in the same write as the selector: both land, or neither.
-		patch := map[string]any{"spec": map[string]any{"selector": map[string]string{v1alpha1.PodTemplateHashLabel: hash}}}
-		if a := p.ServiceAnnotations[name]; len(a) > 0 {
-			patch["metadata"] = map[string]any{"annotations": a} // never null: that would drop every annotation
-		}
-		body, err := json.Marshal(patch)
-		if err != nil {
-			return fmt.Errorf("service patch: %w", err)
-		}
-		if err := r.Patch(ctx, svc, client.RawPatch(types.MergePatchType, body), client.FieldOwner(fieldManager)); err != nil {
-			return fmt.Errorf("point service %s/%s at revision %s: %w", ro.Namespace, name, hash, err)
-		}
+	if err := r.pointServices(ctx, ro, p); err != nil {
+		return err
+	}
+	if err := r.scale(ctx, ro, p, true); err != nil {
+		return err
 	}
 	for _, name := range p.Evict {
 		refused, err := r.evict(ctx, ro.Namespace, name)
@@ -120,6 +107,42 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *
 		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
 		if err := r.Delete(ctx, rs); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("delete old replicaset %s/%s: %w", ro.Namespace, name, err)
+		}
+	}
+	return nil
+}
+
+// scale writes the plan's scales that go down (shrinking) or the others.
+func (r *RolloutReconciler) scale(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan, shrinking bool) error {
+	for name, replicas := range p.Scale {
+		if p.Shrink[name] != shrinking {
+			continue
+		}
+		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
+		patch := client.RawPatch(types.MergePatchType, fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas))
+		if err := r.Patch(ctx, rs, patch, client.FieldOwner(fieldManager)); err != nil {
+			return fmt.Errorf("scale replicaset %s/%s to %d: %w", ro.Namespace, name, replicas, err)
+		}
+		r.expected.wrote(rs)
+	}
+	return nil
+}
+
+// pointServices writes the plan's Service selectors, each with its annotations in the same
+// write: both land, or neither.
+func (r *RolloutReconciler) pointServices(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan) error {
+	for name, hash := range p.Selectors {
+		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
+		patch := map[string]any{"spec": map[string]any{"selector": map[string]string{v1alpha1.PodTemplateHashLabel: hash}}}
+		if a := p.ServiceAnnotations[name]; len(a) > 0 {
+			patch["metadata"] = map[string]any{"annotations": a} // never null: that would drop every annotation
+		}
+		body, err := json.Marshal(patch)
+		if err != nil {
+			return fmt.Errorf("service patch: %w", err)
+		}
+		if err := r.Patch(ctx, svc, client.RawPatch(types.MergePatchType, body), client.FieldOwner(fieldManager)); err != nil {
+			return fmt.Errorf("point service %s/%s at revision %s: %w", ro.Namespace, name, hash, err)
 		}
 	}
 	return nil

@@ -136,12 +136,28 @@ func (c *pass) planSelectors() {
 			c.p.Selectors[name] = workload.HashOf(rs)
 		}
 	}
-	point(c.spec.StableService, c.stable)
-	canarySide := c.current
-	if c.available(c.current) == 0 {
+	// A side this plan scales to 0 loses its Service to the other side first (the selectors are
+	// written before the scale-downs): a release's last stable pods, an abort's canary pods.
+	stableSide, canarySide := c.stable, c.current
+	if c.wanted(c.stable) == 0 && c.available(c.current) > 0 {
+		stableSide = c.current
+	}
+	if c.available(c.current) == 0 || c.wanted(c.current) == 0 {
 		canarySide = c.stable
 	}
+	point(c.spec.StableService, stableSide)
 	point(c.spec.CanaryService, canarySide)
+}
+
+// wanted is the size this plan leaves rs at.
+func (c *pass) wanted(rs *appsv1.ReplicaSet) int32 {
+	if rs == nil {
+		return 0
+	}
+	if n, ok := c.p.Scale[rs.Name]; ok {
+		return n
+	}
+	return c.specReplicas(rs)
 }
 
 // planHistory deletes the oldest scaled-down revisions beyond revisionHistoryLimit.

@@ -118,7 +118,20 @@ func Compute(in Input) Plan {
 	c.setConditions()
 	c.checkProgress(before)
 	c.planRestart()
+	c.markShrinks()
 	return p
+}
+
+// markShrinks names the scales that take pods away.
+func (c *pass) markShrinks() {
+	for _, rs := range c.in.ReplicaSets {
+		if n, ok := c.p.Scale[rs.Name]; ok && n < c.specReplicas(rs) {
+			if c.p.Shrink == nil {
+				c.p.Shrink = map[string]bool{}
+			}
+			c.p.Shrink[rs.Name] = true
+		}
+	}
 }
 
 // revisionHash is the revision the template is: the one whose ReplicaSet carries its hash, else

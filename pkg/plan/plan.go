@@ -47,8 +47,8 @@ func RestartPending(ro *v1alpha1.Rollout) bool {
 	return at != nil && (done == nil || done.Before(at))
 }
 
-// Plan is what the controller applies, in order: create, scale, point Services, delete,
-// write status, requeue.
+// Plan is what the controller applies, in order: release old routing, route, create, scale
+// up, point Services, scale down, delete, write status, requeue.
 type Plan struct {
 	// Create is the current revision's ReplicaSet when it does not exist yet.
 	Create *appsv1.ReplicaSet
@@ -57,6 +57,9 @@ type Plan struct {
 	Renumber map[string]int64
 	// Scale holds the replicas to set, by ReplicaSet name, for those that change.
 	Scale map[string]int32
+	// Shrink names the ReplicaSets of Scale that go down: they are written after the Services'
+	// selectors, so no Service is left selecting only pods that are going away.
+	Shrink map[string]bool
 	// Metadata holds the side metadata (canaryMetadata or stableMetadata) each ReplicaSet's
 	// pods must carry, for those that change: set on its template and on its existing pods.
 	Metadata map[string]v1alpha1.PodTemplateMetadata

@@ -121,6 +121,9 @@ func (w *world) reconcile() Plan {
 		if rs == nil {
 			w.t.Fatalf("plan scales %s, which does not exist", name)
 		}
+		if shrinks := n < ptr.Deref(rs.Spec.Replicas, 1); p.Shrink[name] != shrinks {
+			w.t.Fatalf("plan scales %s from %d to %d with Shrink %v: scale-downs must be marked to follow the Service selectors", name, ptr.Deref(rs.Spec.Replicas, 1), n, p.Shrink[name])
+		}
 		rs.Spec.Replicas = ptr.To(n)
 		rs.Status.Replicas = min(rs.Status.Replicas, n)
 		rs.Status.ReadyReplicas = min(rs.Status.ReadyReplicas, n)
@@ -150,6 +153,7 @@ func (w *world) reconcile() Plan {
 		w.router.state = traffic.State{StableHash: p.Release.Traffic.StableHash, CanaryHash: p.Release.Traffic.CanaryHash}
 		w.released = append(w.released, *p.Release)
 	}
+	w.checkServicesKeepPods()
 	w.router.apply(p.Traffic)
 	for _, req := range p.StartRuns {
 		if w.runs == nil {
@@ -177,6 +181,36 @@ func (w *world) reconcile() Plan {
 	w.notes = append(w.notes, p.Notes...)
 	w.last = p
 	return p
+}
+
+// checkServicesKeepPods: neither canary Service is left selecting a revision scaled to 0
+// while another revision has available pods to serve (the controller writes selectors before
+// scale-downs, so a Service moved in the same plan never selects pods that all go away).
+func (w *world) checkServicesKeepPods() {
+	w.t.Helper()
+	c := w.ro.Spec.Strategy.Canary
+	if c == nil {
+		return
+	}
+	var serving string
+	for _, rs := range w.replicaSets() {
+		if ptr.Deref(rs.Spec.Replicas, 1) > 0 && rs.Status.AvailableReplicas > 0 {
+			serving = rs.Name
+		}
+	}
+	for _, name := range []string{c.StableService, c.CanaryService} {
+		if w.services[name] == nil {
+			continue
+		}
+		hash := w.services[name].Spec.Selector[v1alpha1.PodTemplateHashLabel]
+		rs := w.rss[workload.ReplicaSetName(w.ro.Name, hash)]
+		if hash == "" || rs == nil || serving == "" {
+			continue
+		}
+		if ptr.Deref(rs.Spec.Replicas, 1) == 0 {
+			w.t.Fatalf("service %s selects %s, scaled to 0, while %s serves: %s", name, rs.Name, serving, w.describe())
+		}
+	}
 }
 
 // runOf names the newest run the planner asked for of one kind ("background", a step index)
