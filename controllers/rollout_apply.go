@@ -64,9 +64,11 @@ func (r *RolloutReconciler) adopt(ctx context.Context, ro *v1alpha1.Rollout, rs 
 	return nil
 }
 
-// apply carries out a plan's changes to the cluster, in the order that keeps traffic safe:
-// new pods first, then scaling up, then Service selectors, then scaling down (a Service never
-// selects only pods that are going away), then clean-up.
+// apply carries out a plan's changes to the cluster, in the order that keeps traffic safe
+// at every point a crash could stop it: a new ReplicaSet, Service selectors (they only ever
+// move to pods already available, so no Service is left selecting only pods that go away),
+// scale-downs, then scale-ups (so no prefix runs more pods than maxSurge allows), then
+// clean-up.
 func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan) error {
 	if p.Create != nil {
 		if err := r.createReplicaSet(ctx, ro, p); err != nil {
@@ -80,9 +82,6 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *
 			return fmt.Errorf("renumber replicaset %s/%s as revision %d: %w", ro.Namespace, name, revision, err)
 		}
 	}
-	if err := r.scale(ctx, ro, p, false); err != nil {
-		return err
-	}
 	for name, md := range p.Metadata {
 		if err := r.moveSideMetadata(ctx, ro.Namespace, name, md); err != nil {
 			return err
@@ -92,6 +91,9 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *
 		return err
 	}
 	if err := r.scale(ctx, ro, p, true); err != nil {
+		return err
+	}
+	if err := r.scale(ctx, ro, p, false); err != nil {
 		return err
 	}
 	for _, name := range p.Evict {

@@ -46,9 +46,9 @@ func (c *pass) planBlueGreen() {
 		st.BlueGreen.Promoted, st.PauseConditions, st.ControllerPause = true, nil, false
 		c.p.note(v1alpha1.ReasonPromotedFull, fmt.Sprintf("revision %s promoted to full: pre-promotion analysis and pause skipped", c.hash))
 	}
-	if sel := c.activeSelects(); sel != "" && sel != st.StableRS && sel != c.hash {
+	if sel := c.activeSelects(); sel != "" && sel != st.StableRS && sel != c.hash && c.canServeAgain(c.stable, c.bySelector(sel)) {
 		// The active Service is on a revision the template left after its switch: back to the
-		// stable one, which kept all its pods.
+		// stable one, once it has the pods to serve.
 		c.switchActive(st.StableRS)
 	}
 	size := c.replicas
@@ -202,7 +202,7 @@ func (c *pass) abortBlueGreen() {
 		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted by %s: the active Service back on stable revision %s", c.hash, c.abortCause(), st.StableRS))
 	}
 	size := c.specReplicas(c.current)
-	if c.activeSelects() == c.hash && !c.canServeAgain(c.stable) {
+	if c.activeSelects() == c.hash && !c.canServeAgain(c.stable, c.current) {
 		// The aborted revision is what serves: it stays active, at its size, until the stable
 		// revision has pods to take over (never an active Service without an available pod).
 		c.apply(Scale{Canary: size, Stable: c.replicas, Others: c.othersServing()})
@@ -220,10 +220,20 @@ func (c *pass) abortBlueGreen() {
 	c.setPhase(v1alpha1.RolloutPhaseDegraded, fmt.Sprintf("update to revision %s aborted by %s: stable revision %s is active; retry with kubectl ramp retry %s, or change the template", c.hash, c.abortCause(), st.StableRS, c.ro.Name))
 }
 
-// canServeAgain: rs has available pods, at least as many as the revision the active Service
-// selects now, or all it should have.
-func (c *pass) canServeAgain(rs *appsv1.ReplicaSet) bool {
-	return rs != nil && c.available(rs) > 0 && (c.available(rs) >= c.available(c.current) || c.settled(rs, c.replicas))
+// canServeAgain: rs has available pods, at least as many as serving (the revision the active
+// Service selects now), or all it should have.
+func (c *pass) canServeAgain(rs, serving *appsv1.ReplicaSet) bool {
+	return rs != nil && c.available(rs) > 0 && (serving == nil || c.available(rs) >= c.available(serving) || c.settled(rs, c.replicas))
+}
+
+// bySelector is the ReplicaSet of a revision hash, nil when there is none.
+func (c *pass) bySelector(hash string) *appsv1.ReplicaSet {
+	for _, rs := range c.in.ReplicaSets {
+		if workload.HashOf(rs) == hash {
+			return rs
+		}
+	}
+	return nil
 }
 
 // planActive runs the stable revision at full size behind both Services, and scales earlier
@@ -237,14 +247,16 @@ func (c *pass) planActive() {
 	st.CurrentPodHash, st.CurrentStepIndex = c.hash, nil
 	st.Abort, st.AbortedAt, st.PromoteFull, st.ControllerPause, st.PauseConditions = false, nil, false, false, nil
 	st.BlueGreen.Promoted = false
-	others := c.keptOthers()
-	clear(c.p.Scale)
-	c.apply(Scale{Stable: c.replicas, Others: others})
 	switching := false
 	if c.available(c.current) > 0 {
 		switching = c.switchActive(c.hash)
 		c.point(bg.PreviewService, c.hash, &st.BlueGreen.PreviewSelector)
 	}
+	// After the switch: a revision the active Service leaves now (a rollback) waits out its
+	// scaleDownDelaySeconds too.
+	others := c.keptOthers()
+	clear(c.p.Scale)
+	c.apply(Scale{Stable: c.replicas, Others: others})
 	switch {
 	case switching:
 		c.setStablePhase(v1alpha1.RolloutPhaseProgressing, st.Message)
@@ -304,9 +316,13 @@ func (c *pass) switchActive(hash string) bool {
 	svc := c.in.Services[name]
 	if svc == nil || svc.Spec.Selector[v1alpha1.PodTemplateHashLabel] == hash {
 		c.st.BlueGreen.ActiveSelector = hash
-		if svc != nil && c.st.BlueGreen.SwitchedAt == nil && hash != c.st.StableRS {
-			// Switched by a pass whose status write was lost: its time is on the Service.
-			c.st.BlueGreen.SwitchedAt = switchedAtOn(svc, hash)
+		if svc == nil {
+			return false
+		}
+		// Switched by a pass whose status write was lost: its time is on the Service, later
+		// than what status says (nothing, or an earlier switch).
+		if at := switchedAtOn(svc, hash); at != nil && (c.st.BlueGreen.SwitchedAt == nil || c.st.BlueGreen.SwitchedAt.Before(at)) {
+			c.st.BlueGreen.SwitchedAt = at
 		}
 		return false
 	}

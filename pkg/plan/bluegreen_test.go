@@ -167,7 +167,10 @@ func TestBlueGreenPlannerInvariants(t *testing.T) {
 			}
 		}
 		for i := 0; i < 60; i++ {
-			check(w.disturb(rng, images, func() string { return "noop" }))
+			check(w.disturb(rng, images, func() string { // a blue-green Rollout has no router: crash more often
+				w.crash = func(n int) int { return rng.IntN(n) }
+				return "crash"
+			}))
 		}
 		w.ro.Spec.Paused = false
 		for i := 0; ; i++ {
@@ -301,7 +304,7 @@ func TestBlueGreenSwitchSurvivesACrashBeforeTheStatusWrite(t *testing.T) {
 			break
 		}
 		w.ready()
-		w.crashBeforeStatus = true
+		w.crashBeforeStatus()
 		w.reconcile()
 		if _, switched := w.last.Selectors["web-active"]; !switched {
 			w.ro.Status = w.last.Status // not the switch: this write lands

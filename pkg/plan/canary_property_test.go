@@ -90,7 +90,11 @@ func TestCanaryPlannerInvariants(t *testing.T) {
 // disturb makes one random change a user, a pod or the clock would make, and says what it
 // was; extra, when not nil, is one more kind of change (a router's).
 func (w *world) disturb(rng *rand.Rand, images []string, extra func() string) string {
-	switch rng.IntN(12) {
+	switch rng.IntN(13) {
+	case 12:
+		// The controller dies in the next pass, after any prefix of its writes (never the status).
+		w.crash = func(n int) int { return rng.IntN(n) }
+		return "crash"
 	case 0:
 		img := images[rng.IntN(len(images))]
 		w.setImage(img)

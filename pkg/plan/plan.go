@@ -47,8 +47,8 @@ func RestartPending(ro *v1alpha1.Rollout) bool {
 	return at != nil && (done == nil || done.Before(at))
 }
 
-// Plan is what the controller applies, in order: release old routing, route, create, scale
-// up, point Services, scale down, delete, write status, requeue.
+// Plan is what the controller applies, in order: release old routing, route, create, point
+// Services, scale down, scale up, evict, delete, runs, write status, requeue.
 type Plan struct {
 	// Create is the current revision's ReplicaSet when it does not exist yet.
 	Create *appsv1.ReplicaSet
@@ -58,7 +58,8 @@ type Plan struct {
 	// Scale holds the replicas to set, by ReplicaSet name, for those that change.
 	Scale map[string]int32
 	// Shrink names the ReplicaSets of Scale that go down: they are written after the Services'
-	// selectors, so no Service is left selecting only pods that are going away.
+	// selectors (no Service is left selecting only pods that are going away) and before the
+	// scale-ups (no prefix of the writes runs more pods than maxSurge allows).
 	Shrink map[string]bool
 	// Metadata holds the side metadata (canaryMetadata or stableMetadata) each ReplicaSet's
 	// pods must carry, for those that change: set on its template and on its existing pods.

@@ -34,8 +34,12 @@ type world struct {
 	runs     map[string]*v1alpha1.AnalysisRun
 	runOrder []string // run names in the order they were created
 	released []Release
-	// crashBeforeStatus makes the next reconcile apply every write of its plan but the status.
-	crashBeforeStatus bool
+	// activeLeft is when the active Service (blue-green) last switched away from each revision,
+	// other than by an abort.
+	activeLeft map[string]time.Time
+	// crash, when set, makes the next reconcile that writes more than the status apply only
+	// the first crash(n) of its plan's n writes (never the status, the last): a SIGKILL mid-pass.
+	crash func(n int) int
 }
 
 // fakeRouter is the data plane as the planner sees it: what it routes now. Frozen, it keeps
@@ -78,7 +82,7 @@ func newWorld(t testing.TB, replicas int32, steps ...v1alpha1.CanaryStep) *world
 			}},
 		},
 	}
-	return &world{t: t, ro: ro, rss: map[string]*appsv1.ReplicaSet{}, services: map[string]*corev1.Service{},
+	return &world{t: t, ro: ro, rss: map[string]*appsv1.ReplicaSet{}, services: map[string]*corev1.Service{}, activeLeft: map[string]time.Time{},
 		now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 }
 
@@ -107,80 +111,130 @@ func (w *world) reconcile() Plan {
 		in.Traffic = &Traffic{State: w.router.state, Invalid: w.router.invalid}
 	}
 	p := Compute(in)
-	if p.Create != nil {
-		if _, exists := w.rss[p.Create.Name]; exists {
-			w.t.Fatalf("plan creates %s, which exists", p.Create.Name)
-		}
-		w.rss[p.Create.Name] = p.Create.DeepCopy()
+	writes := w.writesOf(p)
+	n := len(writes)
+	if w.crash != nil && len(writes) > 1 {
+		// SIGKILL after the first writes: the rest, the status (and the timeline) never land.
+		// It waits for a pass that writes more than its status.
+		n, w.crash = min(w.crash(len(writes)), len(writes)-1), nil
 	}
-	for name, n := range p.Renumber {
-		w.rss[name].Annotations[v1alpha1.RevisionAnnotation] = strconv.FormatInt(n, 10)
-	}
-	for name, n := range p.Scale {
-		rs := w.rss[name]
-		if rs == nil {
-			w.t.Fatalf("plan scales %s, which does not exist", name)
-		}
-		if shrinks := n < ptr.Deref(rs.Spec.Replicas, 1); p.Shrink[name] != shrinks {
-			w.t.Fatalf("plan scales %s from %d to %d with Shrink %v: scale-downs must be marked to follow the Service selectors", name, ptr.Deref(rs.Spec.Replicas, 1), n, p.Shrink[name])
-		}
-		rs.Spec.Replicas = ptr.To(n)
-		rs.Status.Replicas = min(rs.Status.Replicas, n)
-		rs.Status.ReadyReplicas = min(rs.Status.ReadyReplicas, n)
-		rs.Status.AvailableReplicas = min(rs.Status.AvailableReplicas, n)
-	}
-	for name, md := range p.Metadata {
-		rs := w.rss[name]
-		if rs.Annotations == nil {
-			rs.Annotations = map[string]string{}
-		}
-		rs.Annotations[workload.EphemeralMetadataAnnotation] = workload.RecordMetadata(md)
-	}
-	for name, hash := range p.Selectors {
-		if w.services[name].Spec.Selector == nil {
-			w.services[name].Spec.Selector = map[string]string{}
-		}
-		w.services[name].Spec.Selector[v1alpha1.PodTemplateHashLabel] = hash
-		for k, v := range p.ServiceAnnotations[name] {
-			if w.services[name].Annotations == nil {
-				w.services[name].Annotations = map[string]string{}
-			}
-			w.services[name].Annotations[k] = v
-		}
-	}
-	if p.Release != nil && !w.router.frozen {
-		// The router the record names, set to stable with no managed routes.
-		w.router.state = traffic.State{StableHash: p.Release.Traffic.StableHash, CanaryHash: p.Release.Traffic.CanaryHash}
-		w.released = append(w.released, *p.Release)
+	for _, write := range writes[:n] {
+		write()
 	}
 	w.checkServicesKeepPods()
-	w.router.apply(p.Traffic)
-	for _, req := range p.StartRuns {
-		if w.runs == nil {
-			w.runs = map[string]*v1alpha1.AnalysisRun{}
-		}
-		w.runs[req.Name] = &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: req.Name, CreationTimestamp: metav1.NewTime(w.now)}}
-		w.runOrder = append(w.runOrder, req.Name)
-	}
-	for _, name := range p.TerminateRuns {
-		w.runs[name].Spec.Terminate = true
-	}
-	for _, name := range p.DeleteRuns {
-		delete(w.runs, name)
-	}
-	for _, name := range p.Delete {
-		delete(w.rss, name)
-	}
-	if w.crashBeforeStatus {
-		// SIGKILL after every other write: the status (and the timeline) never land.
-		w.crashBeforeStatus = false
-		w.last = p
-		return p
-	}
-	w.ro.Status = p.Status
-	w.notes = append(w.notes, p.Notes...)
 	w.last = p
 	return p
+}
+
+// writesOf is the plan's writes, one per API call, in the order the controller makes them;
+// the status is the last.
+func (w *world) writesOf(p Plan) []func() {
+	var writes []func()
+	add := func(f func()) { writes = append(writes, f) }
+	if p.Release != nil {
+		add(func() {
+			if !w.router.frozen { // the router the record names, set to stable with no managed routes
+				w.router.state = traffic.State{StableHash: p.Release.Traffic.StableHash, CanaryHash: p.Release.Traffic.CanaryHash}
+			}
+			w.released = append(w.released, *p.Release)
+		})
+	}
+	if p.Traffic != nil {
+		add(func() { w.router.apply(p.Traffic) })
+	}
+	if p.Create != nil {
+		add(func() {
+			if _, exists := w.rss[p.Create.Name]; exists {
+				w.t.Fatalf("plan creates %s, which exists", p.Create.Name)
+			}
+			w.rss[p.Create.Name] = p.Create.DeepCopy()
+		})
+	}
+	for _, name := range sortedKeys(p.Renumber) {
+		add(func() { w.rss[name].Annotations[v1alpha1.RevisionAnnotation] = strconv.FormatInt(p.Renumber[name], 10) })
+	}
+	for _, name := range sortedKeys(p.Metadata) {
+		add(func() {
+			rs := w.rss[name]
+			if rs.Annotations == nil {
+				rs.Annotations = map[string]string{}
+			}
+			rs.Annotations[workload.EphemeralMetadataAnnotation] = workload.RecordMetadata(p.Metadata[name])
+		})
+	}
+	for _, name := range sortedKeys(p.Selectors) {
+		add(func() {
+			svc := w.services[name]
+			if svc.Spec.Selector == nil {
+				svc.Spec.Selector = map[string]string{}
+			}
+			if bg := w.ro.Spec.Strategy.BlueGreen; bg != nil && name == bg.ActiveService && !p.Status.Abort {
+				if from := svc.Spec.Selector[v1alpha1.PodTemplateHashLabel]; from != "" && from != p.Selectors[name] {
+					w.activeLeft[from] = w.now
+				}
+			}
+			svc.Spec.Selector[v1alpha1.PodTemplateHashLabel] = p.Selectors[name]
+			for k, v := range p.ServiceAnnotations[name] {
+				if svc.Annotations == nil {
+					svc.Annotations = map[string]string{}
+				}
+				svc.Annotations[k] = v
+			}
+		})
+	}
+	for _, shrinking := range []bool{true, false} {
+		for _, name := range sortedKeys(p.Scale) {
+			if p.Shrink[name] == shrinking {
+				add(func() { w.scale(p, name) })
+			}
+		}
+	}
+	for _, name := range p.Delete {
+		add(func() { delete(w.rss, name) })
+	}
+	for _, req := range p.StartRuns {
+		add(func() {
+			if w.runs == nil {
+				w.runs = map[string]*v1alpha1.AnalysisRun{}
+			}
+			w.runs[req.Name] = &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: req.Name, CreationTimestamp: metav1.NewTime(w.now)}}
+			w.runOrder = append(w.runOrder, req.Name)
+		})
+	}
+	for _, name := range p.TerminateRuns {
+		add(func() { w.runs[name].Spec.Terminate = true })
+	}
+	for _, name := range p.DeleteRuns {
+		add(func() { delete(w.runs, name) })
+	}
+	add(func() {
+		w.ro.Status = p.Status
+		w.notes = append(w.notes, p.Notes...)
+	})
+	return writes
+}
+
+// scale applies one ReplicaSet's scale: pods beyond the new size go first among the unavailable.
+func (w *world) scale(p Plan, name string) {
+	n := p.Scale[name]
+	rs := w.rss[name]
+	if rs == nil {
+		w.t.Fatalf("plan scales %s, which does not exist", name)
+	}
+	if shrinks := n < ptr.Deref(rs.Spec.Replicas, 1); p.Shrink[name] != shrinks {
+		w.t.Fatalf("plan scales %s from %d to %d with Shrink %v: scale-downs must be marked to follow the Service selectors", name, ptr.Deref(rs.Spec.Replicas, 1), n, p.Shrink[name])
+	}
+	// Blue-green keeps the revision the active Service left for scaleDownDelaySeconds (a new
+	// release, or a revision limit, may end that sooner).
+	if bg := w.ro.Spec.Strategy.BlueGreen; bg != nil && n == 0 && bg.ScaleDownDelayRevisionLimit == nil && p.Status.CurrentPodHash == w.selects(bg.ActiveService) {
+		if left, ok := w.activeLeft[workload.HashOf(rs)]; ok && w.now.Before(left.Add(bg.ScaleDownDelay())) {
+			w.t.Fatalf("%s scaled to 0 at %s, within scaleDownDelaySeconds of the active Service leaving it at %s: the rollback window is gone: %s", name, w.now.Format(time.TimeOnly), left.Format(time.TimeOnly), w.describe())
+		}
+	}
+	rs.Spec.Replicas = ptr.To(n)
+	rs.Status.Replicas = min(rs.Status.Replicas, n)
+	rs.Status.ReadyReplicas = min(rs.Status.ReadyReplicas, n)
+	rs.Status.AvailableReplicas = min(rs.Status.AvailableReplicas, n)
 }
 
 // checkServicesKeepPods: neither canary Service is left selecting a revision scaled to 0
@@ -212,6 +266,9 @@ func (w *world) checkServicesKeepPods() {
 		}
 	}
 }
+
+// crashBeforeStatus makes the next reconcile apply every write of its plan but the status.
+func (w *world) crashBeforeStatus() { w.crash = func(n int) int { return n - 1 } }
 
 // runOf names the newest run the planner asked for of one kind ("background", a step index)
 // for the revision of image and an attempt; "" when there is none.
