@@ -19,11 +19,11 @@ import (
 // names (by the revision index they select, -1 for none), what its router reports, and the
 // phases to give the runs the planner asks for.
 type fuzzSurroundings struct {
-	Selects   map[string]int          `json:"selects"`
-	Traffic   *traffic.State          `json:"traffic"`
-	Invalid   string                  `json:"invalid"`
+	Selects   map[string]int           `json:"selects"`
+	Traffic   *traffic.State           `json:"traffic"`
+	Invalid   string                   `json:"invalid"`
 	RunPhases []v1alpha1.AnalysisPhase `json:"runPhases"`
-	Available []int32                 `json:"available"`
+	Available []int32                  `json:"available"`
 }
 
 // FuzzComputeSurroundings feeds the planner arbitrary Rollouts with the Services they name,
