@@ -1,0 +1,352 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/testenv"
+	"github.com/ramp-dev/ramp/pkg/workload"
+)
+
+const (
+	chaosRollouts = 20
+	chaosReplicas = 4
+	// chaosMinAvailable is replicas - maxUnavailable for the chaos Rollouts.
+	chaosMinAvailable = chaosReplicas - 1
+)
+
+// chaosManifest is Rollout c-i with its Services, and for even i an Ingress it routes through
+// (NGINX), for odd i none (the canary's share is its share of the pods).
+func chaosManifest(i int) string {
+	name := fmt.Sprintf("c-%d", i)
+	routing, ingress := "", ""
+	if i%2 == 0 {
+		routing = fmt.Sprintf("\n      trafficRouting: {nginx: {stableIngress: %s}}", name)
+		ingress = fmt.Sprintf(`
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: %[1]s}
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: %[1]s.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: %[1]s-stable, port: {number: 80}}}}]}`, name)
+	}
+	return fmt.Sprintf(`
+apiVersion: v1
+kind: Service
+metadata: {name: %[1]s-stable}
+spec: {selector: {app: %[1]s}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: %[1]s-canary}
+spec: {selector: {app: %[1]s}, ports: [{port: 80}]}%[3]s
+---
+apiVersion: rollouts.ramp.dev/v1alpha1
+kind: Rollout
+metadata: {name: %[1]s}
+spec:
+  replicas: %[4]d
+  selector: {matchLabels: {app: %[1]s}}
+  template:
+    metadata: {labels: {app: %[1]s}}
+    spec: {containers: [{name: web, image: "web:1"}]}
+  strategy:
+    canary:
+      maxSurge: 1
+      maxUnavailable: 1
+      scaleDownDelaySeconds: 1
+      stableService: %[1]s-stable
+      canaryService: %[1]s-canary%[2]s
+      steps:
+      - setWeight: 25
+      - pause: {duration: 1s}
+      - setWeight: 50
+      - pause: {duration: 1s}
+      - setWeight: 75
+      - pause: {duration: 1s}
+`, name, routing, ingress, chaosReplicas)
+}
+
+// chaosPauses are the step indexes of the pause steps: each must be seen paused, or a step was
+// skipped.
+var chaosPauses = []int32{1, 3, 5}
+
+// recorded is one watched object as it was at a resourceVersion.
+type recorded struct {
+	rv  int64
+	obj client.Object
+}
+
+// recorder keeps every version of the Rollouts, ReplicaSets and Ingresses of a namespace that
+// its watches deliver. The local cluster has one etcd, whose revision orders writes across
+// resources, so the versions replayed in resourceVersion order are the cluster's history.
+type recorder struct {
+	mu   sync.Mutex
+	seen []recorded
+}
+
+func recordNamespace(t *testing.T, ns string) *recorder {
+	t.Helper()
+	wc, err := client.NewWithWatch(cluster.Config, client.Options{Scheme: cluster.Client.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for _, list := range []client.ObjectList{&v1alpha1.RolloutList{}, &appsv1.ReplicaSetList{}, &networkingv1.IngressList{}} {
+		w, err := wc.Watch(ctx, list, client.InNamespace(ns))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer w.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ev, ok := <-w.ResultChan():
+					if !ok {
+						return
+					}
+					if ev.Type != watch.Added && ev.Type != watch.Modified {
+						continue
+					}
+					obj, ok := ev.Object.(client.Object)
+					if !ok {
+						continue
+					}
+					rv, err := strconv.ParseInt(obj.GetResourceVersion(), 10, 64)
+					if err != nil {
+						continue
+					}
+					r.mu.Lock()
+					r.seen = append(r.seen, recorded{rv: rv, obj: obj.DeepCopyObject().(client.Object)})
+					r.mu.Unlock()
+				}
+			}
+		}()
+	}
+	return r
+}
+
+// history is what was recorded, in resourceVersion order.
+func (r *recorder) history() []recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := append([]recorded(nil), r.seen...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].rv < out[j].rv })
+	return out
+}
+
+// chaosState is one Rollout's world as the replay has it so far.
+type chaosState struct {
+	rollout  *v1alpha1.Rollout
+	rss      map[string]*appsv1.ReplicaSet // by hash
+	weight   int
+	released bool // the second release began: the invariants hold from here on
+	paused   map[int32]bool
+}
+
+// checkChaosHistory replays the history and reports every broken invariant: a routed canary's
+// weight above its share of available pods, fewer than replicas - maxUnavailable pods
+// available (the stable side alone when routed), a pause step never seen.
+func checkChaosHistory(t *testing.T, h []recorded, v2 map[string]string) {
+	t.Helper()
+	states := map[string]*chaosState{}
+	state := func(name string) *chaosState {
+		if states[name] == nil {
+			states[name] = &chaosState{rss: map[string]*appsv1.ReplicaSet{}, paused: map[int32]bool{}}
+		}
+		return states[name]
+	}
+	var broken []string
+	for _, rec := range h {
+		var name string
+		switch o := rec.obj.(type) {
+		case *v1alpha1.Rollout:
+			name = o.Name
+			s := state(name)
+			s.rollout = o
+			if o.Status.CurrentPodHash == v2[name] && o.Status.StableRS != v2[name] {
+				s.released = true
+				if o.Status.Phase == v1alpha1.RolloutPhasePaused && o.Status.CurrentStepIndex != nil {
+					s.paused[*o.Status.CurrentStepIndex] = true
+				}
+			}
+		case *appsv1.ReplicaSet:
+			owner := metav1.GetControllerOf(o)
+			if owner == nil {
+				continue
+			}
+			name = owner.Name
+			state(name).rss[workload.HashOf(o)] = o
+		case *networkingv1.Ingress:
+			owner := metav1.GetControllerOf(o) // the canary Ingress ramp owns
+
+			if owner == nil {
+				continue
+			}
+			name = owner.Name
+			state(name).weight, _ = strconv.Atoi(o.Annotations["nginx.ingress.kubernetes.io/canary-weight"])
+		}
+		s := state(name)
+		if !s.released || s.rollout == nil {
+			continue
+		}
+		stable, canary := s.rss[s.rollout.Status.StableRS], s.rss[v2[name]]
+		available := func(rs *appsv1.ReplicaSet) int32 {
+			if rs == nil {
+				return 0
+			}
+			return rs.Status.AvailableReplicas
+		}
+		if s.rollout.Spec.Strategy.Canary.TrafficRouting != nil {
+			if s.weight*chaosReplicas > 100*int(available(canary)) {
+				broken = append(broken, fmt.Sprintf("%s at rv %d: weight %d with %d canary pods available", name, rec.rv, s.weight, available(canary)))
+			}
+			if stable != nil && stable != canary && available(stable) < chaosMinAvailable && s.rollout.Status.StableRS != v2[name] {
+				broken = append(broken, fmt.Sprintf("%s at rv %d: %d stable pods available, below %d", name, rec.rv, available(stable), chaosMinAvailable))
+			}
+		} else {
+			var total int32
+			for _, rs := range s.rss {
+				total += available(rs)
+			}
+			if total < chaosMinAvailable {
+				broken = append(broken, fmt.Sprintf("%s at rv %d: %d pods available, below %d", name, rec.rv, total, chaosMinAvailable))
+			}
+		}
+	}
+	for name, s := range states {
+		for _, idx := range chaosPauses {
+			if !s.paused[idx] {
+				broken = append(broken, fmt.Sprintf("%s: never seen paused at step %d: a step was skipped", name, idx+1))
+			}
+		}
+	}
+	sort.Strings(broken)
+	if len(broken) > 10 {
+		broken = append(broken[:10], fmt.Sprintf("... and %d more", len(broken)-10))
+	}
+	for _, b := range broken {
+		t.Error(b)
+	}
+}
+
+// SIGKILL at random points (fixed seed) while 20 Rollouts release, half routed by NGINX: each
+// ends Healthy on the new revision with no step skipped, no routed canary ever weighs more
+// than its share of available pods, and available pods never fall below replicas -
+// maxUnavailable.
+func TestChaosKillsNeverBreakARelease(t *testing.T) {
+	ns := cluster.Namespace(t)
+	ctrl := cluster.StartController(t, controllerBin)
+	var docs []string
+	for i := range chaosRollouts {
+		docs = append(docs, chaosManifest(i))
+	}
+	cluster.Apply(t, ns, []byte(strings.Join(docs, "\n---\n")))
+	waitAll(t, ns, "every first revision Healthy", func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.Phase == v1alpha1.RolloutPhaseHealthy && ro.Status.AvailableReplicas == chaosReplicas
+	})
+	rec := recordNamespace(t, ns)
+
+	v2 := map[string]string{}
+	for i := range chaosRollouts {
+		name := fmt.Sprintf("c-%d", i)
+		ro := &v1alpha1.Rollout{}
+		if err := cluster.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ro); err != nil {
+			t.Fatal(err)
+		}
+		patched := ro.DeepCopy()
+		patched.Spec.Template.Spec.Containers[0].Image = "web:2"
+		hash, _ := workload.TemplateHash(&patched.Spec.Template, patched.Status.CollisionCount)
+		v2[name] = hash
+		if err := cluster.Client.Patch(context.Background(), patched, client.MergeFrom(ro)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	rng := rand.New(rand.NewPCG(2026, 12))
+	kills := 0
+	deadline := time.Now().Add(90 * time.Second)
+	for kills < 12 && time.Now().Before(deadline) && !allMatch(t, ns, releasedOn(v2)) {
+		time.Sleep(time.Duration(100+rng.IntN(1500)) * time.Millisecond) // a random point, not a quiet one
+		ctrl.Kill()
+		kills++
+		ctrl.Start()
+	}
+	t.Logf("%d SIGKILLs during the releases", kills)
+	waitAll(t, ns, "every Rollout Healthy on web:2", releasedOn(v2))
+	checkChaosHistory(t, rec.history(), v2)
+}
+
+// releasedOn: Healthy on the new revision with all its pods and nothing else running.
+func releasedOn(v2 map[string]string) func(*v1alpha1.Rollout) bool {
+	return func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.Phase == v1alpha1.RolloutPhaseHealthy && ro.Status.StableRS == v2[ro.Name] &&
+			ro.Status.AvailableReplicas == chaosReplicas && ro.Status.Replicas == chaosReplicas
+	}
+}
+
+func listRollouts(ctx context.Context, ns string) ([]v1alpha1.Rollout, error) {
+	list := &v1alpha1.RolloutList{}
+	err := cluster.Client.List(ctx, list, client.InNamespace(ns))
+	return list.Items, err
+}
+
+func allMatch(t *testing.T, ns string, ok func(*v1alpha1.Rollout) bool) bool {
+	items, err := listRollouts(context.Background(), ns)
+	if err != nil {
+		t.Log(err)
+		return false
+	}
+	for i := range items {
+		if !ok(&items[i]) {
+			return false
+		}
+	}
+	return len(items) > 0
+}
+
+// waitAll waits until every Rollout of ns satisfies ok.
+func waitAll(t *testing.T, ns, what string, ok func(*v1alpha1.Rollout) bool) {
+	t.Helper()
+	testenv.Eventually(t, 3*rolloutTimeout, what, func(ctx context.Context) (bool, string, error) {
+		items, err := listRollouts(ctx, ns)
+		if err != nil {
+			return false, "", err
+		}
+		var waiting []string
+		for i := range items {
+			if !ok(&items[i]) {
+				ro := &items[i]
+				waiting = append(waiting, fmt.Sprintf("%s: %s step %d %s", ro.Name, ro.Status.Phase, ptr.Deref(ro.Status.CurrentStepIndex, -1), ro.Status.Message))
+			}
+		}
+		return len(waiting) == 0 && len(items) > 0, strings.Join(waiting, "; "), nil
+	})
+}
