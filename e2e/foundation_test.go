@@ -80,7 +80,26 @@ func TestControllerIdentityIsLeastPrivilege(t *testing.T) {
 	}{
 		{authorizationv1.ResourceAttributes{Namespace: framework.ControllerNamespace, Verb: "update", Group: "coordination.k8s.io", Resource: "leases"}, true},
 		{authorizationv1.ResourceAttributes{Verb: "create", Group: "authentication.k8s.io", Resource: "tokenreviews"}, true},
+		// Secrets: one by name, for secretKeyRef args the admission policy let through; never a
+		// list or watch (every Secret of the cluster in memory), never a write.
+		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "get", Resource: "secrets"}, true},
 		{authorizationv1.ResourceAttributes{Verb: "list", Resource: "secrets"}, false},
+		{authorizationv1.ResourceAttributes{Verb: "watch", Resource: "secrets"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "create", Resource: "secrets"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "update", Resource: "secrets"}, false},
+		// Pods: listed and relabelled, evicted through the Eviction API (which honours
+		// PodDisruptionBudgets); never created, deleted, exec'd into or read.
+		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "list", Resource: "pods"}, true},
+		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "patch", Resource: "pods"}, true},
+		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "create", Resource: "pods", Subresource: "eviction"}, true},
+		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "create", Resource: "pods"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "delete", Resource: "pods"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "create", Resource: "pods", Subresource: "exec"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "get", Resource: "pods", Subresource: "log"}, false},
+		// No borrowing of other identities.
+		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "create", Resource: "serviceaccounts", Subresource: "token"}, false},
+		{authorizationv1.ResourceAttributes{Verb: "impersonate", Resource: "users"}, false},
+		{authorizationv1.ResourceAttributes{Verb: "bind", Group: "rbac.authorization.k8s.io", Resource: "clusterroles"}, false},
 		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "update", Group: "coordination.k8s.io", Resource: "leases"}, false},
 		{authorizationv1.ResourceAttributes{Verb: "delete", Resource: "namespaces"}, false},
 	}

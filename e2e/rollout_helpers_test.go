@@ -32,6 +32,12 @@ func applyRollout(t *testing.T, ns string, replicas int, image string, steps ...
 // indented six spaces), such as background analysis.
 func applyRolloutWith(t *testing.T, ns string, replicas int, image, canary string, steps ...string) {
 	t.Helper()
+	applyNamedRollout(t, ns, "web", replicas, image, canary, steps...)
+}
+
+// applyNamedRollout is applyRolloutWith for a Rollout of another name (its pods app=name).
+func applyNamedRollout(t *testing.T, ns, name string, replicas int, image, canary string, steps ...string) {
+	t.Helper()
 	stepsYAML := "      steps: []\n"
 	if len(steps) > 0 {
 		stepsYAML = "      steps:\n"
@@ -42,19 +48,19 @@ func applyRolloutWith(t *testing.T, ns string, replicas int, image, canary strin
 	cluster.Apply(t, ns, []byte(fmt.Sprintf(`
 apiVersion: rollouts.ramp.dev/v1alpha1
 kind: Rollout
-metadata: {name: web}
+metadata: {name: %[1]s}
 spec:
-  replicas: %d
-  selector: {matchLabels: {app: web}}
+  replicas: %[2]d
+  selector: {matchLabels: {app: %[1]s}}
   template:
-    metadata: {labels: {app: web}}
+    metadata: {labels: {app: %[1]s}}
     spec:
-      containers: [{name: web, image: %q}]
+      containers: [{name: web, image: %[3]q}]
   strategy:
     canary:
       maxSurge: 1
       maxUnavailable: 0
-%s%s`, replicas, image, canary, stepsYAML)))
+%[4]s%[5]s`, name, replicas, image, canary, stepsYAML)))
 }
 
 func getRollout(t *testing.T, ns string) *v1alpha1.Rollout {
@@ -69,10 +75,16 @@ func getRollout(t *testing.T, ns string) *v1alpha1.Rollout {
 // waitRollout polls the Rollout until ok says so.
 func waitRollout(t *testing.T, ns, what string, ok func(*v1alpha1.Rollout) bool) *v1alpha1.Rollout {
 	t.Helper()
+	return waitNamedRollout(t, ns, "web", what, ok)
+}
+
+// waitNamedRollout is waitRollout for a Rollout of another name.
+func waitNamedRollout(t *testing.T, ns, name, what string, ok func(*v1alpha1.Rollout) bool) *v1alpha1.Rollout {
+	t.Helper()
 	var ro *v1alpha1.Rollout
 	testenv.Eventually(t, rolloutTimeout, what, func(ctx context.Context) (bool, string, error) {
 		ro = &v1alpha1.Rollout{}
-		if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, ro); err != nil {
+		if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, ro); err != nil {
 			return false, "", err
 		}
 		return ok(ro), fmt.Sprintf("phase %s step %d: %s", ro.Status.Phase, ptr.Deref(ro.Status.CurrentStepIndex, -1), ro.Status.Message), nil

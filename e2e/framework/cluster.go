@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	networkingistio "istio.io/client-go/pkg/apis/networking/v1"
@@ -36,13 +37,17 @@ type Cluster struct {
 	// ServiceAccount, so the controller runs with exactly the RBAC a real install gives it.
 	ControllerKubeconfig string
 	BinDir               string // folder of the control-plane binaries (kubectl among them)
+	ClusterDir           string // the local cluster's state, PID files and logs (hack/cluster-up.sh)
 	Config               *rest.Config
 	Client               client.Client
 	Clientset            kubernetes.Interface
+
+	mu       sync.Mutex
+	restarts []Window // of the API server, by RestartAPIServer
 }
 
-// Connect reads RAMP_E2E_KUBECONFIG, RAMP_E2E_CONTROLLER_KUBECONFIG and RAMP_BIN_DIR, which
-// hack/e2e.sh sets.
+// Connect reads RAMP_E2E_KUBECONFIG, RAMP_E2E_CONTROLLER_KUBECONFIG, RAMP_BIN_DIR and
+// RAMP_E2E_CLUSTER_DIR, which hack/e2e.sh sets.
 func Connect() (*Cluster, error) {
 	kubeconfig, ctrlKubeconfig, binDir := os.Getenv("RAMP_E2E_KUBECONFIG"), os.Getenv("RAMP_E2E_CONTROLLER_KUBECONFIG"), os.Getenv("RAMP_BIN_DIR")
 	if kubeconfig == "" || ctrlKubeconfig == "" || binDir == "" {
@@ -71,7 +76,7 @@ func Connect() (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clientset: %w", err)
 	}
-	return &Cluster{Kubeconfig: kubeconfig, ControllerKubeconfig: ctrlKubeconfig, BinDir: binDir, Config: cfg, Client: c, Clientset: cs}, nil
+	return &Cluster{Kubeconfig: kubeconfig, ControllerKubeconfig: ctrlKubeconfig, BinDir: binDir, ClusterDir: os.Getenv("RAMP_E2E_CLUSTER_DIR"), Config: cfg, Client: c, Clientset: cs}, nil
 }
 
 // Kubectl runs the cluster's kubectl as its administrator and returns its combined output.

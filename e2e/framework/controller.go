@@ -74,7 +74,7 @@ func (c *Cluster) StartController(t testing.TB, bin string, args ...string) *Con
 	}
 	t.Cleanup(func() {
 		ctrl.Stop()
-		if denial := RBACDenial(ctrl.Logs()); denial != "" {
+		if denial := RBACDenial(ctrl.Logs(), c.Restarts()...); denial != "" {
 			t.Errorf("the controller was denied by RBAC, so config/rbac lacks a rule: %s", denial)
 		}
 		if t.Failed() {
@@ -222,12 +222,37 @@ func FreeAddr(t testing.TB) string {
 
 // RBACDenial returns the first log line in which the API server refused the controller's
 // ServiceAccount for lack of permission, or "". (A namespace being deleted also answers
-// "forbidden", in other words: that is not a missing rule.)
-func RBACDenial(logs string) string {
+// "forbidden", in other words: that is not a missing rule.) Lines logged within one of the
+// windows are skipped: an API server that has just started denies until its RBAC caches
+// fill.
+func RBACDenial(logs string, windows ...Window) string {
 	for _, line := range strings.Split(logs, "\n") {
-		if strings.Contains(strings.ReplaceAll(line, `\"`, `"`), `User "system:serviceaccount:`+ControllerNamespace+`:ramp-controller" cannot`) {
+		if strings.Contains(strings.ReplaceAll(line, `\"`, `"`), `User "system:serviceaccount:`+ControllerNamespace+`:ramp-controller" cannot`) && !loggedWithin(line, windows) {
 			return line
 		}
 	}
 	return ""
+}
+
+// Window is a span of time, such as an API server's restart.
+type Window struct{ From, To time.Time }
+
+// loggedWithin reports whether a JSON log line's "ts" (RFC 3339, whole seconds) falls in a
+// window.
+func loggedWithin(line string, windows []Window) bool {
+	_, rest, ok := strings.Cut(line, `"ts":"`)
+	if !ok {
+		return false
+	}
+	stamp, _, _ := strings.Cut(rest, `"`)
+	ts, err := time.Parse(time.RFC3339, stamp)
+	if err != nil {
+		return false
+	}
+	for _, w := range windows {
+		if !ts.Before(w.From.Truncate(time.Second)) && !ts.After(w.To) {
+			return true
+		}
+	}
+	return false
 }

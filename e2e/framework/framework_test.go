@@ -1,6 +1,10 @@
 package framework
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+)
 
 func TestDNSLabel(t *testing.T) {
 	tests := map[string]string{
@@ -41,5 +45,13 @@ func TestRBACDenial(t *testing.T) {
 	}
 	if got := RBACDenial(terminating); got != "" {
 		t.Errorf("a terminating namespace was taken for an RBAC denial: %s", got)
+	}
+	stamped := strings.Replace(denied, `{"level"`, `{"ts":"2026-12-03T16:55:06Z","level"`, 1)
+	restart := Window{From: time.Date(2026, 12, 3, 16, 54, 56, 500, time.UTC), To: time.Date(2026, 12, 3, 16, 55, 10, 0, time.UTC)}
+	if got := RBACDenial(stamped, restart); got != "" {
+		t.Errorf("a denial while the API server restarted was taken for a missing rule: %s", got)
+	}
+	if got := RBACDenial(stamped, Window{From: restart.To, To: restart.To.Add(time.Minute)}); got != stamped {
+		t.Errorf("a denial outside the restart went unnoticed: %q", got)
 	}
 }
