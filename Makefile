@@ -63,7 +63,7 @@ PLUGIN_DIR ?= $(or $(shell go env GOBIN),$(shell go env GOPATH)/bin)
 
 .PHONY: build
 build: ## Build ramp-controller and kubectl-ramp into bin/.
-	go build -o bin/ramp-controller ./cmd/ramp-controller
+	go build -ldflags "-X main.version=$(VERSION)" -o bin/ramp-controller ./cmd/ramp-controller
 	go build -ldflags "-X main.version=$(VERSION)" -o bin/kubectl-ramp ./cmd/kubectl-ramp
 
 .PHONY: install-plugin
@@ -125,3 +125,26 @@ $(CONTROLLER_GEN):
 	mkdir -p $(TOOLS_DIR)
 	GOBIN=$(TOOLS_DIR) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	mv $(TOOLS_DIR)/controller-gen $@
+
+##@ Release
+
+# The image's repository; `make image-push REGISTRY=r.example.com/team` pushes to REGISTRY/ramp-controller.
+IMAGE ?= $(if $(REGISTRY),$(REGISTRY)/ramp-controller,ghcr.io/ramp-dev/ramp-controller)
+IMAGE_DIR ?= bin/image
+PLATFORMS ?= linux/amd64,linux/arm64
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+# The commit's time, so that one commit always gives one image digest.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+.PHONY: image
+image: ## Build ramp-controller's OCI image (PLATFORMS, one index) into bin/image and bin/image.tar: Go only, no Docker.
+	go run ./hack/image build --out $(IMAGE_DIR) --version $(VERSION) --revision "$(REVISION)" --created $(SOURCE_DATE_EPOCH) --platforms $(PLATFORMS)
+
+.PHONY: image-push
+image-push: image ## Push the image to REGISTRY/ramp-controller:VERSION (credentials from ~/.docker/config.json).
+	@[ -n "$(REGISTRY)" ] || { echo "set REGISTRY, e.g. make image-push REGISTRY=ghcr.io/your-org"; exit 1; }
+	go run ./hack/image push --from $(IMAGE_DIR) --to $(IMAGE):$(VERSION)
+
+.PHONY: release-manifests
+release-manifests: image ## Write install.yaml, crds.yaml and controller.yaml for VERSION into bin/release, the image pinned by digest.
+	go run ./hack/release --kustomization config/default --image $(IMAGE) --layout $(IMAGE_DIR) --version $(VERSION) --out bin/release

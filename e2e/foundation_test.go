@@ -27,18 +27,41 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ramp-dev/ramp/e2e/framework"
+	"github.com/ramp-dev/ramp/internal/release"
 	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 
-// The install a user runs must pass the API server's own validation, admission included.
+// The installs a user runs, the kustomize base and the release's install.yaml (rendered as
+// `make release-manifests` does), must pass the API server's own validation, admission
+// included.
 func TestInstallManifestsPassServerDryRun(t *testing.T) {
-	out, err := cluster.Kubectl("apply", "-k", "config/default", "--dry-run=server")
+	objs, err := release.Render(filepath.Join(framework.RepoRoot(), "config", "default"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"customresourcedefinition.apiextensions.k8s.io/rollouts.rollouts.ramp.dev", "deployment.apps/ramp-controller", "clusterrole.rbac.authorization.k8s.io/ramp-controller"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("dry-run output lacks %q:\n%s", want, out)
+	if err := release.Pin(objs, "ghcr.io/ramp-dev/ramp-controller@sha256:"+strings.Repeat("ab", 32), "v0.0.0-e2e"); err != nil {
+		t.Fatal(err)
+	}
+	install, err := release.YAML("install.yaml as released", objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	installFile := filepath.Join(t.TempDir(), "install.yaml")
+	if err := os.WriteFile(installFile, install, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, args := range map[string][]string{
+		"config/default": {"apply", "-k", "config/default", "--dry-run=server"},
+		"install.yaml":   {"apply", "--server-side", "--force-conflicts", "-f", installFile, "--dry-run=server"},
+	} {
+		out, err := cluster.Kubectl(args...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, want := range []string{"customresourcedefinition.apiextensions.k8s.io/rollouts.rollouts.ramp.dev", "deployment.apps/ramp-controller", "clusterrole.rbac.authorization.k8s.io/ramp-controller"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: dry-run output lacks %q:\n%s", name, want, out)
+			}
 		}
 	}
 }

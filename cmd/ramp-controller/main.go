@@ -76,6 +76,7 @@ func main() {
 		"Comma-separated CIDRs to deny beside the defaults (loopback, link-local and cloud metadata, multicast, unspecified).")
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	printVersionIfAsked()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("setup")
@@ -146,7 +147,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	log.Info("starting manager", "leaderElect", leaderElect, "lease", leaderElectID, "shard", shard,
+	log.Info("starting manager", "version", version, "leaderElect", leaderElect, "lease", leaderElectID, "shard", shard,
 		"rolloutWorkers", opts.RolloutWorkers, "analysisWorkers", opts.AnalysisWorkers, "metricsAddr", metricsAddr, "probeAddr", probeAddr)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "manager exited with an error")
