@@ -37,15 +37,18 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate CRDs into config/crd/bases and the ClusterRole into config/rbac.
+manifests: $(CONTROLLER_GEN) ## Generate CRDs into config/crd/bases and the ClusterRole into config/rbac (and their copies in charts/ramp).
 	$(CONTROLLER_GEN) rbac:roleName=ramp-controller crd:generateEmbeddedObjectMeta=true paths=./... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	go run ./hack/crdtrim config/crd/bases/*.yaml
+	@# The Helm chart installs the same CRDs and RBAC rules.
+	cp config/crd/bases/*.yaml charts/ramp/crds/
+	cp config/rbac/role.yaml charts/ramp/files/role.yaml
 
 .PHONY: verify-generated
 verify-generated: generate manifests ## Fail when generated code or manifests are stale.
-	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
-		git status --porcelain -- api config; git --no-pager diff -- api config | head -n 50; \
+	@if [ -n "$$(git status --porcelain -- api config charts)" ]; then \
+		git status --porcelain -- api config charts; git --no-pager diff -- api config charts | head -n 50; \
 		echo "generated files are stale: run 'make generate manifests' and commit the result"; exit 1; fi
 
 .PHONY: fmt

@@ -28,11 +28,12 @@ import (
 
 	"github.com/ramp-dev/ramp/e2e/framework"
 	"github.com/ramp-dev/ramp/internal/release"
+	"github.com/ramp-dev/ramp/internal/release/helmchart"
 	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 
-// The installs a user runs, the kustomize base and the release's install.yaml (rendered as
-// `make release-manifests` does), must pass the API server's own validation, admission
+// The installs a user runs, the kustomize base, the release's install.yaml (rendered as
+// `make release-manifests` does) and the Helm chart, must pass the API server's own validation, admission
 // included.
 func TestInstallManifestsPassServerDryRun(t *testing.T) {
 	objs, err := release.Render(filepath.Join(framework.RepoRoot(), "config", "default"))
@@ -50,9 +51,22 @@ func TestInstallManifestsPassServerDryRun(t *testing.T) {
 	if err := os.WriteFile(installFile, install, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	chartObjs, err := helmchart.Render(filepath.Join(framework.RepoRoot(), "charts", "ramp"), "ramp", framework.ControllerNamespace, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chart, err := release.YAML("helm template ramp charts/ramp -n ramp-system --include-crds", chartObjs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chartFile := filepath.Join(t.TempDir(), "chart.yaml")
+	if err := os.WriteFile(chartFile, chart, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for name, args := range map[string][]string{
 		"config/default": {"apply", "-k", "config/default", "--dry-run=server"},
 		"install.yaml":   {"apply", "--server-side", "--force-conflicts", "-f", installFile, "--dry-run=server"},
+		"helm chart":     {"apply", "--server-side", "--force-conflicts", "-f", chartFile, "--dry-run=server"},
 	} {
 		out, err := cluster.Kubectl(args...)
 		if err != nil {
