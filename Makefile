@@ -99,7 +99,7 @@ bench-scale: ## Measure ramp at scale on the local control plane (abort latency,
 
 .PHONY: test-integration
 test-integration: envtest-assets ## Run the integration tests (with the race detector) against a real kube-apiserver and Prometheus.
-	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) RAMP_PROMETHEUS=$$(hack/prometheus.sh) go test -race -tags integration -count=1 $(GO_TEST_FLAGS) ./controllers/... ./api/... ./pkg/...
+	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) RAMP_PROMETHEUS=$$(hack/prometheus.sh) go test -race -tags integration -count=1 $(GO_TEST_FLAGS) ./controllers/... ./api/... ./pkg/... ./config/...
 
 .PHONY: e2e
 e2e: ## Run the e2e suite on the local control plane (started, and stopped after, if not up).

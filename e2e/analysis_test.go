@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/e2e/exporter"
 	"github.com/ramp-dev/ramp/e2e/framework"
+	"github.com/ramp-dev/ramp/internal/monitoring"
 	"github.com/ramp-dev/ramp/e2e/prometheus"
 	"github.com/ramp-dev/ramp/pkg/testenv"
 )
@@ -167,6 +169,31 @@ func TestAnalysisStepPassesThenAbortsABadVersion(t *testing.T) {
 	}
 	if n := metricValue(body, `ramp_analysis_measurements_total{phase="Successful",provider="prometheus"}`); n < 3 {
 		t.Errorf("%v Successful measurements counted, want at least 3", n)
+	}
+	checkMonitoringUsesExportedMetrics(t, body)
+}
+
+// checkMonitoringUsesExportedMetrics: every metric the Grafana dashboard and the alert rules
+// query is one this scrape of a controller that has released and aborted with analysis has.
+func checkMonitoringUsesExportedMetrics(t *testing.T, scrape string) {
+	t.Helper()
+	dashboard, err := monitoring.DashboardQueries(filepath.Join(framework.RepoRoot(), "config", "grafana", "ramp-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := monitoring.RuleQueries(filepath.Join(framework.RepoRoot(), "config", "prometheus", "rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	families := monitoring.Families(scrape)
+	names := monitoring.MetricNames(append(dashboard, rules...))
+	for _, name := range names {
+		if !monitoring.Exported(name, families) {
+			t.Errorf("the dashboard or the alert rules query %s, which the controller does not export", name)
+		}
+	}
+	if len(names) < 10 {
+		t.Errorf("only %d metric names found in the dashboard and rules: %v", len(names), names)
 	}
 }
 
