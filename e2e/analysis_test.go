@@ -21,8 +21,8 @@ import (
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/e2e/exporter"
 	"github.com/ramp-dev/ramp/e2e/framework"
-	"github.com/ramp-dev/ramp/internal/monitoring"
 	"github.com/ramp-dev/ramp/e2e/prometheus"
+	"github.com/ramp-dev/ramp/internal/monitoring"
 	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 

@@ -47,9 +47,9 @@ func TestDashboardShowsEveryTopic(t *testing.T) {
 		Panels []struct {
 			ID         int `json:"id"`
 			Title      string
-			Datasource struct{ UID string } `json:"datasource"`
+			Datasource struct{ UID string }     `json:"datasource"`
 			GridPos    struct{ X, Y, W, H int } `json:"gridPos"`
-			Targets    []struct{ Expr string } `json:"targets"`
+			Targets    []struct{ Expr string }  `json:"targets"`
 		} `json:"panels"`
 	}
 	if err := json.Unmarshal(data, &d); err != nil {
