@@ -17,8 +17,11 @@ import (
 	promprovider "github.com/ramp-dev/ramp/pkg/analysis/prometheus"
 	"github.com/ramp-dev/ramp/pkg/analysis/web"
 	"github.com/ramp-dev/ramp/pkg/metrics"
+	"github.com/ramp-dev/ramp/pkg/notify"
 	"github.com/ramp-dev/ramp/pkg/timeline"
 )
+
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get
 
 // SetupWithManager registers every ramp reconciler, and ramp's metrics, with the manager. Use
 // CacheOptions with the same options for the manager's cache.
@@ -33,6 +36,14 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 			Events: mgr.GetEventRecorder("ramp-controller"),
 		},
 	}
+	policy := opts.egressPolicy(context.Background(), mgr.GetConfig())
+	// Notifications read the ConfigMaps and Secrets they name straight from the API server
+	// (rarely, once per message): no cache of every Secret of the cluster.
+	notifier := notify.New(mgr.GetAPIReader(), policy, rollouts.Timeline.Events, ctrl.Log.WithName("notify"))
+	if err := mgr.Add(notifier); err != nil {
+		return fmt.Errorf("add the notifier: %w", err)
+	}
+	rollouts.Timeline.Notifier = notifier
 	if err := rollouts.SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -49,7 +60,6 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("client for analysis jobs: %w", err)
 	}
-	policy := opts.egressPolicy(context.Background(), mgr.GetConfig())
 	for _, p := range []analysis.Provider{promprovider.New(promprovider.WithEgress(policy)), web.New(web.WithEgress(policy)), job.New(uncached)} {
 		runs.Providers[p.Type()] = p
 	}
@@ -62,7 +72,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		return list.Items, err
 	}
 	for _, c := range []prometheus.Collector{metrics.Transitions, metrics.RolloutCollector{List: listRollouts},
-		metrics.Measurements, metrics.MeasurementSeconds, metrics.Runs} {
+		metrics.Measurements, metrics.MeasurementSeconds, metrics.Runs, metrics.Notifications} {
 		if err := ctrlmetrics.Registry.Register(c); err != nil && !errors.As(err, &prometheus.AlreadyRegisteredError{}) {
 			return fmt.Errorf("register metrics: %w", err)
 		}

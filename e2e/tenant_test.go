@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -18,13 +19,13 @@ import (
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 )
 
-// tenantClient acts as a user who may only create and read AnalysisRuns in ns, and get the
-// one Secret named readable.
+// tenantClient acts as a user who may only create and read AnalysisRuns and Rollouts in ns,
+// and get the one Secret named readable.
 func tenantClient(t *testing.T, ns, readable string) client.Client {
 	t.Helper()
 	ctx := context.Background()
 	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "analysis-author"}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"analysisruns"}, Verbs: []string{"create", "get", "list", "watch"}},
+		{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"analysisruns", "rollouts"}, Verbs: []string{"create", "get", "list", "watch"}},
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{readable}, Verbs: []string{"get"}},
 	}}
 	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "analysis-author"},
@@ -103,6 +104,24 @@ func TestTenantCannotBorrowRampsRights(t *testing.T) {
 				t.Fatalf("refusal %v: want one saying %q", err, c.refusal)
 			}
 		})
+	}
+	// A notification's webhook URL is read from the Secret a Rollout's annotation names.
+	for secret, refusal := range map[string]string{"db-password": "webhook URL from Secret db-password", "shared-token": ""} {
+		ro := &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "notify-" + secret,
+			Annotations: map[string]string{v1alpha1.NotificationSecretAnnotation: secret}},
+			Spec: v1alpha1.RolloutSpec{
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "x"}},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "x"}},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}},
+				Strategy: v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{}},
+			}}
+		err := tenant.Create(ctx, ro)
+		switch {
+		case refusal == "" && err != nil:
+			t.Errorf("a Rollout notifying through readable Secret %s: %v", secret, err)
+		case refusal != "" && (!apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) || !strings.Contains(fmt.Sprint(err), refusal)):
+			t.Errorf("a Rollout notifying through unreadable Secret %s: %v, want a refusal saying %q", secret, err, refusal)
+		}
 	}
 	jobs := &batchv1.JobList{}
 	if err := cluster.Client.List(ctx, jobs, client.InNamespace(ns)); err != nil {

@@ -78,3 +78,10 @@ func (c RolloutCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(weightDesc, weight)
 	}
 }
+
+// Notifications counts webhook notifications by result: sent, failed (after its retries, or
+// a configuration that cannot work) or dropped (too many waiting).
+var Notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "ramp_notifications_total",
+	Help: "Webhook notifications of Rollout transitions, by result: sent, failed or dropped.",
+}, []string{"result"})

@@ -5,6 +5,7 @@ package timeline
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -15,17 +16,23 @@ import (
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/analysis"
 	"github.com/ramp-dev/ramp/pkg/metrics"
+	"github.com/ramp-dev/ramp/pkg/notify"
 	"github.com/ramp-dev/ramp/pkg/plan"
 )
 
 // Message is the constant log message of every timeline line; the data is in the keys.
 const Message = "rollout transition"
 
-// Recorder writes timeline entries to a logger and an Event recorder.
+// Recorder writes timeline entries to a logger and an Event recorder, and hands each to the
+// Notifier, when there is one, for the Rollout's webhook.
 type Recorder struct {
-	Log    logr.Logger
-	Events events.EventRecorder
+	Log      logr.Logger
+	Events   events.EventRecorder
+	Notifier Notifier
 }
+
+// Notifier takes transitions without blocking (notify.Notifier).
+type Notifier interface{ Notify(notify.Transition) }
 
 // Record writes one entry per note. ro carries the status the notes led to; fromPhase is the
 // phase before them. Keys: rollout, revision, step, phase (from->to when it changed), reason,
@@ -65,6 +72,13 @@ func (r Recorder) Record(ro *v1alpha1.Rollout, fromPhase v1alpha1.RolloutPhase, 
 				kind = corev1.EventTypeWarning
 			}
 			r.event(ro, nil, annotations, kind, n.Reason, "Reconcile", n.Message)
+		}
+		if r.Notifier != nil {
+			r.Notifier.Notify(notify.Transition{
+				Namespace: ro.Namespace, Rollout: ro.Name, Reason: n.Reason, Message: n.Message, Warning: n.Warning,
+				Revision: st.CurrentPodHash, Step: step, FromPhase: string(fromPhase), Phase: string(st.Phase), Weight: weight,
+				Time: time.Now().UTC(), UID: string(ro.UID), Annotations: ro.Annotations,
+			})
 		}
 	}
 }
