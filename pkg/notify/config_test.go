@@ -22,7 +22,7 @@ func TestTargetFor(t *testing.T) {
 		"the Rollout's wins, with defaults": {map[string]string{v1alpha1.NotificationSecretAnnotation: "own/hook"}, ns,
 			Target{SecretName: "own", SecretKey: "hook", Format: FormatJSON, On: v1alpha1.NotificationDefaultReasons,
 				From: "annotation notifications.ramp.dev/webhook-secret"}, true, ""},
-		"the Rollout opts out": {map[string]string{v1alpha1.NotificationSecretAnnotation: "none"}, ns, Target{}, false, ""},
+		"the Rollout opts out":                    {map[string]string{v1alpha1.NotificationSecretAnnotation: "none"}, ns, Target{}, false, ""},
 		"a format without a Secret is not enough": {map[string]string{v1alpha1.NotificationFormatAnnotation: "slack"}, nil, Target{}, false, ""},
 		"bad format": {map[string]string{v1alpha1.NotificationSecretAnnotation: "s", v1alpha1.NotificationFormatAnnotation: "teams"}, nil,
 			Target{}, false, `annotation notifications.ramp.dev/format "teams": want json or slack`},
