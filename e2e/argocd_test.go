@@ -33,18 +33,7 @@ func TestArgoCDHealthOfEveryPhase(t *testing.T) {
 	defer srv.Close()
 	ns := cluster.Namespace(t)
 	cluster.StartController(t, controllerBin)
-	cluster.Apply(t, ns, []byte(fmt.Sprintf(`
-apiVersion: rollouts.ramp.dev/v1alpha1
-kind: AnalysisTemplate
-metadata: {name: ok}
-spec:
-  metrics:
-  - name: ok
-    count: 3
-    interval: 1s
-    successCondition: result.ok == true
-    provider: {web: {url: %q}}
-`, srv.URL)))
+	applyOKTemplate(t, ns, srv.URL, 3)
 	applyRollout(t, ns, 2, "web:1", "setWeight: 50", "analysis: {templates: [{templateName: ok}]}", "pause: {}")
 
 	health := func(name, want string, ok func(*v1alpha1.Rollout) bool) {

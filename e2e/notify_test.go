@@ -6,8 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -23,58 +21,6 @@ import (
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/testenv"
 )
-
-// hangingReceiver accepts connections and never answers; it tells whether the first one is
-// still open (the controller has not given up on it).
-type hangingReceiver struct {
-	l        net.Listener
-	mu       sync.Mutex
-	accepted int
-	closed   map[int]bool
-}
-
-func newHangingReceiver(t *testing.T) *hangingReceiver {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &hangingReceiver{l: l, closed: map[int]bool{}}
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			h.mu.Lock()
-			h.accepted++
-			n := h.accepted
-			conns = append(conns, c)
-			h.mu.Unlock()
-			go func() { // the client closing its end ends this read
-				_, _ = io.Copy(io.Discard, c)
-				h.mu.Lock()
-				h.closed[n] = true
-				h.mu.Unlock()
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = l.Close()
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return h
-}
-
-func (h *hangingReceiver) firstStillOpen() (accepted int, open bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.accepted, h.accepted > 0 && !h.closed[1]
-}
 
 // A Rollout whose annotations name a webhook Secret: its receiver gets exactly one message
 // per subscribed transition, in the order of the Rollout's timeline. Another Rollout's
@@ -92,7 +38,7 @@ func TestNotificationsOnePerTransitionInOrder(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	hanging := newHangingReceiver(t)
+	hanging := testenv.NewHole(t)
 
 	ns := cluster.Namespace(t)
 	cluster.StartController(t, controllerBin)
@@ -106,7 +52,7 @@ apiVersion: v1
 kind: Secret
 metadata: {name: hanging}
 stringData: {url: "http://%s/hook"}
-`, srv.URL+"/hook", hanging.l.Addr())))
+`, srv.URL+"/hook", hanging.Addr)))
 	applyRollout(t, ns, 2, "web:1", "setWeight: 50", "pause: {duration: 1s}", "pause: {}")
 	applyNamedRollout(t, ns, "slow", 2, "web:1", "", "setWeight: 50", "pause: {duration: 1s}")
 	subscribed := "RolloutPaused,RolloutResumed,RolloutPromoted,RolloutCompleted,RolloutAborted"
@@ -129,7 +75,7 @@ stringData: {url: "http://%s/hook"}
 	promote(t, ns)
 	waitRollout(t, ns, "web Healthy on web:2", healthyAt(ns, "web:2"))
 	waitNamedRollout(t, ns, "slow", "slow Healthy on web:2", healthyAt(ns, "web:2"))
-	if accepted, open := hanging.firstStillOpen(); accepted == 0 || !open {
+	if accepted, open := hanging.FirstStillOpen(); accepted == 0 || !open {
 		t.Errorf("slow's receiver: %d connections, first open %v: the release must complete while its first message still waits", accepted, open)
 	}
 
@@ -153,7 +99,7 @@ stringData: {url: "http://%s/hook"}
 		}
 		ids[m["id"]] = true
 	}
-	t.Logf("web's subscribed timeline: %v; slow's receiver got %d connection(s)", want, func() int { n, _ := hanging.firstStillOpen(); return n }())
+	t.Logf("web's subscribed timeline: %v; slow's receiver got %d connection(s)", want, func() int { n, _ := hanging.FirstStillOpen(); return n }())
 	if len(want) < 4 {
 		t.Errorf("the timeline has %v: want pauses, a promotion and the completion at least", want)
 	}

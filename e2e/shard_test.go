@@ -26,18 +26,7 @@ func TestShardsDriveOnlyTheirOwnRollouts(t *testing.T) {
 	for _, shard := range []string{"a", "b", ""} {
 		ns := cluster.Namespace(t)
 		shards[shard] = ns
-		cluster.Apply(t, ns, []byte(fmt.Sprintf(`
-apiVersion: rollouts.ramp.dev/v1alpha1
-kind: AnalysisTemplate
-metadata: {name: ok}
-spec:
-  metrics:
-  - name: ok
-    count: 2
-    interval: 1s
-    successCondition: result.ok == true
-    provider: {web: {url: %q}}
-`, srv.URL)))
+		applyOKTemplate(t, ns, srv.URL, 2)
 		applyRollout(t, ns, 2, "web:1", "setWeight: 50", "analysis: {templates: [{templateName: ok}]}", "pause: {}")
 		if shard != "" {
 			patchRollout(t, ns, types.MergePatchType, `{"metadata":{"labels":{"shard":"`+shard+`"}}}`)
@@ -74,6 +63,24 @@ spec:
 	if ro := getRollout(t, shards[""]); ro.Status.Phase != "" {
 		t.Errorf("a Rollout in no shard was driven: %s %q", ro.Status.Phase, ro.Status.Message)
 	}
+}
+
+// applyOKTemplate applies the AnalysisTemplate "ok": count measurements, a second apart, of
+// a web endpoint that answers {"ok": true}.
+func applyOKTemplate(t *testing.T, ns, url string, count int) {
+	t.Helper()
+	cluster.Apply(t, ns, []byte(fmt.Sprintf(`
+apiVersion: rollouts.ramp.dev/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: ok}
+spec:
+  metrics:
+  - name: ok
+    count: %d
+    interval: 1s
+    successCondition: result.ok == true
+    provider: {web: {url: %q}}
+`, count, url)))
 }
 
 func runNames(runs *v1alpha1.AnalysisRunList) []string {
