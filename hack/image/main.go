@@ -100,24 +100,34 @@ func pushCmd(args []string) error {
 	if *to == "" {
 		return errors.New("push: --to is required")
 	}
+	pushed, err := Push(*from, *to, *insecure)
+	if err != nil {
+		return err
+	}
+	fmt.Println("pushed", pushed)
+	return nil
+}
+
+// Push writes the layout's index, every platform's image with it, to the reference, with
+// the credentials `docker login` leaves, and returns repository@digest.
+func Push(from, to string, insecure bool) (string, error) {
 	var opts []name.Option
-	if *insecure {
+	if insecure {
 		opts = append(opts, name.Insecure)
 	}
-	ref, err := name.ParseReference(*to, opts...)
+	ref, err := name.ParseReference(to, opts...)
 	if err != nil {
-		return err
+		return "", err
 	}
-	idx, err := readLayout(*from)
+	idx, err := readLayout(from)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := remote.WriteIndex(ref, idx, remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
-		return fmt.Errorf("push %s: %w", ref, err)
+		return "", fmt.Errorf("push %s: %w", ref, err)
 	}
-	digest, _ := idx.Digest()
-	fmt.Printf("pushed %s@%s\n", ref.Context(), digest)
-	return nil
+	digest, err := idx.Digest()
+	return ref.Context().String() + "@" + digest.String(), err
 }
 
 func digestCmd(args []string) error {
