@@ -91,7 +91,7 @@ envtest-assets: ## Build the etcd and kube-apiserver binaries envtest uses (cach
 .PHONY: bench
 bench: envtest-assets ## Measure the planner's cost and how fast an abort returns traffic to stable.
 	go test -run '^$$' -bench . -benchmem ./pkg/plan/
-	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) go test -tags integration -run '^$$' -bench Abort -benchtime 30x ./controllers/
+	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) RAMP_GATEWAY_API_CRDS=$$(hack/gateway-api-crds.sh) go test -tags integration -run '^$$' -bench Abort -benchtime 30x ./controllers/
 
 .PHONY: bench-scale
 bench-scale: ## Measure ramp at scale on the local control plane (abort latency, step overhead, writes, idle RSS/CPU); 20-40 min.
@@ -99,7 +99,7 @@ bench-scale: ## Measure ramp at scale on the local control plane (abort latency,
 
 .PHONY: test-integration
 test-integration: envtest-assets ## Run the integration tests (with the race detector) against a real kube-apiserver and Prometheus.
-	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) RAMP_PROMETHEUS=$$(hack/prometheus.sh) go test -race -tags integration -count=1 $(GO_TEST_FLAGS) ./controllers/... ./api/... ./pkg/... ./config/...
+	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) RAMP_GATEWAY_API_CRDS=$$(hack/gateway-api-crds.sh) RAMP_PROMETHEUS=$$(hack/prometheus.sh) go test -race -tags integration -count=1 $(GO_TEST_FLAGS) ./controllers/... ./api/... ./pkg/... ./config/...
 
 .PHONY: e2e
 e2e: ## Run the e2e suite on the local control plane (started, and stopped after, if not up).

@@ -258,10 +258,23 @@ func TestExamplesPassServerDryRun(t *testing.T) {
 
 // Istio's own CRDs are installed, as users of the Istio router have them.
 func TestIstioCRDsAreEstablished(t *testing.T) {
-	if os.Getenv("RAMP_ISTIO_CRDS") == "" {
-		t.Fatal("RAMP_ISTIO_CRDS is not set: run the suite with make e2e")
+	checkCRDsEstablished(t, "RAMP_ISTIO_CRDS", "virtualservices.networking.istio.io", "destinationrules.networking.istio.io")
+}
+
+// The Gateway API's standard channel, as users of its routers have it.
+func TestGatewayAPICRDsAreEstablished(t *testing.T) {
+	checkCRDsEstablished(t, "RAMP_GATEWAY_API_CRDS", "httproutes.gateway.networking.k8s.io", "grpcroutes.gateway.networking.k8s.io",
+		"gateways.gateway.networking.k8s.io", "referencegrants.gateway.networking.k8s.io")
+}
+
+// checkCRDsEstablished: hack/e2e.sh set env (the CRDs' source), and InstallRamp installed
+// each CRD named, which the API server serves.
+func checkCRDsEstablished(t *testing.T, env string, names ...string) {
+	t.Helper()
+	if os.Getenv(env) == "" {
+		t.Fatalf("%s is not set: run the suite with make e2e", env)
 	}
-	for _, name := range []string{"virtualservices.networking.istio.io", "destinationrules.networking.istio.io"} {
+	for _, name := range names {
 		crd := &apiextensionsv1.CustomResourceDefinition{}
 		if err := cluster.Client.Get(context.Background(), types.NamespacedName{Name: name}, crd); err != nil {
 			t.Fatalf("CRD %s: %v", name, err)

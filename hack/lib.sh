@@ -84,3 +84,13 @@ istio_crds() {
   [ -n "$dir" ] || die "could not download istio.io/api@$ISTIO_API_VERSION"
   echo "$dir/kubernetes/customresourcedefinitions.gen.yaml"
 }
+
+# gateway_api_crds: prints the folder of the Gateway API's standard-channel CRDs (HTTPRoute,
+# GRPCRoute, Gateway, ...) as the sigs.k8s.io/gateway-api module ships them, downloading the
+# module into the Go module cache if needed.
+gateway_api_crds() {
+  local dir
+  dir=$(go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [ -n "$dir" ] && [ -d "$dir/config/crd/standard" ] || die "could not download sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION"
+  echo "$dir/config/crd/standard"
+}

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	rolloutsv1alpha1 "github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/testenv"
@@ -68,6 +69,9 @@ func Connect() (*Cluster, error) {
 	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
 		return nil, fmt.Errorf("register CRD types: %w", err)
 	}
+	if err := gatewayv1.Install(scheme); err != nil {
+		return nil, fmt.Errorf("register gateway API types: %w", err)
+	}
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
@@ -90,16 +94,19 @@ func (c *Cluster) Kubectl(args ...string) (string, error) {
 	return string(out), nil
 }
 
-// InstallRamp applies config/local (the CRDs, the namespace and the controller's RBAC) and
-// Istio's CRDs, and waits until every CRD is established.
+// InstallRamp applies config/local (the CRDs, the namespace and the controller's RBAC),
+// Istio's and the Gateway API's CRDs, and waits until every CRD is established.
 func (c *Cluster) InstallRamp() error {
 	if _, err := c.Kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=ramp-e2e", "-k", "config/local"); err != nil {
 		return err
 	}
-	// Istio's CRDs, as users of the Istio router have them (hack/e2e.sh finds the file).
-	if istio := os.Getenv("RAMP_ISTIO_CRDS"); istio != "" {
-		if _, err := c.Kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=ramp-e2e", "-f", istio); err != nil {
-			return err
+	// Istio's CRDs and the Gateway API's, as users of those routers have them (hack/e2e.sh
+	// finds them in the pinned Go modules).
+	for _, env := range []string{"RAMP_ISTIO_CRDS", "RAMP_GATEWAY_API_CRDS"} {
+		if path := os.Getenv(env); path != "" {
+			if _, err := c.Kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=ramp-e2e", "-f", path); err != nil {
+				return err
+			}
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

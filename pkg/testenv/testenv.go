@@ -12,6 +12,7 @@ import (
 
 	istionetworkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -26,8 +27,9 @@ type Env struct {
 	env    *envtest.Environment
 }
 
-// Start starts etcd and kube-apiserver and installs the CRDs from config/crd/bases, and
-// Istio's from RAMP_ISTIO_CRDS when set (make test-integration sets it).
+// Start starts etcd and kube-apiserver and installs the CRDs from config/crd/bases, Istio's
+// from RAMP_ISTIO_CRDS and the Gateway API's from RAMP_GATEWAY_API_CRDS when set (make
+// test-integration sets both).
 func Start() (*Env, error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run the integration tests with `make test-integration`, which builds etcd and kube-apiserver and points it at them")
@@ -39,9 +41,15 @@ func Start() (*Env, error) {
 	if err := istionetworkingv1.AddToScheme(scheme); err != nil {
 		return nil, fmt.Errorf("register istio types: %w", err)
 	}
+	if err := gatewayv1.Install(scheme); err != nil {
+		return nil, fmt.Errorf("register gateway API types: %w", err)
+	}
 	crds := []string{filepath.Join(repoRoot(), "config", "crd", "bases")}
 	if istio := os.Getenv("RAMP_ISTIO_CRDS"); istio != "" {
 		crds = append(crds, istio) // Istio's own CRDs, as the istio.io/api module ships them
+	}
+	if gateway := os.Getenv("RAMP_GATEWAY_API_CRDS"); gateway != "" {
+		crds = append(crds, gateway) // the standard channel, as sigs.k8s.io/gateway-api ships it
 	}
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     crds,
