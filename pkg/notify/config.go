@@ -38,7 +38,7 @@ func TargetFor(annotations, configMap map[string]string) (t Target, ok bool, err
 	const prefix = "notifications.ramp.dev/"
 	get := func(key string) string { return strings.TrimSpace(annotations[prefix+key]) }
 	where := func(key string) string { return "annotation " + prefix + key }
-	if get("webhook-secret") == "" {
+	if UsesNamespaceConfig(annotations) {
 		get = func(key string) string { return strings.TrimSpace(configMap[key]) }
 		where = func(key string) string { return "ConfigMap " + v1alpha1.NotificationConfigMap + " key " + key }
 	}
@@ -71,4 +71,10 @@ func TargetFor(annotations, configMap map[string]string) (t Target, ok bool, err
 		}
 	}
 	return t, true, nil
+}
+
+// UsesNamespaceConfig reports whether a Rollout leaves its notifications to its namespace's
+// ConfigMap: its annotations name no Secret (nor "none").
+func UsesNamespaceConfig(annotations map[string]string) bool {
+	return strings.TrimSpace(annotations[v1alpha1.NotificationSecretAnnotation]) == ""
 }

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -86,10 +87,14 @@ func (n *Notifier) context() context.Context {
 	return n.ctx
 }
 
-// Notify queues a transition for its Rollout's webhook, if it may have one.
+// Notify queues a transition for its Rollout's webhook, if it may have one. A Rollout whose
+// own annotations turn notifications off, or do not want this reason, queues nothing (an
+// annotation that cannot work is queued, for deliver to report).
 func (n *Notifier) Notify(t Transition) {
-	if t.Annotations[v1alpha1.NotificationSecretAnnotation] == v1alpha1.NotificationsOff {
-		return
+	if !UsesNamespaceConfig(t.Annotations) {
+		if target, ok, err := TargetFor(t.Annotations, nil); err == nil && (!ok || !target.Wants(t.Reason)) {
+			return
+		}
 	}
 	if t.ID == "" {
 		t.ID = uuid.NewString()
@@ -185,7 +190,7 @@ func (n *Notifier) deliver(ctx context.Context, t Transition) {
 // target reads the namespace's ConfigMap when the Rollout's annotations do not configure it.
 func (n *Notifier) target(ctx context.Context, t Transition) (Target, bool, error) {
 	var data map[string]string
-	if t.Annotations[v1alpha1.NotificationSecretAnnotation] == "" {
+	if UsesNamespaceConfig(t.Annotations) {
 		cm := &corev1.ConfigMap{}
 		err := n.Reader.Get(ctx, types.NamespacedName{Namespace: t.Namespace, Name: v1alpha1.NotificationConfigMap}, cm)
 		switch {
@@ -227,7 +232,7 @@ func (n *Notifier) post(ctx context.Context, where, id string, body []byte) erro
 	defer func() { <-n.slots }()
 	ctx, cancel := context.WithTimeout(ctx, n.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, where, strings.NewReader(string(body)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, where, bytes.NewReader(body))
 	if err != nil {
 		return &permanentError{"the URL cannot be requested"}
 	}

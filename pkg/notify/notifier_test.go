@@ -222,3 +222,22 @@ func TestTooManyWaitingAreDropped(t *testing.T) {
 		t.Errorf("%d waiting, want MaxPending 3", waiting)
 	}
 }
+
+// What a Rollout's own annotations rule out is not queued at all: no goroutine, no read of
+// the API, no slot taken from other Rollouts.
+func TestUnwantedTransitionsAreNotQueued(t *testing.T) {
+	n, _ := newNotifier(t, map[string]string{"stuck": "http://" + testenv.BlackHole(t)})
+	n.Timeout = time.Minute
+	off := transition("stuck", "RolloutPaused")
+	off.Annotations[v1alpha1.NotificationSecretAnnotation] = " none "
+	for _, tr := range []Transition{transition("stuck", "StepCompleted"), off} {
+		n.Notify(tr)
+	}
+	if !n.Idle() {
+		t.Error("a transition the Rollout's annotations rule out was queued")
+	}
+	n.Notify(transition("stuck", "RolloutPaused"))
+	if n.Idle() {
+		t.Error("a wanted transition was not queued")
+	}
+}
