@@ -16,6 +16,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/ramp-dev/ramp/internal/release"
 )
 
 var testSpec = Spec{
@@ -43,7 +45,7 @@ func TestImageIsStaticNonRootLabelledAndReproducible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := readLayout(dir)
+	got, err := release.LayoutIndex(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

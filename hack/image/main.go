@@ -21,8 +21,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/ramp-dev/ramp/internal/release"
 )
 
 func main() {
@@ -119,7 +120,7 @@ func Push(from, to string, insecure bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	idx, err := readLayout(from)
+	idx, err := release.LayoutIndex(from)
 	if err != nil {
 		return "", err
 	}
@@ -134,7 +135,7 @@ func digestCmd(args []string) error {
 	fs := flag.NewFlagSet("digest", flag.ExitOnError)
 	from := fs.String("from", "bin/image", "OCI layout directory written by build")
 	_ = fs.Parse(args)
-	idx, err := readLayout(*from)
+	idx, err := release.LayoutIndex(*from)
 	if err != nil {
 		return err
 	}
@@ -144,22 +145,6 @@ func digestCmd(args []string) error {
 	}
 	fmt.Println(digest)
 	return nil
-}
-
-// readLayout is the one image index a layout written by build holds.
-func readLayout(dir string) (v1.ImageIndex, error) {
-	root, err := layout.ImageIndexFromPath(dir)
-	if err != nil {
-		return nil, fmt.Errorf("read %s (run make image first): %w", dir, err)
-	}
-	m, err := root.IndexManifest()
-	if err != nil {
-		return nil, err
-	}
-	if len(m.Manifests) != 1 {
-		return nil, fmt.Errorf("%s holds %d entries, want the one index build writes", dir, len(m.Manifests))
-	}
-	return root.ImageIndex(m.Manifests[0].Digest)
 }
 
 func parsePlatforms(s string) ([]v1.Platform, error) {

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ramp-dev/ramp/internal/release"
@@ -37,10 +36,15 @@ func main() {
 
 func run(kustomization, image, digest, layoutDir, version, out string) error {
 	if digest == "" {
-		var err error
-		if digest, err = layoutDigest(layoutDir); err != nil {
+		idx, err := release.LayoutIndex(layoutDir)
+		if err != nil {
+			return fmt.Errorf("%w (or pass --digest)", err)
+		}
+		d, err := idx.Digest()
+		if err != nil {
 			return err
 		}
+		digest = d.String()
 	}
 	objs, err := release.Render(kustomization)
 	if err != nil {
@@ -78,20 +82,4 @@ func run(kustomization, image, digest, layoutDir, version, out string) error {
 	}
 	fmt.Printf("ramp %s manifests in %s, image %s\n", version, out, ref)
 	return nil
-}
-
-// layoutDigest is the digest of the one image index in an OCI layout.
-func layoutDigest(dir string) (string, error) {
-	root, err := layout.ImageIndexFromPath(dir)
-	if err != nil {
-		return "", fmt.Errorf("read %s (run make image, or pass --digest): %w", dir, err)
-	}
-	m, err := root.IndexManifest()
-	if err != nil {
-		return "", err
-	}
-	if len(m.Manifests) != 1 {
-		return "", fmt.Errorf("%s holds %d entries, want the one index make image writes", dir, len(m.Manifests))
-	}
-	return m.Manifests[0].Digest.String(), nil
 }
