@@ -156,12 +156,7 @@ func TestPrometheusDownTwoMinutes(t *testing.T) {
 	w.prom.Stop()
 	down := time.Now()
 	for _, name := range []string{"strict", "patient"} {
-		ro := &v1alpha1.Rollout{}
-		ro.Namespace, ro.Name = w.ns, name
-		if err := cluster.Client.Patch(context.Background(), ro, client.RawPatch("application/json-patch+json",
-			[]byte(`[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"web:2"}]`))); err != nil {
-			t.Fatal(err)
-		}
+		setNamedImage(t, w.ns, name, "web:2")
 	}
 	strict := waitNamedRollout(t, w.ns, "strict", "strict: aborted after errors in a row", abortedByAnalysis)
 	if s := strict.Status.Canary.CurrentStepAnalysisRunStatus; s == nil || s.Status != v1alpha1.AnalysisPhaseError {
@@ -216,13 +211,4 @@ func getRun(t *testing.T, ns, name string) *v1alpha1.AnalysisRun {
 		t.Fatal(err)
 	}
 	return run
-}
-
-func getNamedRollout(t *testing.T, ns, name string) *v1alpha1.Rollout {
-	t.Helper()
-	ro := &v1alpha1.Rollout{}
-	if err := cluster.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ro); err != nil {
-		t.Fatal(err)
-	}
-	return ro
 }

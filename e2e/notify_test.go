@@ -57,20 +57,12 @@ stringData: {url: "http://%s/hook"}
 	applyNamedRollout(t, ns, "slow", 2, "web:1", "", "setWeight: 50", "pause: {duration: 1s}")
 	subscribed := "RolloutPaused,RolloutResumed,RolloutPromoted,RolloutCompleted,RolloutAborted"
 	patchRollout(t, ns, types.MergePatchType, `{"metadata":{"annotations":{"notifications.ramp.dev/webhook-secret":"hook","notifications.ramp.dev/on":"`+subscribed+`"}}}`)
-	slow := &v1alpha1.Rollout{}
-	slow.Namespace, slow.Name = ns, "slow"
-	if err := cluster.Client.Patch(context.Background(), slow, client.RawPatch(types.MergePatchType,
-		[]byte(`{"metadata":{"annotations":{"notifications.ramp.dev/webhook-secret":"hanging"}}}`))); err != nil {
-		t.Fatal(err)
-	}
+	patchNamedRollout(t, ns, "slow", types.MergePatchType, `{"metadata":{"annotations":{"notifications.ramp.dev/webhook-secret":"hanging"}}}`)
 	waitRollout(t, ns, "web Healthy", healthyAt(ns, "web:1"))
 	waitNamedRollout(t, ns, "slow", "slow Healthy", healthyAt(ns, "web:1"))
 
 	setImage(t, ns, "web:2")
-	if err := cluster.Client.Patch(context.Background(), slow, client.RawPatch(types.JSONPatchType,
-		[]byte(`[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"web:2"}]`))); err != nil {
-		t.Fatal(err)
-	}
+	setNamedImage(t, ns, "slow", "web:2")
 	waitRollout(t, ns, "web paused indefinitely", atStep(2, v1alpha1.RolloutPhasePaused))
 	promote(t, ns)
 	waitRollout(t, ns, "web Healthy on web:2", healthyAt(ns, "web:2"))

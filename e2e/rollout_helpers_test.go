@@ -65,8 +65,13 @@ spec:
 
 func getRollout(t *testing.T, ns string) *v1alpha1.Rollout {
 	t.Helper()
+	return getNamedRollout(t, ns, "web")
+}
+
+func getNamedRollout(t *testing.T, ns, name string) *v1alpha1.Rollout {
+	t.Helper()
 	ro := &v1alpha1.Rollout{}
-	if err := cluster.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, ro); err != nil {
+	if err := cluster.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ro); err != nil {
 		t.Fatal(err)
 	}
 	return ro
@@ -120,8 +125,14 @@ func releasedAt(ns, image string) func(*v1alpha1.Rollout) bool {
 // patchRollout patches the spec of the Rollout named web, as a user would.
 func patchRollout(t *testing.T, ns string, patchType types.PatchType, patch string) {
 	t.Helper()
+	patchNamedRollout(t, ns, "web", patchType, patch)
+}
+
+// patchNamedRollout is patchRollout for a Rollout of another name.
+func patchNamedRollout(t *testing.T, ns, name string, patchType types.PatchType, patch string) {
+	t.Helper()
 	ro := &v1alpha1.Rollout{}
-	ro.Namespace, ro.Name = ns, "web"
+	ro.Namespace, ro.Name = ns, name
 	if err := cluster.Client.Patch(context.Background(), ro, client.RawPatch(patchType, []byte(patch))); err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +140,13 @@ func patchRollout(t *testing.T, ns string, patchType types.PatchType, patch stri
 
 func setImage(t *testing.T, ns, image string) {
 	t.Helper()
-	patchRollout(t, ns, types.JSONPatchType, fmt.Sprintf(`[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":%q}]`, image))
+	setNamedImage(t, ns, "web", image)
+}
+
+// setNamedImage is setImage for a Rollout of another name.
+func setNamedImage(t *testing.T, ns, name, image string) {
+	t.Helper()
+	patchNamedRollout(t, ns, name, types.JSONPatchType, fmt.Sprintf(`[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":%q}]`, image))
 }
 
 // patchStatus writes user intent into status the way `kubectl ramp` does.
