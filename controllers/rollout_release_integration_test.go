@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"testing"
 
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 
 // updateSpec changes a Rollout's spec with a merge patch.
@@ -41,9 +43,13 @@ func TestRemovingIstioRoutingReturnsTheWeightsToStable(t *testing.T) {
 	updateSpec(t, ro, func(s *v1alpha1.RolloutSpec) { s.Strategy.Canary.TrafficRouting = nil })
 	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 0 once trafficRouting is removed", istioHostSpec(ns, 0))
 	waitSelects(t, ns, "web-stable", v1)
-	got := waitStep(t, ro, v1alpha1.RolloutPhasePaused, 1) // the pod-ratio canary takes over at 60%
-	if m := got.Status.Managed; m == nil || m.TrafficRouting != nil {
-		t.Errorf("status.managed %+v, want the Services alone", m)
-	}
+	waitStep(t, ro, v1alpha1.RolloutPhasePaused, 1) // the pod-ratio canary takes over at 60%
+	// The router is set back before the status that lets it go is written: wait for that write.
+	testenv.Eventually(t, timeout, "status.managed with the Services alone", func(context.Context) (bool, string, error) {
+		got := get(t, ro)
+		m := got.Status.Managed
+		return m != nil && m.StableService == "web-stable" && m.CanaryService == "web-canary" && m.TrafficRouting == nil &&
+			got.Status.Phase == v1alpha1.RolloutPhasePaused && ptr.Deref(got.Status.CurrentStepIndex, -1) == 1, fmt.Sprintf("%+v", m), nil
+	})
 	waitEventNotes(t, ro, v1alpha1.ReasonRouteChanged, "trafficRouting changed: ramp sets the Istio VirtualService weights back to the stable revision "+v1)
 }
