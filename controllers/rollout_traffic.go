@@ -13,12 +13,14 @@ import (
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/plan"
 	"github.com/ramp-dev/ramp/pkg/traffic"
+	"github.com/ramp-dev/ramp/pkg/traffic/gatewayapi"
 	"github.com/ramp-dev/ramp/pkg/traffic/istio"
 	"github.com/ramp-dev/ramp/pkg/traffic/nginx"
 )
 
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=networking.istio.io,resources=virtualservices;destinationrules,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes,verbs=get;list;watch;patch
 
 // router is the Rollout's router; nil without trafficRouting. Adding a data plane means one
 // package under pkg/traffic and one case here.
@@ -52,20 +54,33 @@ func (r *RolloutReconciler) routerFor(ro *v1alpha1.Rollout, c v1alpha1.ManagedTr
 			MaxWeight:                    ptr.Deref(tr.MaxTrafficWeight, 100),
 		})
 	case tr.Istio != nil:
-		var managed []string
-		for _, m := range tr.ManagedRoutes {
-			managed = append(managed, m.Name)
-		}
 		return istio.New(r.Client, istio.Config{
 			Namespace:       ro.Namespace,
 			StableService:   c.StableService,
 			CanaryService:   c.CanaryService,
 			VirtualServices: virtualServices(tr.Istio),
 			DestinationRule: tr.Istio.DestinationRule,
-			ManagedRoutes:   managed,
+			ManagedRoutes:   managedRouteNames(tr),
+		})
+	case tr.GatewayAPI != nil:
+		return gatewayapi.New(r.Client, gatewayapi.Config{
+			Namespace:     ro.Namespace,
+			StableService: c.StableService,
+			CanaryService: c.CanaryService,
+			Routes:        tr.GatewayAPI.Routes(),
+			ManagedRoutes: managedRouteNames(tr),
+			TotalWeight:   ptr.Deref(tr.MaxTrafficWeight, 100),
 		})
 	}
 	return nil
+}
+
+func managedRouteNames(tr *v1alpha1.RolloutTrafficRouting) []string {
+	var names []string
+	for _, m := range tr.ManagedRoutes {
+		names = append(names, m.Name)
+	}
+	return names
 }
 
 func stableIngresses(n *v1alpha1.NginxTrafficRouting) []string {

@@ -11,11 +11,13 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/traffic/nginx"
@@ -62,6 +64,11 @@ func references(ro *v1alpha1.Rollout) []string {
 			keys = append(keys, "DestinationRule/"+dr.Name)
 		}
 	}
+	if tr := c.TrafficRouting; tr != nil && tr.GatewayAPI != nil {
+		for _, rt := range tr.GatewayAPI.Routes() {
+			keys = append(keys, string(rt.Kind)+"/"+rt.Name)
+		}
+	}
 	return keys
 }
 
@@ -86,8 +93,9 @@ func serviceNames(ro *v1alpha1.Rollout) []string {
 }
 
 // SetupWithManager registers the reconciler: Rollouts (urgent changes first, see
-// rollout_priority.go), the ReplicaSets, canary Ingresses and AnalysisRuns they own, and the Services, Ingresses and (when Istio's CRDs are installed) VirtualServices
-// and DestinationRules they name.
+// rollout_priority.go), the ReplicaSets, canary Ingresses and AnalysisRuns they own, and the
+// Services, Ingresses and (when their CRDs are installed) VirtualServices, DestinationRules,
+// HTTPRoutes and GRPCRoutes they name.
 func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	ctx := context.Background()
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.Rollout{}, referenceIndex, func(o client.Object) []string {
@@ -119,6 +127,16 @@ func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	} else {
 		mgr.GetLogger().Info("Istio's CRDs are not installed: Rollouts routing with istio are Degraded until they are and the controller restarts")
 	}
+	for _, route := range []struct {
+		kind string
+		obj  client.Object
+	}{{"HTTPRoute", &gatewayv1.HTTPRoute{}}, {"GRPCRoute", &gatewayv1.GRPCRoute{}}} {
+		if kind := route.kind; served(mgr, gatewayv1.SchemeGroupVersion.WithKind(kind)) {
+			b = b.Watches(route.obj, r.enqueueNaming(kind))
+		} else {
+			mgr.GetLogger().Info("the Gateway API's CRDs are not installed: Rollouts routing with gatewayAPI are Degraded until they are and the controller restarts", "kind", route.kind)
+		}
+	}
 	return b.Complete(r)
 }
 
@@ -140,7 +158,13 @@ func ownerRollout(o client.Object) []string {
 
 // istioInstalled: the API server serves networking.istio.io/v1 VirtualServices.
 func istioInstalled(mgr ctrl.Manager) bool {
-	_, err := mgr.GetRESTMapper().RESTMapping(networkingistio.SchemeGroupVersion.WithKind("VirtualService").GroupKind(), "v1")
+	return served(mgr, networkingistio.SchemeGroupVersion.WithKind("VirtualService"))
+}
+
+// served: the API server serves gvk (an error other than "no such kind" counts as served: the
+// watch then retries).
+func served(mgr ctrl.Manager, gvk schema.GroupVersionKind) bool {
+	_, err := mgr.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
 	return err == nil || !meta.IsNoMatchError(err)
 }
 

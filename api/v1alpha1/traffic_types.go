@@ -1,7 +1,7 @@
 package v1alpha1
 
 // RolloutTrafficRouting names the data plane that splits traffic between stable and canary.
-// +kubebuilder:validation:XValidation:rule="has(self.nginx) != has(self.istio)",message="trafficRouting sets exactly one of nginx, istio"
+// +kubebuilder:validation:XValidation:rule="[has(self.nginx), has(self.istio), has(self.gatewayAPI)].filter(x, x).size() == 1",message="trafficRouting sets exactly one of nginx, istio, gatewayAPI"
 type RolloutTrafficRouting struct {
 	// Nginx splits traffic with NGINX ingress canary annotations.
 	// +optional
@@ -9,6 +9,10 @@ type RolloutTrafficRouting struct {
 	// Istio splits traffic with VirtualService route weights.
 	// +optional
 	Istio *IstioTrafficRouting `json:"istio,omitempty"`
+	// GatewayAPI splits traffic with the backendRef weights of Gateway API HTTPRoutes and
+	// GRPCRoutes.
+	// +optional
+	GatewayAPI *GatewayAPITrafficRouting `json:"gatewayAPI,omitempty"`
 	// ManagedRoutes are the routes setHeaderRoute and setMirrorRoute steps may add, in order of
 	// precedence.
 	// +optional
@@ -16,7 +20,7 @@ type RolloutTrafficRouting struct {
 	// +listMapKey=name
 	ManagedRoutes []ManagedRoute `json:"managedRoutes,omitempty"`
 	// MaxTrafficWeight is the total weight that setWeight steps are shares of, 100 when unset
-	// (NGINX only: Istio's weights are percentages).
+	// (NGINX and Gateway API: Istio's weights are percentages).
 	// +kubebuilder:validation:Minimum=1
 	// +optional
 	MaxTrafficWeight *int32 `json:"maxTrafficWeight,omitempty"`
@@ -149,4 +153,26 @@ type RouteMatch struct {
 	// +kubebuilder:validation:MaxProperties=16
 	// +optional
 	Headers map[string]StringMatch `json:"headers,omitempty"`
+}
+
+// Router types, as traffic.Router.Type reports them.
+const (
+	RouterNginx      = "nginx"
+	RouterIstio      = "istio"
+	RouterGatewayAPI = "gatewayapi"
+)
+
+// RouterType names the data plane t routes with: nginx, istio or gatewayapi ("" for none).
+func (t *RolloutTrafficRouting) RouterType() string {
+	switch {
+	case t == nil:
+		return ""
+	case t.Nginx != nil:
+		return RouterNginx
+	case t.Istio != nil:
+		return RouterIstio
+	case t.GatewayAPI != nil:
+		return RouterGatewayAPI
+	}
+	return ""
 }

@@ -94,6 +94,8 @@ func routerName(tr *v1alpha1.RolloutTrafficRouting) string {
 		return "the nginx canary Ingress"
 	case tr.Istio != nil:
 		return "the Istio VirtualService weights"
+	case tr.GatewayAPI != nil:
+		return "the Gateway API route weights"
 	}
 	return "the router"
 }

@@ -220,7 +220,7 @@ func (c *pass) reached(t target, idx int32) bool {
 	want.HeaderRoutes, want.MirrorRoutes = routesAt(c.spec, idx)
 	return c.settled(c.current, t.canary) && c.specReplicas(c.stable) == t.stable && c.othersGone() &&
 		c.weightFor(t) == t.weight && seen.CanaryWeight == t.weight && seen.MaxCanaryWeight == t.weight &&
-		traffic.SameRoutes(want.RouteNames(), seen.Routes)
+		traffic.SameRoutes(want.RouteNames(), seen.Routes) && seen.Waiting == ""
 }
 
 // routesAt are the managed routes in force at step idx, in managedRoutes order: each
@@ -339,18 +339,16 @@ func (c *pass) trafficWait(t target) string {
 		return ""
 	}
 	seen := c.seen()
+	if seen.Waiting != "" {
+		return fmt.Sprintf("; %s routes weight %d, held: %s", c.routerName(), seen.CanaryWeight, seen.Waiting)
+	}
 	if seen.CanaryWeight == t.weight && seen.MaxCanaryWeight == t.weight {
 		return fmt.Sprintf("; %s routes weight %d", c.routerName(), t.weight)
 	}
 	return fmt.Sprintf("; %s routes weight %d, moving to %d once the canary has %d available pods", c.routerName(), seen.CanaryWeight, t.weight, t.canary)
 }
 
-func (c *pass) routerName() string {
-	if c.spec.TrafficRouting.Istio != nil {
-		return "istio"
-	}
-	return "nginx"
-}
+func (c *pass) routerName() string { return c.spec.TrafficRouting.RouterType() }
 
 // stepName describes a step for the timeline: "setWeight 20".
 func stepName(s v1alpha1.CanaryStep) string {

@@ -17,12 +17,14 @@ func validateTrafficRouting(c *v1alpha1.CanaryStrategy) string {
 	r := c.TrafficRouting
 	total := ptr.Deref(r.MaxTrafficWeight, 100)
 	switch {
-	case r.Nginx == nil && r.Istio == nil:
-		return tr + " names no router: set nginx or istio"
+	case r.RouterType() == "":
+		return tr + " names no router: set nginx, istio or gatewayAPI"
 	case r.Nginx != nil && (c.StableService == "" || c.CanaryService == ""):
 		return tr + ".nginx needs spec.strategy.canary.stableService and canaryService: the canary Ingress routes to canaryService"
 	case r.Istio != nil && r.Istio.DestinationRule == nil && (c.StableService == "" || c.CanaryService == ""):
 		return tr + ".istio needs spec.strategy.canary.stableService and canaryService (the VirtualService's two destinations), or istio.destinationRule to split by subsets"
+	case r.GatewayAPI != nil && (c.StableService == "" || c.CanaryService == ""):
+		return tr + ".gatewayAPI needs spec.strategy.canary.stableService and canaryService: the backendRefs whose weights split the traffic"
 	case r.Istio != nil && total != 100:
 		return tr + ".maxTrafficWeight: Istio's route weights are percentages; remove maxTrafficWeight"
 	}
@@ -30,7 +32,7 @@ func validateTrafficRouting(c *v1alpha1.CanaryStrategy) string {
 	for _, m := range r.ManagedRoutes {
 		managed = append(managed, m.Name)
 	}
-	headerRoutes := map[string]bool{}
+	headerRoutes, mirrors := map[string]bool{}, false
 	emptyCanary := -1 // the step whose setCanaryScale leaves the canary no pods, while in force
 	for i, step := range c.Steps {
 		field := fmt.Sprintf("spec.strategy.canary.steps[%d]", i)
@@ -61,6 +63,7 @@ func validateTrafficRouting(c *v1alpha1.CanaryStrategy) string {
 			headerRoutes[h.Name] = true
 		}
 		if m := step.SetMirrorRoute; m != nil {
+			mirrors = true
 			if r.Nginx != nil {
 				return field + ".setMirrorRoute: NGINX ingress cannot mirror a share of requests to the canary; remove the step, or use Istio"
 			}
@@ -68,6 +71,9 @@ func validateTrafficRouting(c *v1alpha1.CanaryStrategy) string {
 				return msg
 			}
 			for j, match := range m.Match {
+				if r.GatewayAPI != nil && match.Method != nil && match.Method.Exact == "" {
+					return fmt.Sprintf("%s.setMirrorRoute.match[%d].method: the Gateway API matches a method exactly: use exact (GET, POST...)", field, j)
+				}
 				for k, v := range map[string]*v1alpha1.StringMatch{"method": match.Method, "path": match.Path} {
 					if v != nil {
 						if msg := checkRegex(fmt.Sprintf("%s.setMirrorRoute.match[%d].%s.regex", field, j, k), *v); msg != "" {
@@ -82,6 +88,9 @@ func validateTrafficRouting(c *v1alpha1.CanaryStrategy) string {
 				}
 			}
 		}
+	}
+	if g := r.GatewayAPI; g != nil && (len(headerRoutes) > 0 || mirrors) && !slices.ContainsFunc(g.Routes(), func(ref v1alpha1.GatewayAPIRouteRef) bool { return ref.UsesHeaderRoutes() }) {
+		return tr + ".gatewayAPI: the steps set header or mirror routes, but every route sets useHeaderRoutes: false: let one route take them, or remove the steps"
 	}
 	if r.Nginx != nil && len(headerRoutes) > 1 {
 		return fmt.Sprintf("%s.managedRoutes: NGINX has one canary-by-header per Ingress, but the steps set %d header routes; use one managed route name", tr, len(headerRoutes))

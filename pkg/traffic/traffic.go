@@ -50,6 +50,9 @@ type State struct {
 	Routes []string
 	// Objects names the objects the router drives ("ingress/web-web-canary"), for the timeline.
 	Objects []string
+	// Waiting is what the data plane reports it does not do yet (a Gateway that has not accepted
+	// a route): the weights are still written, but the rollout does not advance while it is set.
+	Waiting string
 }
 
 // Router drives one data plane. Every method writes only when something changes, and only the

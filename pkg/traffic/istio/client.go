@@ -2,7 +2,6 @@ package istio
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
@@ -12,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ramp-dev/ramp/pkg/traffic"
+	"github.com/ramp-dev/ramp/pkg/traffic/jsonpatch"
 )
 
 const istioField = "spec.strategy.canary.trafficRouting.istio"
@@ -108,13 +108,8 @@ func (r *Router) patch(ctx context.Context, obj client.Object, ops []op) error {
 	if len(ops) == 0 {
 		return nil
 	}
-	ops = append([]op{test("/metadata/resourceVersion", obj.GetResourceVersion())}, ops...)
-	data, err := json.Marshal(ops)
-	if err != nil {
-		return fmt.Errorf("encode patch of %s %s/%s: %w", kindOf(obj), obj.GetNamespace(), obj.GetName(), err)
-	}
-	if err := r.c.Patch(ctx, obj, client.RawPatch(types.JSONPatchType, data)); err != nil {
-		return fmt.Errorf("patch %s %s/%s: %w", kindOf(obj), obj.GetNamespace(), obj.GetName(), err)
+	if err := jsonpatch.Guarded(ctx, r.c, kindOf(obj), obj, ops); err != nil {
+		return err
 	}
 	r.written[kindOf(obj)+"/"+obj.GetName()] = obj.DeepCopyObject().(client.Object)
 	return nil

@@ -10,23 +10,20 @@ import (
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 
 	"github.com/ramp-dev/ramp/pkg/traffic"
+	"github.com/ramp-dev/ramp/pkg/traffic/jsonpatch"
 )
 
 // podTemplateHashLabel is the label on a Rollout's pods that a subset selects them by.
 const podTemplateHashLabel = "rollouts-pod-template-hash"
 
-// op is one RFC 6902 JSON patch operation. Value is marshalled with encoding/json, so Istio's
-// messages go through their own (protobuf JSON) MarshalJSON.
-type op struct {
-	Op    string `json:"op"`
-	Path  string `json:"path"`
-	Value any    `json:"value,omitempty"`
-}
+type op = jsonpatch.Op
 
-// add, not replace: protobuf JSON omits zero values, so a weight of 0 may have no key at all.
-func add(path string, v any) op       { return op{Op: "add", Path: path, Value: v} }
-func test(path string, v any) op      { return op{Op: "test", Path: path, Value: v} }
-func remove(path string) op           { return op{Op: "remove", Path: path} }
+var (
+	add    = jsonpatch.Add
+	test   = jsonpatch.Test
+	remove = jsonpatch.Remove
+)
+
 func routePath(i int) string          { return fmt.Sprintf("/spec/http/%d", i) }
 func destPath(s split, d dest) string { return fmt.Sprintf("%s/route/%d", s.path(), d.index) }
 
