@@ -72,11 +72,51 @@ func ruleName(n *gatewayv1.SectionName) string {
 	return string(*n)
 }
 
-// sameRule: a stored rule is what ramp would write, field for field.
+// sameRule: a stored rule is what ramp would write, field for field, except for fields ramp
+// leaves out and the API server filled in (a default a newer CRD adds must not make every
+// reconcile write the rule again).
 func sameRule(stored, want any) bool {
-	a, errA := json.Marshal(stored)
-	b, errB := json.Marshal(want)
-	return errA == nil && errB == nil && string(a) == string(b)
+	var s, w any
+	for _, v := range []struct {
+		from any
+		into *any
+	}{{stored, &s}, {want, &w}} {
+		b, err := json.Marshal(v.from)
+		if err != nil || json.Unmarshal(b, v.into) != nil {
+			return false
+		}
+	}
+	return covers(s, w)
+}
+
+// covers: every value of want is in stored (objects may have more keys, arrays the same
+// elements in order).
+func covers(stored, want any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		s, ok := stored.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, v := range w {
+			if sv, ok := s[k]; !ok || !covers(sv, v) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		s, ok := stored.([]any)
+		if !ok || len(s) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !covers(s[i], w[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return stored == want
 }
 
 // matchCount is how many matches a rule ramp builds has.

@@ -2,6 +2,7 @@ package gatewayapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -224,6 +225,26 @@ func TestManagedRuleNames(t *testing.T) {
 		got, _ := managedOf(name, managed)
 		if got != want {
 			t.Errorf("managedOf(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestSameRuleAllowsServerDefaultsOnly(t *testing.T) {
+	for _, tc := range []struct {
+		stored, want string
+		same         bool
+	}{
+		{`{"a":1,"b":[{"x":1,"d":"default"}]}`, `{"a":1,"b":[{"x":1}]}`, true},
+		{`{"a":1}`, `{"a":2}`, false},
+		{`{"a":1}`, `{"a":1,"b":1}`, false},
+		{`{"b":[1,2]}`, `{"b":[1]}`, false},
+		{`{"b":[{"x":1}]}`, `{"b":[{"x":2}]}`, false},
+	} {
+		var s, w any
+		_ = json.Unmarshal([]byte(tc.stored), &s)
+		_ = json.Unmarshal([]byte(tc.want), &w)
+		if got := sameRule(s, w); got != tc.same {
+			t.Errorf("sameRule(%s, %s) = %v, want %v", tc.stored, tc.want, got, tc.same)
 		}
 	}
 }
