@@ -164,8 +164,8 @@ subsets:
 `, stableHash, canaryHash)
 }
 
-// istioCreate creates the object a YAML document describes in ns, as kubectl apply would.
-func istioCreate(t *testing.T, ns, doc string) {
+// createYAML creates the object a YAML document describes in ns, as kubectl apply would.
+func createYAML(t *testing.T, ns, doc string) {
 	t.Helper()
 	obj := &unstructured.Unstructured{}
 	if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
@@ -177,9 +177,9 @@ func istioCreate(t *testing.T, ns, doc string) {
 	}
 }
 
-// istioJSONPatch edits an object as `kubectl patch --type json` would: no resourceVersion, so
+// jsonPatchObject edits an object as `kubectl patch --type json` would: no resourceVersion, so
 // it lands whatever the controller wrote meanwhile.
-func istioJSONPatch(t *testing.T, gvk schema.GroupVersionKind, ns, name, patch string) {
+func jsonPatchObject(t *testing.T, gvk schema.GroupVersionKind, ns, name, patch string) {
 	t.Helper()
 	obj := &unstructured.Unstructured{}
 	obj.SetGroupVersionKind(gvk)
@@ -204,8 +204,8 @@ func normalYAML(t *testing.T, doc string) string {
 	return string(b)
 }
 
-// waitIstioSpec waits for an Istio object's whole spec to be the YAML want.
-func waitIstioSpec(t *testing.T, gvk schema.GroupVersionKind, ns, name, what, want string) {
+// waitSpec waits for an object's whole spec to be the YAML want.
+func waitSpec(t *testing.T, gvk schema.GroupVersionKind, ns, name, what, want string) {
 	t.Helper()
 	want = normalYAML(t, want)
 	testenv.Eventually(t, timeout, fmt.Sprintf("%s %s: %s; want spec:\n%s", gvk.Kind, name, what, want), func(ctx context.Context) (bool, string, error) {
@@ -354,21 +354,21 @@ func TestIstioHostLevelCanaryFollowsTheSteps(t *testing.T) {
 	ns := namespace(t)
 	playReplicaSetController(t, ns)
 	create(t, service(ns, "web-stable"), service(ns, "web-canary"))
-	istioCreate(t, ns, fmt.Sprintf(istioHostVS, ns))
+	createYAML(t, ns, fmt.Sprintf(istioHostVS, ns))
 	// abortScaleDownDelaySeconds keeps its default (30s): the aborted canary keeps its pods.
 	ro := istioHostRollout(ns, 4, setWeightStep(20), pauseStep, setWeightStep(60), pauseStep)
 	create(t, ro)
 
 	got := waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy)
 	v1 := got.Status.StableRS
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 0 before the release", istioHostSpec(ns, 0))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 0 before the release", istioHostSpec(ns, 0))
 	wantWeights(t, got, 0)
 	waitSelects(t, ns, "web-stable", v1)
 
 	setImage(t, ro, "web:2")
 	got = waitStep(t, ro, v1alpha1.RolloutPhasePaused, 1)
 	v2 := got.Status.CurrentPodHash
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 20", istioHostSpec(ns, 20))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 20", istioHostSpec(ns, 20))
 	wantWeights(t, got, 20)
 	wantReplicaSets(t, ns, map[string]int32{v1: 4, v2: 1}) // the router splits: stable keeps its size
 	waitSelects(t, ns, "web-stable", v1)
@@ -376,14 +376,14 @@ func TestIstioHostLevelCanaryFollowsTheSteps(t *testing.T) {
 
 	patchStatus(t, ro, func(st *v1alpha1.RolloutStatus) { st.PauseConditions = nil })
 	got = waitStep(t, ro, v1alpha1.RolloutPhasePaused, 3)
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 60", istioHostSpec(ns, 60))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 60", istioHostSpec(ns, 60))
 	wantWeights(t, got, 60)
 	wantReplicaSets(t, ns, map[string]int32{v1: 4, v2: 3})
 
 	// Abort at 60: the weight returns to 0 first; the canary keeps its pods for
 	// abortScaleDownDelaySeconds.
 	patchStatus(t, ro, func(st *v1alpha1.RolloutStatus) { st.Abort = true })
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 0 after the abort", istioHostSpec(ns, 0))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 0 after the abort", istioHostSpec(ns, 0))
 	got = waitPhase(t, ro, v1alpha1.RolloutPhaseDegraded)
 	wantWeights(t, got, 0)
 	wantReplicaSets(t, ns, map[string]int32{v1: 4, v2: 3})
@@ -395,7 +395,7 @@ func TestIstioHostLevelCanaryFollowsTheSteps(t *testing.T) {
 	// Retry: from the first step again, the canary back to one pod.
 	patchStatus(t, ro, func(st *v1alpha1.RolloutStatus) { st.Abort = false })
 	got = waitStep(t, ro, v1alpha1.RolloutPhasePaused, 1)
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 20 after the retry", istioHostSpec(ns, 20))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 20 after the retry", istioHostSpec(ns, 20))
 	wantWeights(t, got, 20)
 	replicaSetFor(t, ro, 1)
 
@@ -405,7 +405,7 @@ func TestIstioHostLevelCanaryFollowsTheSteps(t *testing.T) {
 	if got.Status.StableRS != v2 {
 		t.Errorf("stableRS %s, want %s", got.Status.StableRS, v2)
 	}
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 0 once promoted, the rest as the user wrote it", istioHostSpec(ns, 0))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 0 once promoted, the rest as the user wrote it", istioHostSpec(ns, 0))
 	wantWeights(t, got, 0)
 	waitSelects(t, ns, "web-stable", v2)
 	waitSelects(t, ns, "web-canary", v2)
@@ -421,17 +421,17 @@ func TestIstioKeepsTheUsersEditsOfTheVirtualService(t *testing.T) {
 	ns := namespace(t)
 	playReplicaSetController(t, ns)
 	create(t, service(ns, "web-stable"), service(ns, "web-canary"))
-	istioCreate(t, ns, fmt.Sprintf(istioHostVS, ns))
+	createYAML(t, ns, fmt.Sprintf(istioHostVS, ns))
 	ro := istioHostRollout(ns, 2, setWeightStep(20), pauseStep, setWeightStep(60), pauseStep)
 	create(t, ro)
 	waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy)
 	setImage(t, ro, "web:2")
 	waitStep(t, ro, v1alpha1.RolloutPhasePaused, 1)
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 20", istioHostSpec(ns, 20))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 20", istioHostSpec(ns, 20))
 
 	// A new timeout, a gateway, and a route above primary (which moves it to index 1); then
 	// promote at once, so the controller's next weight change races the edit.
-	istioJSONPatch(t, istioVSGVK, ns, "web", `[
+	jsonPatchObject(t, istioVSGVK, ns, "web", `[
 		{"op": "replace", "path": "/spec/http/0/timeout", "value": "5s"},
 		{"op": "add", "path": "/spec/gateways/-", "value": "mesh"},
 		{"op": "add", "path": "/spec/http/0", "value": {"name": "maintenance", "match": [{"uri": {"prefix": "/down"}}], "route": [{"destination": {"host": "sorry"}}]}}
@@ -445,12 +445,12 @@ func TestIstioKeepsTheUsersEditsOfTheVirtualService(t *testing.T) {
 		).Replace(istioHostSpec(ns, w))
 	}
 	got := waitStep(t, ro, v1alpha1.RolloutPhasePaused, 3)
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 60 with the user's edits", edited(60))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 60 with the user's edits", edited(60))
 	wantWeights(t, got, 60)
 
 	patchStatus(t, ro, func(st *v1alpha1.RolloutStatus) { st.PromoteFull = true })
 	waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy)
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 0 with the user's edits", edited(0))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 0 with the user's edits", edited(0))
 }
 
 // istioSubsetRollout splits by the subsets stable and canary of the DestinationRule web, as
@@ -483,40 +483,40 @@ func TestIstioSubsetLevelCanary(t *testing.T) {
 	ns := namespace(t)
 	playReplicaSetController(t, ns)
 	create(t, service(ns, "web"))
-	istioCreate(t, ns, istioSubsetDR)
-	istioCreate(t, ns, istioSubsetVS)
+	createYAML(t, ns, istioSubsetDR)
+	createYAML(t, ns, istioSubsetVS)
 	ro := istioSubsetRollout(ns)
 	create(t, ro)
 
 	got := waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy)
 	v1 := got.Status.StableRS
-	waitIstioSpec(t, istioDRGVK, ns, "web", "both subsets on the stable revision", istioSubsetDRSpec(v1, v1))
-	waitIstioSpec(t, istioVSGVK, ns, "web", "no managed routes, weight 0", istioSubsetVSSpec(""))
+	waitSpec(t, istioDRGVK, ns, "web", "both subsets on the stable revision", istioSubsetDRSpec(v1, v1))
+	waitSpec(t, istioVSGVK, ns, "web", "no managed routes, weight 0", istioSubsetVSSpec(""))
 	wantWeights(t, got, 0)
 
 	setImage(t, ro, "web:2")
 	got = waitStep(t, ro, v1alpha1.RolloutPhasePaused, 3)
 	v2 := got.Status.CurrentPodHash
-	waitIstioSpec(t, istioDRGVK, ns, "web", "the canary subset on the canary revision", istioSubsetDRSpec(v1, v2))
-	waitIstioSpec(t, istioVSGVK, ns, "web", "the managed routes above primary", istioSubsetVSSpec(istioManagedRoutes))
+	waitSpec(t, istioDRGVK, ns, "web", "the canary subset on the canary revision", istioSubsetDRSpec(v1, v2))
+	waitSpec(t, istioVSGVK, ns, "web", "the managed routes above primary", istioSubsetVSSpec(istioManagedRoutes))
 	wantWeights(t, got, 0)
 	wantReplicaSets(t, ns, map[string]int32{v1: 2, v2: 1})
 
 	// Abort: the managed routes go, then the canary is scaled down (abortScaleDownDelaySeconds
 	// 0) and the canary subset returns to the stable pods.
 	patchStatus(t, ro, func(st *v1alpha1.RolloutStatus) { st.Abort = true })
-	waitIstioSpec(t, istioVSGVK, ns, "web", "managed routes removed on abort", istioSubsetVSSpec(""))
+	waitSpec(t, istioVSGVK, ns, "web", "managed routes removed on abort", istioSubsetVSSpec(""))
 	got = waitPhase(t, ro, v1alpha1.RolloutPhaseDegraded)
 	wantWeights(t, got, 0)
 	replicaSetFor(t, ro, 0)
-	waitIstioSpec(t, istioDRGVK, ns, "web", "the canary subset back on the stable revision", istioSubsetDRSpec(v1, v1))
+	waitSpec(t, istioDRGVK, ns, "web", "the canary subset back on the stable revision", istioSubsetDRSpec(v1, v1))
 	wantReplicaSets(t, ns, map[string]int32{v1: 2, v2: 0})
 
 	// Retry: the steps again, the routes back.
 	patchStatus(t, ro, func(st *v1alpha1.RolloutStatus) { st.Abort = false })
 	waitStep(t, ro, v1alpha1.RolloutPhasePaused, 3)
-	waitIstioSpec(t, istioDRGVK, ns, "web", "the canary subset on the canary revision after the retry", istioSubsetDRSpec(v1, v2))
-	waitIstioSpec(t, istioVSGVK, ns, "web", "the managed routes back after the retry", istioSubsetVSSpec(istioManagedRoutes))
+	waitSpec(t, istioDRGVK, ns, "web", "the canary subset on the canary revision after the retry", istioSubsetDRSpec(v1, v2))
+	waitSpec(t, istioVSGVK, ns, "web", "the managed routes back after the retry", istioSubsetVSSpec(istioManagedRoutes))
 
 	// Promote: both subsets on v2, the routes gone, the weight back to 0, v1 scaled down.
 	patchStatus(t, ro, func(st *v1alpha1.RolloutStatus) { st.PauseConditions = nil })
@@ -524,8 +524,8 @@ func TestIstioSubsetLevelCanary(t *testing.T) {
 	if got.Status.StableRS != v2 {
 		t.Errorf("stableRS %s, want %s", got.Status.StableRS, v2)
 	}
-	waitIstioSpec(t, istioDRGVK, ns, "web", "both subsets on the new revision", istioSubsetDRSpec(v2, v2))
-	waitIstioSpec(t, istioVSGVK, ns, "web", "no managed routes and weight 0 once promoted", istioSubsetVSSpec(""))
+	waitSpec(t, istioDRGVK, ns, "web", "both subsets on the new revision", istioSubsetDRSpec(v2, v2))
+	waitSpec(t, istioVSGVK, ns, "web", "no managed routes and weight 0 once promoted", istioSubsetVSSpec(""))
 	wantWeights(t, got, 0)
 	waitReplicaSets(t, ns, "v1 scaled down after the promotion", map[string]int32{v1: 0, v2: 2})
 	waitEventNotes(t, ro, v1alpha1.ReasonRouteChanged, "managed routes [] -> [beta-testers]", "removed")
@@ -545,7 +545,7 @@ func TestIstioInvalidReferencesDegradeAndScaleNothing(t *testing.T) {
 	missing := "spec.strategy.canary.trafficRouting.istio.virtualService: VirtualService " + ns + "/web does not exist"
 	waitDegradedFor(t, ro, missing)
 	wantReplicaSets(t, ns, map[string]int32{})
-	istioCreate(t, ns, fmt.Sprintf(istioHostVS, ns))
+	createYAML(t, ns, fmt.Sprintf(istioHostVS, ns))
 	got := waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy)
 	v1 := got.Status.StableRS
 	wantReplicaSets(t, ns, map[string]int32{v1: 2})
@@ -559,7 +559,7 @@ func TestIstioInvalidReferencesDegradeAndScaleNothing(t *testing.T) {
 	}
 	waitDegradedFor(t, ro, `spec.strategy.canary.trafficRouting.istio.virtualService.routes: VirtualService `+ns+`/web has no HTTP route named "nope"`)
 	wantReplicaSets(t, ns, map[string]int32{v1: 2})
-	waitIstioSpec(t, istioVSGVK, ns, "web", "untouched", istioHostSpec(ns, 0))
+	waitSpec(t, istioVSGVK, ns, "web", "untouched", istioHostSpec(ns, 0))
 
 	latest = get(t, ro)
 	latest.Spec.Strategy.Canary.TrafficRouting.Istio.VirtualService.Routes = []string{"primary"}
@@ -568,16 +568,16 @@ func TestIstioInvalidReferencesDegradeAndScaleNothing(t *testing.T) {
 	}
 	got = waitStep(t, ro, v1alpha1.RolloutPhasePaused, 1)
 	v2 := got.Status.CurrentPodHash
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 50 once fixed", istioHostSpec(ns, 50))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 50 once fixed", istioHostSpec(ns, 50))
 	wantReplicaSets(t, ns, map[string]int32{v1: 2, v2: 1})
 
 	// The user points the route's canary destination elsewhere: nothing is scaled or re-routed.
 	canaryHost := "web-canary." + ns + ".svc.cluster.local"
-	istioJSONPatch(t, istioVSGVK, ns, "web", `[{"op": "replace", "path": "/spec/http/0/route/1/destination/host", "value": "web-preview"}]`)
+	jsonPatchObject(t, istioVSGVK, ns, "web", `[{"op": "replace", "path": "/spec/http/0/route/1/destination/host", "value": "web-preview"}]`)
 	waitDegradedFor(t, ro, `spec.strategy.canary.canaryService: VirtualService `+ns+`/web HTTP route "primary" has no destination with host web-canary`)
 	wantReplicaSets(t, ns, map[string]int32{v1: 2, v2: 1})
-	waitIstioSpec(t, istioVSGVK, ns, "web", "as the user left it", strings.Replace(istioHostSpec(ns, 50), canaryHost, "web-preview", 1))
-	istioJSONPatch(t, istioVSGVK, ns, "web", `[{"op": "replace", "path": "/spec/http/0/route/1/destination/host", "value": "`+canaryHost+`"}]`)
+	waitSpec(t, istioVSGVK, ns, "web", "as the user left it", strings.Replace(istioHostSpec(ns, 50), canaryHost, "web-preview", 1))
+	jsonPatchObject(t, istioVSGVK, ns, "web", `[{"op": "replace", "path": "/spec/http/0/route/1/destination/host", "value": "`+canaryHost+`"}]`)
 	waitStep(t, ro, v1alpha1.RolloutPhasePaused, 1)
 
 	// The VirtualService is deleted mid-rollout, then created again as first written (weight
@@ -591,14 +591,14 @@ func TestIstioInvalidReferencesDegradeAndScaleNothing(t *testing.T) {
 	}
 	waitDegradedFor(t, ro, missing)
 	wantReplicaSets(t, ns, map[string]int32{v1: 2, v2: 1})
-	istioCreate(t, ns, fmt.Sprintf(istioHostVS, ns))
+	createYAML(t, ns, fmt.Sprintf(istioHostVS, ns))
 	got = waitStep(t, ro, v1alpha1.RolloutPhasePaused, 1)
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 50 in the new VirtualService", istioHostSpec(ns, 50))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 50 in the new VirtualService", istioHostSpec(ns, 50))
 	wantWeights(t, got, 50)
 
 	patchStatus(t, ro, func(st *v1alpha1.RolloutStatus) { st.PauseConditions = nil })
 	waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy)
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 0 once promoted", istioHostSpec(ns, 0))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 0 once promoted", istioHostSpec(ns, 0))
 	waitReplicaSets(t, ns, "v1 scaled down after the promotion", map[string]int32{v1: 0, v2: 2})
 }
 
@@ -675,21 +675,21 @@ func watchIstioWrites(t *testing.T, ns string) func() []istioWrite {
 func TestIstioStaleReconcileNeverUndoesRouting(t *testing.T) {
 	ns := namespace(t)
 	playReplicaSetController(t, ns)
-	istioCreate(t, ns, istioSubsetDR)
-	istioCreate(t, ns, istioSubsetVS)
+	createYAML(t, ns, istioSubsetDR)
+	createYAML(t, ns, istioSubsetVS)
 	ro := istioSubsetRollout(ns)
 	create(t, ro)
 	v1 := waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy).Status.StableRS
-	waitIstioSpec(t, istioDRGVK, ns, "web", "both subsets on the stable revision", istioSubsetDRSpec(v1, v1))
+	waitSpec(t, istioDRGVK, ns, "web", "both subsets on the stable revision", istioSubsetDRSpec(v1, v1))
 
 	stop := watchIstioWrites(t, ns)
 	setImage(t, ro, "web:2")
 	v2 := waitStep(t, ro, v1alpha1.RolloutPhasePaused, 3).Status.CurrentPodHash
-	waitIstioSpec(t, istioVSGVK, ns, "web", "the managed routes above primary", istioSubsetVSSpec(istioManagedRoutes))
+	waitSpec(t, istioVSGVK, ns, "web", "the managed routes above primary", istioSubsetVSSpec(istioManagedRoutes))
 	patchStatus(t, ro, func(st *v1alpha1.RolloutStatus) { st.PauseConditions = nil })
 	waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy)
-	waitIstioSpec(t, istioDRGVK, ns, "web", "both subsets on the new revision", istioSubsetDRSpec(v2, v2))
-	waitIstioSpec(t, istioVSGVK, ns, "web", "no managed routes and weight 0 once promoted", istioSubsetVSSpec(""))
+	waitSpec(t, istioDRGVK, ns, "web", "both subsets on the new revision", istioSubsetDRSpec(v2, v2))
+	waitSpec(t, istioVSGVK, ns, "web", "no managed routes and weight 0 once promoted", istioSubsetVSSpec(""))
 	writes := stop()
 
 	// Replay the writes in etcd order.

@@ -31,17 +31,17 @@ func TestRemovingIstioRoutingReturnsTheWeightsToStable(t *testing.T) {
 	ns := namespace(t)
 	playReplicaSetController(t, ns)
 	create(t, service(ns, "web-stable"), service(ns, "web-canary"))
-	istioCreate(t, ns, fmt.Sprintf(istioHostVS, ns))
+	createYAML(t, ns, fmt.Sprintf(istioHostVS, ns))
 	ro := istioHostRollout(ns, 4, setWeightStep(60), pauseStep, setWeightStep(80), pauseStep)
 	create(t, ro)
 	v1 := waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy).Status.StableRS
 
 	setImage(t, ro, "web:2")
 	waitStep(t, ro, v1alpha1.RolloutPhasePaused, 1)
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 60", istioHostSpec(ns, 60))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 60", istioHostSpec(ns, 60))
 
 	updateSpec(t, ro, func(s *v1alpha1.RolloutSpec) { s.Strategy.Canary.TrafficRouting = nil })
-	waitIstioSpec(t, istioVSGVK, ns, "web", "weight 0 once trafficRouting is removed", istioHostSpec(ns, 0))
+	waitSpec(t, istioVSGVK, ns, "web", "weight 0 once trafficRouting is removed", istioHostSpec(ns, 0))
 	waitSelects(t, ns, "web-stable", v1)
 	waitStep(t, ro, v1alpha1.RolloutPhasePaused, 1) // the pod-ratio canary takes over at 60%
 	// The router is set back before the status that lets it go is written: wait for that write.

@@ -136,6 +136,7 @@ func TestRolloutStepsAreValidatedAtAdmission(t *testing.T) {
 func TestTrafficRoutingIsValidatedAtAdmission(t *testing.T) {
 	nginx := &v1alpha1.NginxTrafficRouting{StableIngress: "web"}
 	istio := &v1alpha1.IstioTrafficRouting{VirtualService: &v1alpha1.IstioVirtualService{Name: "web"}}
+	gateway := &v1alpha1.GatewayAPITrafficRouting{HTTPRoute: "web"}
 	tests := []struct {
 		name    string
 		routing v1alpha1.RolloutTrafficRouting
@@ -144,8 +145,20 @@ func TestTrafficRoutingIsValidatedAtAdmission(t *testing.T) {
 	}{
 		{"nginx", v1alpha1.RolloutTrafficRouting{Nginx: nginx}, 50, ""},
 		{"istio", v1alpha1.RolloutTrafficRouting{Istio: istio}, 50, ""},
-		{"no router", v1alpha1.RolloutTrafficRouting{}, 50, "trafficRouting sets exactly one of nginx, istio"},
-		{"two routers", v1alpha1.RolloutTrafficRouting{Nginx: nginx, Istio: istio}, 50, "trafficRouting sets exactly one of nginx, istio"},
+		{"gatewayAPI", v1alpha1.RolloutTrafficRouting{GatewayAPI: gateway}, 50, ""},
+		{"no router", v1alpha1.RolloutTrafficRouting{}, 50, "trafficRouting sets exactly one of nginx, istio, gatewayAPI"},
+		{"two routers", v1alpha1.RolloutTrafficRouting{Nginx: nginx, Istio: istio}, 50, "trafficRouting sets exactly one of nginx, istio, gatewayAPI"},
+		{"istio and gatewayAPI", v1alpha1.RolloutTrafficRouting{GatewayAPI: gateway, Istio: istio}, 50, "trafficRouting sets exactly one of nginx, istio, gatewayAPI"},
+		{"gatewayAPI without a route", v1alpha1.RolloutTrafficRouting{GatewayAPI: &v1alpha1.GatewayAPITrafficRouting{}}, 50, "gatewayAPI names at least one route"},
+		{"gatewayAPI with httpRoute and httpRoutes", v1alpha1.RolloutTrafficRouting{GatewayAPI: &v1alpha1.GatewayAPITrafficRouting{HTTPRoute: "a", HTTPRoutes: []v1alpha1.GatewayAPIRoute{{Name: "b"}}}}, 50, "gatewayAPI sets one of httpRoute, httpRoutes"},
+		{"gatewayAPI HTTP and gRPC routes, rules by name and index", v1alpha1.RolloutTrafficRouting{GatewayAPI: &v1alpha1.GatewayAPITrafficRouting{
+			HTTPRoutes: []v1alpha1.GatewayAPIRoute{{Name: "a", Rules: []v1alpha1.GatewayAPIRuleSelector{{Name: "api"}, {Index: ptr.To[int32](2)}}}},
+			GRPCRoute:  "b",
+		}}, 50, ""},
+		{"gatewayAPI rule selector with name and index", v1alpha1.RolloutTrafficRouting{GatewayAPI: &v1alpha1.GatewayAPITrafficRouting{
+			HTTPRoutes: []v1alpha1.GatewayAPIRoute{{Name: "a", Rules: []v1alpha1.GatewayAPIRuleSelector{{Name: "api", Index: ptr.To[int32](0)}}}},
+		}}, 50, "a rule selector sets exactly one of name, index"},
+		{"gatewayAPI with a weight total", v1alpha1.RolloutTrafficRouting{GatewayAPI: gateway, MaxTrafficWeight: ptr.To[int32](10000)}, 2500, ""},
 		{"nginx without an ingress", v1alpha1.RolloutTrafficRouting{Nginx: &v1alpha1.NginxTrafficRouting{}}, 50, "nginx sets exactly one of stableIngress, stableIngresses"},
 		{"nginx with both ingress fields", v1alpha1.RolloutTrafficRouting{Nginx: &v1alpha1.NginxTrafficRouting{StableIngress: "a", StableIngresses: []string{"b"}}}, 50, "nginx sets exactly one of"},
 		{"istio without a virtual service", v1alpha1.RolloutTrafficRouting{Istio: &v1alpha1.IstioTrafficRouting{}}, 50, "istio sets exactly one of virtualService, virtualServices"},

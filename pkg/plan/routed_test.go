@@ -96,6 +96,26 @@ func TestRoutedRouterLagHoldsTheStep(t *testing.T) {
 	w.expectWeight(25)
 }
 
+// A data plane that reports it does not serve the route (a Gateway that has not accepted it)
+// holds the step, with the reason in the message, while the weight is still written.
+func TestRoutedDataPlaneRefusalHoldsTheStep(t *testing.T) {
+	w := newRoutedWorld(t, 4, weight(25), pause())
+	w.setImage("web:2")
+	w.router.waiting = "HTTPRoute shop/web is not accepted by Gateway infra/public"
+	for range 5 {
+		w.reconcile()
+		w.ready()
+	}
+	w.expect(v1alpha1.RolloutPhaseProgressing, 0, nil)
+	w.expectWeight(25)
+	if !strings.Contains(w.ro.Status.Message, "held: HTTPRoute shop/web is not accepted by Gateway infra/public") {
+		t.Errorf("message %q does not say why the step is held", w.ro.Status.Message)
+	}
+	w.router.waiting = ""
+	w.settle()
+	w.expect(v1alpha1.RolloutPhasePaused, 1, nil)
+}
+
 func TestRoutedAbortReturnsTrafficFirstThenScalesDownAfterTheDelay(t *testing.T) {
 	w := newRoutedWorld(t, 4, weight(50), pause())
 	w.setImage("web:2")

@@ -66,6 +66,30 @@ func TestValidate(t *testing.T) {
 				DestinationRule: &v1alpha1.IstioDestinationRule{Name: "dr", StableSubsetName: "stable", CanarySubsetName: "canary"},
 			}}
 		}, ""},
+		{"gatewayAPI needs services", func(r *v1alpha1.Rollout) {
+			r.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{GatewayAPI: &v1alpha1.GatewayAPITrafficRouting{HTTPRoute: "web"}}
+		}, "gatewayAPI needs spec.strategy.canary.stableService and canaryService"},
+		{"gatewayAPI with a weight total", func(r *v1alpha1.Rollout) {
+			c := r.Spec.Strategy.Canary
+			c.StableService, c.CanaryService = "s", "c"
+			c.TrafficRouting = &v1alpha1.RolloutTrafficRouting{GatewayAPI: &v1alpha1.GatewayAPITrafficRouting{HTTPRoute: "web"}, MaxTrafficWeight: ptr.To[int32](1000)}
+			c.Steps = []v1alpha1.CanaryStep{{SetWeight: ptr.To[int32](250)}}
+		}, ""},
+		{"gatewayAPI header routes with no route to take them", func(r *v1alpha1.Rollout) {
+			c := r.Spec.Strategy.Canary
+			c.StableService, c.CanaryService = "s", "c"
+			c.TrafficRouting = &v1alpha1.RolloutTrafficRouting{
+				GatewayAPI:    &v1alpha1.GatewayAPITrafficRouting{HTTPRoutes: []v1alpha1.GatewayAPIRoute{{Name: "web", UseHeaderRoutes: ptr.To(false)}}},
+				ManagedRoutes: []v1alpha1.ManagedRoute{{Name: "h"}},
+			}
+			c.Steps = []v1alpha1.CanaryStep{{SetHeaderRoute: &v1alpha1.SetHeaderRoute{Name: "h", Match: []v1alpha1.HeaderRoutingMatch{{HeaderName: "x", HeaderValue: v1alpha1.StringMatch{Exact: "1"}}}}}}
+		}, "every route sets useHeaderRoutes: false"},
+		{"gatewayAPI mirror by method prefix", func(r *v1alpha1.Rollout) {
+			c := r.Spec.Strategy.Canary
+			c.StableService, c.CanaryService = "s", "c"
+			c.TrafficRouting = &v1alpha1.RolloutTrafficRouting{GatewayAPI: &v1alpha1.GatewayAPITrafficRouting{GRPCRoute: "api"}, ManagedRoutes: []v1alpha1.ManagedRoute{{Name: "m"}}}
+			c.Steps = []v1alpha1.CanaryStep{{SetMirrorRoute: &v1alpha1.SetMirrorRoute{Name: "m", Match: []v1alpha1.RouteMatch{{Method: &v1alpha1.StringMatch{Prefix: "G"}}}}}}
+		}, "steps[0].setMirrorRoute.match[0].method: the Gateway API matches a method exactly"},
 		{"istio host split needs services", func(r *v1alpha1.Rollout) {
 			r.Spec.Strategy.Canary.StableService = ""
 			r.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Istio: &v1alpha1.IstioTrafficRouting{VirtualService: &v1alpha1.IstioVirtualService{Name: "vs"}}}

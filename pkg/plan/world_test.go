@@ -48,6 +48,8 @@ type fakeRouter struct {
 	state   traffic.State
 	invalid string
 	frozen  bool
+	// waiting is what the data plane reports it does not serve yet.
+	waiting string
 }
 
 func (r *fakeRouter) apply(d *traffic.Desired) {
@@ -108,7 +110,9 @@ func (w *world) reconcile() Plan {
 		in.Runs = append(in.Runs, w.runs[name].DeepCopy())
 	}
 	if c := w.ro.Spec.Strategy.Canary; c != nil && c.TrafficRouting != nil {
-		in.Traffic = &Traffic{State: w.router.state, Invalid: w.router.invalid}
+		st := w.router.state
+		st.Waiting = w.router.waiting
+		in.Traffic = &Traffic{State: st, Invalid: w.router.invalid}
 	}
 	p := Compute(in)
 	writes := w.writesOf(p)
