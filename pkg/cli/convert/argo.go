@@ -18,6 +18,9 @@ func (c *converter) convertArgo(w warner, obj *yaml.Node, typed any) error {
 	if link != nil {
 		link.inline(child(obj, "spec"))
 	}
+	if w.kind == "Rollout" {
+		convertGatewayAPIPlugin(w, obj)
+	}
 
 	fields, err := unknownFields(obj, typed)
 	if err != nil {

@@ -146,6 +146,7 @@ func TestOutputAddsOnlyWhatConversionMeans(t *testing.T) {
 		"---": true, "apiVersion: rollouts.ramp.dev/v1alpha1": true, "kind: Rollout": true,
 		"strategy:": true, "canary:": true, "steps:": true, "- setWeight: 20": true, "- pause: {}": true,
 		"- setWeight: 50": true, "- pause: {duration: 30s}": true,
+		"gatewayAPI:": true, "useHeaderRoutes: false": true, // the Gateway API plugin's config, moved
 	}
 	for _, name := range goldenCases(t) {
 		if strings.HasSuffix(name, "-json") || strings.HasSuffix(name, "-anchors") {
@@ -316,7 +317,7 @@ func TestEmptyInputConvertsToNothing(t *testing.T) {
 
 func TestWarningString(t *testing.T) {
 	w := Warning{Document: 2, Kind: "Rollout", Name: "checkout", Field: "spec.strategy.canary.trafficRouting.alb", Message: msgRouter}
-	want := "document 2 Rollout/checkout: spec.strategy.canary.trafficRouting.alb: ramp routes traffic with nginx or istio; the field was dropped"
+	want := "document 2 Rollout/checkout: spec.strategy.canary.trafficRouting.alb: ramp routes traffic with nginx, istio or gatewayAPI; the field was dropped"
 	if w.String() != want {
 		t.Errorf("got  %s\nwant %s", w, want)
 	}

@@ -18,12 +18,12 @@ func repairRollout(w warner, obj *yaml.Node, touched map[*yaml.Node]int) {
 	}
 	routed := true
 	tr := child(canary, "trafficRouting")
-	if line, lost := touched[tr]; lost && !hasKey(tr, "nginx") && !hasKey(tr, "istio") {
+	if line, lost := touched[tr]; lost && !hasKey(tr, "nginx") && !hasKey(tr, "istio") && !hasKey(tr, "gatewayAPI") {
 		deleteKey(canary, "trafficRouting")
 		routed = false
 		// At the line of the router that was dropped, so that it follows that warning.
-		w.warn(line, "spec.strategy.canary.trafficRouting", "no nginx or istio router is left, so it was dropped: "+
-			"setWeight steps split by pod counts until you add trafficRouting.nginx or trafficRouting.istio")
+		w.warn(line, "spec.strategy.canary.trafficRouting", "no nginx, istio or gatewayAPI router is left, so it was dropped: "+
+			"setWeight steps split by pod counts until you add trafficRouting.nginx, istio or gatewayAPI")
 	}
 	steps := child(canary, "steps")
 	if steps == nil || steps.Kind != yaml.SequenceNode {

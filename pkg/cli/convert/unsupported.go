@@ -30,7 +30,7 @@ var argoFeatures = map[string]string{
 const (
 	msgAntiAffinity   = "ramp does not keep the old and new revisions' pods on separate nodes; dropped"
 	msgPrometheusAuth = "ramp authenticates to Prometheus with a bearer token or basic auth; dropped"
-	msgRouter         = "ramp routes traffic with nginx or istio; the field was dropped"
+	msgRouter         = "ramp routes traffic with nginx, istio or gatewayAPI; the field was dropped"
 	msgProvider       = "ramp measures with prometheus, web or job; the metric was dropped: rewrite it with " +
 		"one of those (web can query most metrics APIs)"
 	msgAnalysisRunMetadata = "ramp does not label or annotate the AnalysisRuns it creates; dropped"
