@@ -70,4 +70,3 @@ func routesWithHeaderDefault(list *yaml.Node) *yaml.Node {
 	}
 	return out
 }
-
