@@ -180,7 +180,7 @@ func TestPluginPauseResumeRestart(t *testing.T) {
 
 // The examples pass kubectl ramp lint, which applies the CRD's rules and the controller's.
 func TestPluginLintsTheExamples(t *testing.T) {
-	res := ramp(t, "default", "lint", "examples/canary-basic.yaml", "examples/canary-nginx.yaml", "examples/canary-istio.yaml", "examples/bluegreen.yaml", "examples/analysis-templates.yaml")
+	res := ramp(t, "default", "lint", "examples/canary-basic.yaml", "examples/canary-nginx.yaml", "examples/canary-istio.yaml", "examples/canary-gateway-api.yaml", "examples/bluegreen.yaml", "examples/analysis-templates.yaml")
 	if res.Code != 0 {
 		t.Errorf("lint of the examples: %s", res)
 	}
