@@ -20,7 +20,7 @@ GO_TEST_FLAGS ?=
 ##@ Getting started
 
 .PHONY: demo
-demo: ## Bring up the local cluster, install ramp, run the controller and show it working (STRATEGY=bluegreen for blue-green).
+demo: ## Bring up the local cluster, install ramp, run the controller and show it working (STRATEGY=bluegreen for blue-green, ROUTER=gatewayapi for Gateway API routing).
 	hack/demo.sh
 
 .PHONY: test

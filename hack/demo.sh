@@ -31,6 +31,12 @@ say "step 1/8: local control plane (the first run builds it from source: 15-25 m
 say "step 2/8: install ramp (CRDs, namespace ramp-system, the controller's ServiceAccount and RBAC)"
 k apply --server-side --force-conflicts -k "$REPO_ROOT/config/local"
 poll 60 "ramp's CRDs established and served" crds_established k
+if [ "${ROUTER:-}" = gatewayapi ]; then
+  # Before the controller starts: it watches HTTPRoutes only when the cluster serves them.
+  say "the Gateway API's standard CRDs (sigs.k8s.io/gateway-api $GATEWAY_API_VERSION)"
+  k apply --server-side --force-conflicts -f "$(gateway_api_crds)" >/dev/null
+  k wait --for=condition=Established --timeout=60s crd/httproutes.gateway.networking.k8s.io crd/grpcroutes.gateway.networking.k8s.io >/dev/null
+fi
 
 say "step 3/8: build ramp-controller and the kubectl ramp plugin; start the controller as ServiceAccount ramp-system/ramp-controller"
 # The controller lives with the cluster: its PID file sits beside the components' so that
@@ -95,6 +101,44 @@ if [ "${STRATEGY:-canary}" = bluegreen ]; then
   say "step 6/6: the result"
   selectors
   ramp get rollout web
+  echo
+  ramp timeline web
+  say "demo done. The cluster and the controller keep running; make cluster-down stops them."
+  exit 0
+fi
+
+if [ "${ROUTER:-}" = gatewayapi ]; then
+  say "step 4/6: a Rollout routed by the HTTPRoute of examples/canary-gateway-api.yaml in namespace demo"
+  k delete namespace demo --ignore-not-found --wait=true --timeout=60s >/dev/null
+  k create namespace demo >/dev/null
+  k apply -n demo -f "$REPO_ROOT/examples/canary-gateway-api.yaml"
+  ramp_status 0
+  route() {
+    echo "  HTTPRoute web: rules [$(k get -n demo httproute/web -o jsonpath='{.spec.rules[*].name}')]," \
+      "rule app: web-stable $(k get -n demo httproute/web -o jsonpath='{.spec.rules[?(@.name=="app")].backendRefs[?(@.name=="web-stable")].weight}')," \
+      "web-canary $(k get -n demo httproute/web -o jsonpath='{.spec.rules[?(@.name=="app")].backendRefs[?(@.name=="web-canary")].weight}')"
+  }
+  route
+  echo "  (no Gateway controller runs here: ramp writes the weights and rules a Gateway would serve)"
+  export log
+  setsid bash -c 'tail -n 0 -F "$log" 2>/dev/null | grep --line-buffered "\"msg\":\"rollout transition\"" |
+    sed -u -E "s/.*\"ts\":\"([^\"]*)\".*\"step\":\"([^\"]*)\".*\"phase\":\"([^\"]*)\".*\"reason\":\"([^\"]*)\".*\"weight\":([0-9]*).*\"message\":\"(.*)\"}\$/  \1  step \2  weight \5%  \3  \4: \6/"' &
+  timeline_pid=$!
+  stop_timeline() { kill -- "-$timeline_pid" 2>/dev/null || true; }
+  trap stop_timeline EXIT
+  say "step 5/6: release nginx:1.28: a header rule for testers, then weight 10, then 50 (timeline below)"
+  echo "  \$ kubectl ramp set image web web=nginx:1.28"
+  ramp set image web web=nginx:1.28
+  ramp_status 2 >/dev/null
+  stop_timeline
+  route
+  ramp get rollout web
+  say "paused until promoted: promoting"
+  echo "  \$ kubectl ramp promote web && kubectl ramp status web"
+  ramp promote web
+  ramp_status 0
+  say "step 6/6: the route is the user's again, all on the new revision"
+  route
   echo
   ramp timeline web
   say "demo done. The cluster and the controller keep running; make cluster-down stops them."
