@@ -165,17 +165,7 @@ subsets:
 }
 
 // createYAML creates the object a YAML document describes in ns, as kubectl apply would.
-func createYAML(t *testing.T, ns, doc string) {
-	t.Helper()
-	obj := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
-		t.Fatal(err)
-	}
-	obj.SetNamespace(ns)
-	if err := env.Client.Create(context.Background(), obj); err != nil {
-		t.Fatalf("create %s %s: %v", obj.GetKind(), obj.GetName(), err)
-	}
-}
+func createYAML(t *testing.T, ns, doc string) { env.CreateYAML(t, ns, doc) }
 
 // jsonPatchObject edits an object as `kubectl patch --type json` would: no resourceVersion, so
 // it lands whatever the controller wrote meanwhile.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -80,10 +79,7 @@ func (grpcKind) mirrorRule(rt *readRoute, s split, name string, m traffic.Mirror
 		Type:          gatewayv1.GRPCRouteFilterRequestMirror,
 		RequestMirror: mirrorFilter(src.BackendRefs[s.canary.index].BackendRef, m.Percentage),
 	})
-	if len(out.Filters) > 16 {
-		return nil, traffic.Invalid("%s: the rule %s copies would have %d filters with the RequestMirror of setMirrorRoute %s: the Gateway API allows 16", rt.id(), s.describe(), len(out.Filters), m.Name)
-	}
-	return out, nil
+	return out, filterLimit(rt, s, len(out.Filters), m.Name)
 }
 
 // grpcMatches combines every match of the user's rule with every extra set of headers (see
@@ -97,20 +93,15 @@ func grpcMatches(user []gatewayv1.GRPCRouteMatch, extra [][]gatewayv1.GRPCHeader
 		for _, headers := range extra {
 			m := *u.DeepCopy()
 			for _, h := range headers {
-				for _, have := range m.Headers {
-					if strings.EqualFold(string(have.Name), string(h.Name)) {
-						return nil, traffic.Invalid("header %s is already matched by the rule this route copies: match another header", h.Name)
-					}
+				if err := headerFree(string(h.Name), len(m.Headers), func(i int) string { return string(m.Headers[i].Name) }); err != nil {
+					return nil, err
 				}
 				m.Headers = append(m.Headers, h)
 			}
 			out = append(out, m)
 		}
 	}
-	if len(out) > 64 {
-		return nil, traffic.Invalid("the rule would have %d matches (the rule's matches times the step's): the Gateway API allows 64", len(out))
-	}
-	return out, nil
+	return out, matchLimit(len(out))
 }
 
 func grpcHeaderMatch(name string, v v1alpha1.StringMatch) gatewayv1.GRPCHeaderMatch {

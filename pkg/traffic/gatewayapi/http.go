@@ -76,10 +76,7 @@ func (httpKind) mirrorRule(rt *readRoute, s split, name string, m traffic.Mirror
 		Type:          gatewayv1.HTTPRouteFilterRequestMirror,
 		RequestMirror: mirrorFilter(src.BackendRefs[s.canary.index].BackendRef, m.Percentage),
 	})
-	if len(out.Filters) > 16 {
-		return nil, traffic.Invalid("%s: the rule %s copies would have %d filters with the RequestMirror of setMirrorRoute %s: the Gateway API allows 16", rt.id(), s.describe(), len(out.Filters), m.Name)
-	}
-	return out, nil
+	return out, filterLimit(rt, s, len(out.Filters), m.Name)
 }
 
 // mirrorFilter mirrors percent of the requests to the canary backendRef (its port; the filter
@@ -118,10 +115,8 @@ func httpMatches(user, extra []gatewayv1.HTTPRouteMatch) ([]gatewayv1.HTTPRouteM
 				m.Method = e.Method
 			}
 			for _, h := range e.Headers {
-				for _, have := range m.Headers {
-					if strings.EqualFold(string(have.Name), string(h.Name)) {
-						return nil, traffic.Invalid("header %s is already matched by the rule this route copies: match another header", h.Name)
-					}
+				if err := headerFree(string(h.Name), len(m.Headers), func(i int) string { return string(m.Headers[i].Name) }); err != nil {
+					return nil, err
 				}
 				m.Headers = append(m.Headers, h)
 			}
@@ -131,10 +126,7 @@ func httpMatches(user, extra []gatewayv1.HTTPRouteMatch) ([]gatewayv1.HTTPRouteM
 	if len(out) == 0 {
 		return nil, traffic.Invalid("its paths and methods match none of the requests the rule it copies serves: match requests of that rule")
 	}
-	if len(out) > 64 {
-		return nil, traffic.Invalid("the rule would have %d matches (the rule's matches times the step's): the Gateway API allows 64", len(out))
-	}
-	return out, nil
+	return out, matchLimit(len(out))
 }
 
 // narrowerPath is the path match of the requests both a and b match (nil is any path); false

@@ -2,6 +2,7 @@ package gatewayapi
 
 import (
 	"encoding/json"
+	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -128,4 +129,31 @@ func matchCount(r any) int {
 		return len(r.Matches)
 	}
 	return 0
+}
+
+// headerFree: a match with n headers (the i-th named name(i)) does not match header h yet
+// (names are case-insensitive; a match may name a header once).
+func headerFree(h string, n int, name func(int) string) error {
+	for i := range n {
+		if strings.EqualFold(name(i), h) {
+			return traffic.Invalid("header %s is already matched by the rule this route copies: match another header", h)
+		}
+	}
+	return nil
+}
+
+// matchLimit and filterLimit are limits of one rule the API server enforces, checked first so
+// that the message says what to do.
+func matchLimit(n int) error {
+	if n > 64 {
+		return traffic.Invalid("the rule would have %d matches (the rule's matches times the step's): the Gateway API allows 64", n)
+	}
+	return nil
+}
+
+func filterLimit(rt *readRoute, s split, n int, mirror string) error {
+	if n > 16 {
+		return traffic.Invalid("%s: the rule %s copies would have %d filters with the RequestMirror of setMirrorRoute %s: the Gateway API allows 16", rt.id(), s.describe(), n, mirror)
+	}
+	return nil
 }

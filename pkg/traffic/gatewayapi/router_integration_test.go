@@ -6,17 +6,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/testenv"
@@ -42,27 +36,6 @@ func run(m *testing.M) int {
 	}
 	defer func() { _ = env.Stop() }()
 	return m.Run()
-}
-
-func namespace(t *testing.T) string {
-	t.Helper()
-	name := strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(t.Name()), "-"), "-")
-	if err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
-		t.Fatal(err)
-	}
-	return name
-}
-
-func create(t *testing.T, ns, doc string) {
-	t.Helper()
-	obj := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
-		t.Fatal(err)
-	}
-	obj.SetNamespace(ns)
-	if err := env.Client.Create(context.Background(), obj); err != nil {
-		t.Fatalf("create %s %s: %v", obj.GetKind(), obj.GetName(), err)
-	}
 }
 
 // Routes as users write them, leaving every default to the API server.
@@ -103,8 +76,8 @@ func TestPatchesAreAcceptedAndIdempotentAgainstTheRealCRDs(t *testing.T) {
 		{v1alpha1.GRPCRouteKind, grpcRoute, []v1alpha1.RouteMatch{{Headers: map[string]v1alpha1.StringMatch{"x-debug": {Exact: "1"}}}}},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
-			ns := namespace(t)
-			create(t, ns, tc.doc)
+			ns := env.Namespace(t)
+			env.CreateYAML(t, ns, tc.doc)
 			c := &counting{Client: env.Client}
 			patches := &c.patches
 			ref := v1alpha1.GatewayAPIRouteRef{Kind: tc.kind, Field: "spec.strategy.canary.trafficRouting.gatewayAPI.route", GatewayAPIRoute: v1alpha1.GatewayAPIRoute{Name: "web"}}

@@ -248,3 +248,16 @@ func TestSameRuleAllowsServerDefaultsOnly(t *testing.T) {
 		}
 	}
 }
+
+// A header route on a header the user's rule already matches would need two values of one
+// header: refused, naming the header.
+func TestHeaderRouteOnAHeaderTheRuleMatches(t *testing.T) {
+	w := newWorld(t, webRoute)
+	err := w.router([]string{"h"}, httpRef("web")).SetHeaderRoute(context.Background(), traffic.HeaderRoute{Name: "h", Match: []v1alpha1.HeaderRoutingMatch{{HeaderName: "X-Region", HeaderValue: v1alpha1.StringMatch{Exact: "us"}}}})
+	if msg, ok := traffic.IsInvalid(err); !ok || !strings.Contains(msg, "header X-Region is already matched by the rule") {
+		t.Fatalf("got %v, want an invalid-spec error naming X-Region", err)
+	}
+	if w.log.Len() != 0 {
+		t.Fatalf("something was written:\n%s", w.log.String())
+	}
+}

@@ -102,8 +102,8 @@ func resourceVersion(t *testing.T, gvkKind string, ns, name string) string {
 }
 
 func TestHostLevelWeights(t *testing.T) {
-	ns := namespace(t)
-	create(t, ns, fmt.Sprintf(webVS, ns))
+	ns := env.Namespace(t)
+	env.CreateYAML(t, ns, fmt.Sprintf(webVS, ns))
 	r := hostRouter(ns)
 	if r.Type() != "istio" {
 		t.Fatalf("Type() = %q", r.Type())
@@ -160,9 +160,9 @@ func subsetRouter(c client.Client, ns string, managed ...string) *istio.Router {
 }
 
 func TestSubsetLevelWeights(t *testing.T) {
-	ns := namespace(t)
-	create(t, ns, webDR)
-	create(t, ns, subsetVS)
+	ns := env.Namespace(t)
+	env.CreateYAML(t, ns, webDR)
+	env.CreateYAML(t, ns, subsetVS)
 	r := subsetRouter(env.Client, ns)
 
 	// No weights and no hashes yet: the route is at 0 and the subsets select no hash.
@@ -232,8 +232,8 @@ subsets:
 // The user edits fields of the VirtualService between two SetWeights (kubectl edit: a whole
 // update); the second SetWeight keeps them.
 func TestUserEditsArePreserved(t *testing.T) {
-	ns := namespace(t)
-	create(t, ns, fmt.Sprintf(webVS, ns))
+	ns := env.Namespace(t)
+	env.CreateYAML(t, ns, fmt.Sprintf(webVS, ns))
 	r := hostRouter(ns)
 	if err := r.SetWeight(ctx, traffic.Desired{CanaryWeight: 10}); err != nil {
 		t.Fatal(err)
@@ -282,8 +282,8 @@ func (c staleClient) Get(ctx context.Context, key types.NamespacedName, obj clie
 // A patch made from an out-of-date read fails (422, for the caller to retry) instead of
 // landing on routes that have moved.
 func TestStaleReadFailsThePatch(t *testing.T) {
-	ns := namespace(t)
-	create(t, ns, fmt.Sprintf(webVS, ns))
+	ns := env.Namespace(t)
+	env.CreateYAML(t, ns, fmt.Sprintf(webVS, ns))
 	stale := &networkingv1.VirtualService{}
 	if err := env.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: "web"}, stale); err != nil {
 		t.Fatal(err)
@@ -328,8 +328,8 @@ func headerRouteYAML(name, match string) string {
 }
 
 func TestHeaderRoutes(t *testing.T) {
-	ns := namespace(t)
-	create(t, ns, fmt.Sprintf(webVS, ns))
+	ns := env.Namespace(t)
+	env.CreateYAML(t, ns, fmt.Sprintf(webVS, ns))
 	r := hostRouter(ns, "h1", "h2", "m")
 	set := func(name string, match ...v1alpha1.HeaderRoutingMatch) {
 		t.Helper()
@@ -393,8 +393,8 @@ func TestHeaderRoutes(t *testing.T) {
 }
 
 func TestMirrorRoute(t *testing.T) {
-	ns := namespace(t)
-	create(t, ns, fmt.Sprintf(webVS, ns))
+	ns := env.Namespace(t)
+	env.CreateYAML(t, ns, fmt.Sprintf(webVS, ns))
 	r := hostRouter(ns, "h", "m")
 	if err := r.SetWeight(ctx, traffic.Desired{CanaryWeight: 20}); err != nil {
 		t.Fatal(err)
@@ -449,8 +449,8 @@ func TestMirrorRoute(t *testing.T) {
 }
 
 func TestTLSAndTCPRoutes(t *testing.T) {
-	ns := namespace(t)
-	create(t, ns, `
+	ns := env.Namespace(t)
+	env.CreateYAML(t, ns, `
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: db}
@@ -514,9 +514,9 @@ tcp:
 // With several VirtualServices, the state is the lowest and highest weight over all of them
 // and the managed routes all of them have.
 func TestSeveralVirtualServices(t *testing.T) {
-	ns := namespace(t)
-	create(t, ns, fmt.Sprintf(webVS, ns))
-	create(t, ns, strings.Replace(fmt.Sprintf(webVS, ns), "name: web}", "name: web-internal}", 1))
+	ns := env.Namespace(t)
+	env.CreateYAML(t, ns, fmt.Sprintf(webVS, ns))
+	env.CreateYAML(t, ns, strings.Replace(fmt.Sprintf(webVS, ns), "name: web}", "name: web-internal}", 1))
 	cfg := istio.Config{
 		Namespace: ns, StableService: "web-stable", CanaryService: "web-canary", ManagedRoutes: []string{"h"},
 		VirtualServices: []v1alpha1.IstioVirtualService{{Name: "web", Routes: []string{"primary"}}, {Name: "web-internal", Routes: []string{"primary"}}},
@@ -542,9 +542,9 @@ func TestSeveralVirtualServices(t *testing.T) {
 }
 
 func TestNoWriteWhenNothingChanges(t *testing.T) {
-	ns := namespace(t)
-	create(t, ns, webDR)
-	create(t, ns, subsetVS)
+	ns := env.Namespace(t)
+	env.CreateYAML(t, ns, webDR)
+	env.CreateYAML(t, ns, subsetVS)
 	r := subsetRouter(env.Client, ns, "h", "m")
 	d := traffic.Desired{CanaryWeight: 20, StableHash: "s", CanaryHash: "c"}
 	header := traffic.HeaderRoute{Name: "h", Match: []v1alpha1.HeaderRoutingMatch{{HeaderName: "x", HeaderValue: v1alpha1.StringMatch{Exact: "1"}}}}
@@ -711,9 +711,9 @@ spec:
 		removeToo: true,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			ns := namespace(t)
+			ns := env.Namespace(t)
 			for _, o := range tc.objects {
-				create(t, ns, strings.ReplaceAll(o, ".NS.", "."+ns+"."))
+				env.CreateYAML(t, ns, strings.ReplaceAll(o, ".NS.", "."+ns+"."))
 			}
 			c := env.Client
 			if tc.client != nil {

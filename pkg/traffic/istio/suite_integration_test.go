@@ -6,12 +6,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"regexp"
-	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -46,32 +42,6 @@ var (
 	vsGVK = schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService"}
 	drGVK = schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule"}
 )
-
-// namespace creates a namespace named after the test.
-func namespace(t *testing.T) string {
-	t.Helper()
-	name := strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(t.Name()), "-"), "-")
-	if len(name) > 63 {
-		name = strings.Trim(name[len(name)-63:], "-")
-	}
-	if err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
-		t.Fatal(err)
-	}
-	return name
-}
-
-// create creates the object a YAML document describes, as a user would with kubectl.
-func create(t *testing.T, ns, doc string) {
-	t.Helper()
-	obj := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
-		t.Fatal(err)
-	}
-	obj.SetNamespace(ns)
-	if err := env.Client.Create(context.Background(), obj); err != nil {
-		t.Fatalf("create %s %s: %v", obj.GetKind(), obj.GetName(), err)
-	}
-}
 
 // get reads an object as the API server has it.
 func get(t *testing.T, gvk schema.GroupVersionKind, ns, name string) *unstructured.Unstructured {
