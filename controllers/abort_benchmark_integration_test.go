@@ -10,6 +10,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 )
@@ -67,6 +68,64 @@ func BenchmarkAbortRestoresStableTraffic(b *testing.B) {
 		b.StopTimer()
 		abort(false)
 		waitWeight("50", timeout)
+		b.StartTimer()
+	}
+}
+
+// BenchmarkAbortRestoresStableTrafficGatewayAPI is BenchmarkAbortRestoresStableTraffic with the
+// Gateway API router: from the abort's status patch to the HTTPRoute's canary backendRef at
+// weight 0 with the managed header rule gone.
+func BenchmarkAbortRestoresStableTrafficGatewayAPI(b *testing.B) {
+	ctx := context.Background()
+	ns := namespace(b)
+	playReplicaSetController(b, ns)
+	for _, o := range []client.Object{service(ns, "web-stable"), service(ns, "web-canary")} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	env.CreateYAML(b, ns, gwHTTPRoute)
+	ro := gwRollout(ns, 4, v1alpha1.CanaryStep{SetWeight: ptr.To[int32](50)}, betaHeaderStep, v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{}})
+	if err := env.Client.Create(ctx, ro); err != nil {
+		b.Fatal(err)
+	}
+	// waitRoute: the rule "primary" gives the canary want, with (or without) the header rule above it.
+	waitRoute := func(want int32, header bool, deadline time.Duration) {
+		end := time.Now().Add(deadline)
+		rt := &gatewayv1.HTTPRoute{}
+		for time.Now().Before(end) {
+			if env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, rt) == nil {
+				primary := rt.Spec.Rules[len(rt.Spec.Rules)-2]
+				if ptr.Deref(primary.BackendRefs[1].Weight, 1) == want && (len(rt.Spec.Rules) == 3) == header {
+					return
+				}
+			}
+			time.Sleep(time.Millisecond)
+		}
+		b.Fatalf("canary weight never reached %d (header rule %v)", want, header)
+	}
+	abort := func(on bool) {
+		got := &v1alpha1.Rollout{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ro), got); err != nil {
+			b.Fatal(err)
+		}
+		patched := got.DeepCopy()
+		patched.Status.Abort = on
+		if err := env.Client.Status().Patch(ctx, patched, client.MergeFrom(got)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	waitPhase(b, ro, v1alpha1.RolloutPhaseHealthy)
+	setImage(b, ro, "web:2")
+	waitRoute(50, true, timeout)
+
+	b.ResetTimer()
+	for range b.N {
+		abort(true)
+		waitRoute(0, false, timeout)
+		b.StopTimer()
+		abort(false)
+		waitRoute(50, true, timeout)
 		b.StartTimer()
 	}
 }

@@ -302,3 +302,39 @@ func TestRemovingGatewayAPIRoutingLeavesNothingBehind(t *testing.T) {
 	waitSpec(t, httpRouteGVK, ns, "web", "the user's route again once gatewayAPI is removed", gwHTTPSpec(0, false))
 	waitEventNotes(t, ro, v1alpha1.ReasonRouteChanged, "trafficRouting changed: ramp sets the Gateway API route weights back to the stable revision")
 }
+
+// When the user has already changed the route so that ramp cannot find the split, removing
+// gatewayAPI still removes the rules ramp added: nothing ramp added is left behind.
+func TestRemovingGatewayAPIRemovesManagedRulesOfAnEditedRoute(t *testing.T) {
+	ns := namespace(t)
+	playReplicaSetController(t, ns)
+	create(t, service(ns, "web-stable"), service(ns, "web-canary"))
+	createYAML(t, ns, gwHTTPRoute)
+	ro := gwRollout(ns, 2, setWeightStep(50), betaHeaderStep, pauseStep)
+	create(t, ro)
+	waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy)
+	setImage(t, ro, "web:2")
+	waitStep(t, ro, v1alpha1.RolloutPhasePaused, 2)
+
+	// The user drops the canary backendRef from primary (now rule 1, under ramp's header rule).
+	jsonPatchObject(t, httpRouteGVK, ns, "web", `[{"op": "test", "path": "/spec/rules/1/name", "value": "primary"}, {"op": "remove", "path": "/spec/rules/1/backendRefs/1"}]`)
+	waitDegradedFor(t, ro, "has no rule with a backendRef to the canary Service web-canary")
+	updateSpec(t, ro, func(s *v1alpha1.RolloutSpec) {
+		s.Strategy.Canary.TrafficRouting = nil
+		s.Strategy.Canary.Steps = []v1alpha1.CanaryStep{setWeightStep(50), pauseStep}
+	})
+	waitSpec(t, httpRouteGVK, ns, "web", "the header rule removed, the user's edit kept", `
+parentRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: public}]
+hostnames: [web.example.com]
+rules:
+- name: primary
+  matches: [{path: {type: PathPrefix, value: /}}]
+  timeouts: {request: 10s}
+  backendRefs:
+  - {group: "", kind: Service, name: web-stable, port: 80, weight: 50}
+- name: legacy
+  matches: [{path: {type: PathPrefix, value: /legacy}}]
+  backendRefs: [{group: "", kind: Service, name: legacy, port: 80, weight: 1}]
+`)
+	waitEventNotes(t, ro, v1alpha1.ReasonTrafficInvalid, "the gatewayapi routing ramp used before cannot be returned to stable")
+}

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -126,12 +127,14 @@ func (r *RolloutReconciler) release(ctx context.Context, ro *v1alpha1.Rollout, r
 		return nil, nil
 	}
 	err := router.SetWeight(ctx, rel.Traffic)
-	if err == nil {
-		err = router.RemoveManagedRoutes(ctx)
+	if _, invalid := traffic.IsInvalid(err); err == nil || invalid {
+		// The managed routes send requests to the canary too: they go even when the weights
+		// cannot be set back (the user changed the route beyond recognition).
+		err = errors.Join(err, router.RemoveManagedRoutes(ctx))
 	}
 	if msg, ok := traffic.IsInvalid(err); ok {
 		return []plan.Note{{Reason: v1alpha1.ReasonTrafficInvalid, Warning: true,
-			Message: fmt.Sprintf("the %s routing ramp used before cannot be returned to stable, left as it is: %s", router.Type(), msg)}}, nil
+			Message: fmt.Sprintf("the %s routing ramp used before cannot be returned to stable, left as it is where it could not be: %s", router.Type(), msg)}}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("return the %s routing of rollout %s/%s to stable: %w", router.Type(), ro.Namespace, ro.Name, err)
