@@ -8,7 +8,6 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
@@ -52,7 +51,7 @@ func (r *RolloutReconciler) routerFor(ro *v1alpha1.Rollout, c v1alpha1.ManagedTr
 			AnnotationPrefix:             tr.Nginx.AnnotationPrefix,
 			AdditionalIngressAnnotations: tr.Nginx.AdditionalIngressAnnotations,
 			CanaryIngressAnnotations:     tr.Nginx.CanaryIngressAnnotations,
-			MaxWeight:                    ptr.Deref(tr.MaxTrafficWeight, 100),
+			MaxWeight:                    tr.TotalWeight(),
 		})
 	case tr.Istio != nil:
 		return istio.New(r.Client, istio.Config{
@@ -70,7 +69,7 @@ func (r *RolloutReconciler) routerFor(ro *v1alpha1.Rollout, c v1alpha1.ManagedTr
 			CanaryService: c.CanaryService,
 			Routes:        tr.GatewayAPI.Routes(),
 			ManagedRoutes: managedRouteNames(tr),
-			TotalWeight:   ptr.Deref(tr.MaxTrafficWeight, 100),
+			TotalWeight:   tr.TotalWeight(),
 		})
 	}
 	return nil
@@ -221,7 +220,7 @@ func setManagedRoutes(ctx context.Context, router traffic.Router, seen traffic.S
 
 // confirmWeight records in the status a weight the router accepted.
 func confirmWeight(ro *v1alpha1.Rollout, st *v1alpha1.RolloutStatus, w int32) {
-	total := ptr.Deref(ro.Spec.Strategy.Canary.TrafficRouting.MaxTrafficWeight, 100)
+	total := ro.Spec.Strategy.Canary.TotalWeight()
 	if st.Canary.Weights == nil {
 		st.Canary.Weights = &v1alpha1.TrafficWeights{}
 	}

@@ -134,8 +134,7 @@ func outcomeOf(r *v1alpha1.AnalysisRun) analysisOutcome {
 
 // analysisStep runs the analysis step at idx; it reports whether the step is done.
 func (c *pass) analysisStep(idx int32, a *v1alpha1.RolloutAnalysis) bool {
-	steps := c.spec.Steps
-	label := fmt.Sprintf("step %s: analysis", stepLabel(idx, steps))
+	label := fmt.Sprintf("step %s: analysis", c.spec.StepLabel(idx))
 	r := c.startRun(fmt.Sprint(idx), *a, label)
 	c.st.Canary.CurrentStepAnalysisRunStatus = runStatus(c.runName(fmt.Sprint(idx)), r)
 	switch outcomeOf(r) {
@@ -225,7 +224,7 @@ func (c *pass) inconclusive(idx int32, r *v1alpha1.AnalysisRun, label string) bo
 		st.Canary.InconclusiveRun, st.Canary.InconclusiveAccepted = r.Name, false
 		c.p.warn(v1alpha1.ReasonAnalysisInconclusive, fmt.Sprintf("%s: AnalysisRun %s Inconclusive: %s; promote to go on, or abort", label, r.Name, r.Status.Message))
 	}
-	c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("step %s: %s: AnalysisRun %s Inconclusive (%s): promote to go on (kubectl ramp promote %s), or abort", stepLabel(idx, c.spec.Steps), label, r.Name, r.Status.Message, c.ro.Name))
+	c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("step %s: %s: AnalysisRun %s Inconclusive (%s): promote to go on (kubectl ramp promote %s), or abort", c.spec.StepLabel(idx), label, r.Name, r.Status.Message, c.ro.Name))
 	return false
 }
 

@@ -130,7 +130,7 @@ func (c *pass) prePromotion() bool {
 			}
 		}
 	}
-	auto := ptr.Deref(bg.AutoPromotionEnabled, true)
+	auto := bg.AutoPromotes()
 	if auto && bg.AutoPromotionSeconds == 0 {
 		c.promoteBlueGreen("automatically (autoPromotionEnabled)")
 		return true

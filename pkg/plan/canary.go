@@ -291,16 +291,16 @@ func (c *pass) planCanary() {
 		st.Canary.Attempt++
 		st.Canary.InconclusiveRun, st.Canary.InconclusiveAccepted = "", false
 		st.Canary.CurrentStepAnalysisRunStatus, st.Canary.CurrentBackgroundAnalysisRunStatus = nil, nil
-		c.p.note(v1alpha1.ReasonRetried, fmt.Sprintf("retrying revision %s from step %s", c.hash, stepLabel(0, steps)))
+		c.p.note(v1alpha1.ReasonRetried, fmt.Sprintf("retrying revision %s from step %s", c.hash, c.spec.StepLabel(0)))
 	}
 	if st.PromoteFull && int(idx) < len(steps) {
-		c.p.note(v1alpha1.ReasonPromotedFull, fmt.Sprintf("promoted to full at step %s: remaining steps skipped", stepLabel(idx, steps)))
+		c.p.note(v1alpha1.ReasonPromotedFull, fmt.Sprintf("promoted to full at step %s: remaining steps skipped", c.spec.StepLabel(idx)))
 		idx = int32(len(steps))
 		st.PauseConditions, st.ControllerPause = nil, false
 	}
 	wasHeld := manuallyPaused(st)
 	if wasHeld && !c.ro.Spec.Paused {
-		c.p.note(v1alpha1.ReasonResumed, fmt.Sprintf("spec.paused cleared: continuing at step %s", stepLabel(idx, steps)))
+		c.p.note(v1alpha1.ReasonResumed, fmt.Sprintf("spec.paused cleared: continuing at step %s", c.spec.StepLabel(idx)))
 	}
 	for {
 		if !c.backgroundAnalysis(idx) {
@@ -316,9 +316,9 @@ func (c *pass) planCanary() {
 		if c.ro.Spec.Paused {
 			// Held: the current step's pods and traffic are kept where it wants them.
 			if !wasHeld {
-				c.p.note(v1alpha1.ReasonPaused, fmt.Sprintf("spec.paused set: holding at step %s", stepLabel(idx, steps)))
+				c.p.note(v1alpha1.ReasonPaused, fmt.Sprintf("spec.paused set: holding at step %s", c.spec.StepLabel(idx)))
 			}
-			c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("step %s: spec.paused is true: set it to false to continue", stepLabel(idx, steps)))
+			c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("step %s: spec.paused is true: set it to false to continue", c.spec.StepLabel(idx)))
 			return
 		}
 		if int(idx) == len(steps) {
@@ -349,10 +349,10 @@ func (c *pass) planCanary() {
 		}
 		if !reached {
 			c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("step %s: %s: waiting for %d canary and %d stable pods (%d and %d available)%s",
-				stepLabel(idx, steps), stepName(s), t.canary, t.stable, c.available(c.current), c.available(c.stable), c.trafficWait(t)))
+				c.spec.StepLabel(idx), stepName(s), t.canary, t.stable, c.available(c.current), c.available(c.stable), c.trafficWait(t)))
 			return
 		}
-		c.p.note(v1alpha1.ReasonStepCompleted, fmt.Sprintf("step %s: %s reached with %d canary pods available", stepLabel(idx, steps), stepName(s), c.available(c.current)))
+		c.p.note(v1alpha1.ReasonStepCompleted, fmt.Sprintf("step %s: %s reached with %d canary pods available", c.spec.StepLabel(idx), stepName(s), c.available(c.current)))
 		idx++
 	}
 }
@@ -377,7 +377,7 @@ func (c *pass) startRevision() {
 		st.Abort, st.AbortedAt, st.Canary.Attempt = abort, abortedAt, attempt
 		msg = fmt.Sprintf("steps of revision %s changed: restarting them", c.hash)
 		if abort {
-			msg = fmt.Sprintf("steps of revision %s changed while it is aborted: a retry runs them from step %s", c.hash, stepLabel(0, steps))
+			msg = fmt.Sprintf("steps of revision %s changed while it is aborted: a retry runs them from step %s", c.hash, c.spec.StepLabel(0))
 		}
 	}
 	if c.withinRollbackWindow() {
@@ -409,13 +409,13 @@ func (c *pass) withinRollbackWindow() bool {
 
 // pauseStep handles a pause step; it reports whether the pause is over.
 func (c *pass) pauseStep(idx int32, pause *v1alpha1.RolloutPause, now time.Time) bool {
-	st, steps := c.st, c.spec.Steps
+	st := c.st
 	d, _ := pauseDuration(pause) // validated
 	cond := pauseCondition(st)
 	if cond == nil && st.ControllerPause {
 		// The controller paused and someone cleared the pause: promoted.
 		st.ControllerPause = false
-		c.p.note(v1alpha1.ReasonPromoted, fmt.Sprintf("promoted past the pause at step %s", stepLabel(idx, steps)))
+		c.p.note(v1alpha1.ReasonPromoted, fmt.Sprintf("promoted past the pause at step %s", c.spec.StepLabel(idx)))
 		return true
 	}
 	if cond == nil {
@@ -426,20 +426,20 @@ func (c *pass) pauseStep(idx int32, pause *v1alpha1.RolloutPause, now time.Time)
 		if d > 0 {
 			until = "for " + d.String()
 		}
-		c.p.note(v1alpha1.ReasonPaused, fmt.Sprintf("paused at step %s %s", stepLabel(idx, steps), until))
+		c.p.note(v1alpha1.ReasonPaused, fmt.Sprintf("paused at step %s %s", c.spec.StepLabel(idx), until))
 	}
 	if d > 0 {
 		end := cond.StartTime.Add(d)
 		if !now.Before(end) {
 			st.PauseConditions, st.ControllerPause = nil, false
-			c.p.note(v1alpha1.ReasonResumed, fmt.Sprintf("pause of %s at step %s ended", d, stepLabel(idx, steps)))
+			c.p.note(v1alpha1.ReasonResumed, fmt.Sprintf("pause of %s at step %s ended", d, c.spec.StepLabel(idx)))
 			return true
 		}
 		c.p.requeueAt(now, end)
-		c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("step %s: paused for %s, until %s", stepLabel(idx, steps), d, end.UTC().Format(time.RFC3339)))
+		c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("step %s: paused for %s, until %s", c.spec.StepLabel(idx), d, end.UTC().Format(time.RFC3339)))
 		return false
 	}
-	c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("step %s: paused until promoted", stepLabel(idx, steps)))
+	c.setPhase(v1alpha1.RolloutPhasePaused, fmt.Sprintf("step %s: paused until promoted", c.spec.StepLabel(idx)))
 	return false
 }
 
@@ -450,7 +450,7 @@ func (c *pass) planAbort(idx int32) {
 	if st.AbortedAt == nil {
 		st.AbortedAt = ptr.To(metav1.NewTime(now))
 		st.PauseConditions, st.ControllerPause = nil, false
-		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted by %s at step %s: stable revision %s back to full scale", c.hash, c.abortCause(), stepLabel(idx, c.spec.Steps), st.StableRS))
+		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted by %s at step %s: stable revision %s back to full scale", c.hash, c.abortCause(), c.spec.StepLabel(idx), st.StableRS))
 	}
 	canaryTarget := int32(0)
 	if c.routed() && c.seen().MaxCanaryWeight > 0 {

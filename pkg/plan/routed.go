@@ -33,12 +33,7 @@ type target struct {
 func (c *pass) routed() bool { return c.spec.TrafficRouting != nil }
 
 // totalWeight is what weights are shares of: maxTrafficWeight with a router, else 100.
-func (c *pass) totalWeight() int32 {
-	if !c.routed() {
-		return 100
-	}
-	return max(1, ptr.Deref(c.spec.TrafficRouting.MaxTrafficWeight, 100))
-}
+func (c *pass) totalWeight() int32 { return c.spec.TotalWeight() }
 
 // seen is what the router reported before this plan.
 func (c *pass) seen() traffic.State {
@@ -69,7 +64,7 @@ func (c *pass) capacity(n int32) int32 {
 
 // targetAt is what step idx asks for.
 func (c *pass) targetAt(idx int32) target {
-	w := weightAt(c.spec.Steps, idx, c.totalWeight())
+	w := c.spec.WeightAt(idx)
 	if !c.routed() {
 		can, stable := WeightedCounts(c.replicas, w, c.bounds.MaxTotal-c.replicas, ptr.Deref(c.spec.MinPodsPerReplicaSet, 0))
 		return target{canary: can, stable: stable, weight: w}

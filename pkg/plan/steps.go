@@ -10,7 +10,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/rand"
-	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 )
@@ -58,21 +57,6 @@ func pauseDuration(p *v1alpha1.RolloutPause) (time.Duration, error) {
 	return d, nil
 }
 
-// weightAt is the canary weight in force at step index i: the last setWeight before it, or
-// total once every step is done.
-func weightAt(steps []v1alpha1.CanaryStep, i, total int32) int32 {
-	if int(i) >= len(steps) {
-		return total
-	}
-	var w int32
-	for _, s := range steps[:i+1] {
-		if s.SetWeight != nil {
-			w = min(*s.SetWeight, total)
-		}
-	}
-	return w
-}
-
 // stepsHash identifies the step list, so that editing it restarts the steps.
 func stepsHash(steps []v1alpha1.CanaryStep) string {
 	return contentHash(steps)
@@ -84,18 +68,4 @@ func contentHash(v any) string {
 	h := fnv.New32a()
 	_, _ = h.Write(data)
 	return rand.SafeEncodeString(fmt.Sprint(h.Sum32()))
-}
-
-// stepLabel is "3/5": the 1-based step being run out of all, for the timeline.
-func stepLabel(i int32, steps []v1alpha1.CanaryStep) string {
-	return fmt.Sprintf("%d/%d", min(int(i)+1, len(steps)), len(steps))
-}
-
-// StepLabel is the step a Rollout's status is at, as "3/5" (1-based; "5/5" when done, "" with
-// no canary strategy).
-func StepLabel(ro *v1alpha1.Rollout) string {
-	if ro.Spec.Strategy.Canary == nil {
-		return ""
-	}
-	return stepLabel(ptr.Deref(ro.Status.CurrentStepIndex, 0), ro.Spec.Strategy.Canary.Steps)
 }

@@ -15,7 +15,7 @@ import (
 func validateTrafficRouting(c *v1alpha1.CanaryStrategy) string {
 	const tr = "spec.strategy.canary.trafficRouting"
 	r := c.TrafficRouting
-	total := ptr.Deref(r.MaxTrafficWeight, 100)
+	total := r.TotalWeight()
 	switch {
 	case r.RouterType() == "":
 		return tr + " names no router: set nginx, istio or gatewayAPI"

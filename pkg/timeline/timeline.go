@@ -50,7 +50,7 @@ func (r Recorder) Record(ro *v1alpha1.Rollout, fromPhase v1alpha1.RolloutPhase, 
 	if st.Canary.Weights != nil {
 		weight = st.Canary.Weights.Canary.Weight
 	}
-	step := plan.StepLabel(ro)
+	step := ro.StepLabel()
 	annotations := map[string]string{
 		v1alpha1.TimelineRevisionAnnotation:  st.CurrentPodHash,
 		v1alpha1.TimelineFromPhaseAnnotation: string(fromPhase),

@@ -8,7 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
-	"github.com/ramp-dev/ramp/pkg/plan"
 )
 
 // The status fills in what the Events lost: they expire (after an hour by default) and may be
@@ -78,7 +77,7 @@ func currentEntry(ro *v1alpha1.Rollout) (Entry, bool) {
 		return Entry{}, false
 	}
 	e := Entry{
-		Revision: st.CurrentPodHash, Step: plan.StepLabel(ro), ToPhase: string(st.Phase),
+		Revision: st.CurrentPodHash, Step: ro.StepLabel(), ToPhase: string(st.Phase),
 		Message: st.Message, Type: corev1.EventTypeNormal, Source: SourceStatus,
 	}
 	for _, c := range st.Conditions {

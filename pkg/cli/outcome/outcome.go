@@ -9,7 +9,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
-	"github.com/ramp-dev/ramp/pkg/plan"
 )
 
 // Kind is where a release stands.
@@ -39,7 +38,7 @@ func Judge(ro *v1alpha1.Rollout) Outcome {
 		return Outcome{Kind: Going, Line: fmt.Sprintf("waiting for the controller to observe generation %d", ro.Generation)}
 	}
 	line := string(st.Phase)
-	if step := plan.StepLabel(ro); step != "" && st.Phase != v1alpha1.RolloutPhaseHealthy && !strings.Contains(st.Message, "step "+step) {
+	if step := ro.StepLabel(); step != "" && st.Phase != v1alpha1.RolloutPhaseHealthy && !strings.Contains(st.Message, "step "+step) {
 		line += " at step " + step
 	}
 	if st.Message != "" {
@@ -75,7 +74,7 @@ func endsByItself(ro *v1alpha1.Rollout) bool {
 			}
 		case v1alpha1.PauseReasonBlueGreenPause:
 			bg := ro.Spec.Strategy.BlueGreen
-			if bg == nil || !ptr.Deref(bg.AutoPromotionEnabled, true) || bg.AutoPromotionSeconds <= 0 {
+			if bg == nil || !bg.AutoPromotes() || bg.AutoPromotionSeconds <= 0 {
 				return false
 			}
 		default: // an Inconclusive analysis waits for a human

@@ -13,6 +13,7 @@ import (
 
 // canaryProgress is where a canary rollout is in its steps.
 type canaryProgress struct {
+	spec  *v1alpha1.CanaryStrategy
 	steps []v1alpha1.CanaryStep
 	// index is the step being run, len(steps) when all are done.
 	index int
@@ -28,7 +29,7 @@ func progressOf(ro *v1alpha1.Rollout) canaryProgress {
 	if settled(ro) {
 		i = n
 	}
-	return canaryProgress{steps: c.Steps, index: i}
+	return canaryProgress{spec: c, steps: c.Steps, index: i}
 }
 
 // settled: the newest revision is the stable one and healthy, so every step has run, whatever
@@ -46,10 +47,10 @@ func (c canaryProgress) done() bool { return c.index >= len(c.steps) }
 
 // label is "3/5", 1-based; "5/5" when done and "-" without steps.
 func (c canaryProgress) label() string {
-	if len(c.steps) == 0 {
+	if c.spec == nil {
 		return "-"
 	}
-	return fmt.Sprintf("%d/%d", min(c.index+1, len(c.steps)), len(c.steps))
+	return c.spec.StepLabel(int32(c.index))
 }
 
 // setWeight is the weight the steps ask for now: the last setWeight at or before the current
@@ -58,24 +59,7 @@ func setWeight(ro *v1alpha1.Rollout, c canaryProgress) int32 {
 	if aborted(ro) {
 		return 0
 	}
-	if c.done() {
-		return fullWeight(ro)
-	}
-	var w int32
-	for _, s := range c.steps[:c.index+1] {
-		if s.SetWeight != nil {
-			w = *s.SetWeight
-		}
-	}
-	return w
-}
-
-// fullWeight is 100, or trafficRouting.maxTrafficWeight when set: setWeight steps are shares of it.
-func fullWeight(ro *v1alpha1.Rollout) int32 {
-	if tr := ro.Spec.Strategy.Canary.TrafficRouting; tr != nil && tr.MaxTrafficWeight != nil {
-		return *tr.MaxTrafficWeight
-	}
-	return 100
+	return c.spec.WeightAt(int32(c.index))
 }
 
 // writeSteps writes the "Steps:" list, one marked line per step.
