@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -101,8 +100,8 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *
 		if err != nil {
 			return err
 		}
-		if refused && (p.RequeueAfter == 0 || p.RequeueAfter > evictionRetry) {
-			p.RequeueAfter = evictionRetry // nothing else would wake us when the budget allows
+		if refused {
+			p.RequeueAfter = p.RequeueIfEvictionRefused
 		}
 	}
 	for _, name := range p.Delete {
@@ -239,9 +238,6 @@ func (r *RolloutReconciler) pods(ctx context.Context, ro *v1alpha1.Rollout) ([]*
 	}
 	return out, nil
 }
-
-// evictionRetry is how soon an eviction a disruption budget refused is tried again.
-const evictionRetry = 5 * time.Second
 
 // evict asks the API server to evict a pod, which honours PodDisruptionBudgets. A refusal for
 // a budget is not an error: it reports refused, and the restart tries again later.

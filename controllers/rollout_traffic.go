@@ -157,7 +157,7 @@ func route(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, see
 		notes = append(notes, plan.Note{Reason: v1alpha1.ReasonWeightChanged,
 			Message: fmt.Sprintf("canary weight %d -> %d (%s: %s)", seen.MaxCanaryWeight, d.CanaryWeight, router.Type(), joinObjects(seen.Objects))})
 	}
-	confirmWeight(ro, &p.Status, d.CanaryWeight)
+	p.Status.Canary.Weights = p.ConfirmedWeights
 	note, err := setManagedRoutes(ctx, router, seen, d)
 	if note != nil {
 		notes = append(notes, *note)
@@ -216,15 +216,6 @@ func setManagedRoutes(ctx context.Context, router traffic.Router, seen traffic.S
 		return nil, nil
 	}
 	return &plan.Note{Reason: v1alpha1.ReasonRouteChanged, Message: fmt.Sprintf("managed routes %v -> %v (%s)", seen.Routes, want, router.Type())}, nil
-}
-
-// confirmWeight records in the status a weight the router accepted.
-func confirmWeight(ro *v1alpha1.Rollout, st *v1alpha1.RolloutStatus, w int32) {
-	total := ro.Spec.Strategy.Canary.TotalWeight()
-	if st.Canary.Weights == nil {
-		st.Canary.Weights = &v1alpha1.TrafficWeights{}
-	}
-	st.Canary.Weights.Canary.Weight, st.Canary.Weights.Stable.Weight = w, total-w
 }
 
 func joinObjects(objs []string) string {

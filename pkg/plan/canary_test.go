@@ -431,6 +431,9 @@ func TestRestartAtEvictsOnePodAtATime(t *testing.T) {
 		if len(p.Evict) > 1 {
 			t.Fatalf("evicted %v at once, want one at a time", p.Evict)
 		}
+		if len(p.Evict) == 1 && (p.RequeueIfEvictionRefused <= 0 || p.RequeueIfEvictionRefused > 5*time.Second) {
+			t.Fatalf("evicting with RequeueIfEvictionRefused %s: a refused eviction must be retried within 5s", p.RequeueIfEvictionRefused)
+		}
 		for _, name := range p.Evict {
 			evicted = append(evicted, name)
 			created[name] = w.now.Add(time.Second) // the ReplicaSet replaces it

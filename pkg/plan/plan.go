@@ -74,6 +74,9 @@ type Plan struct {
 	Release *Release
 	// Traffic is what the router must route; nil leaves the data plane as it is.
 	Traffic *traffic.Desired
+	// ConfirmedWeights is what Status.Canary.Weights becomes once the router has taken Traffic
+	// (the status otherwise reports the weights the router routed before): nil with no Traffic.
+	ConfirmedWeights *v1alpha1.TrafficWeights
 	// StartRuns are AnalysisRuns to create; TerminateRuns, runs to stop; DeleteRuns, finished
 	// runs beyond the history limits.
 	StartRuns     []RunRequest
@@ -81,6 +84,9 @@ type Plan struct {
 	DeleteRuns    []string
 	// Evict names pods to evict (spec.restartAt), one at a time.
 	Evict []string
+	// RequeueIfEvictionRefused replaces RequeueAfter when a disruption budget refuses an
+	// eviction: nothing else wakes the Rollout when the budget allows it again.
+	RequeueIfEvictionRefused time.Duration
 	// Delete names old, scaled-down ReplicaSets beyond revisionHistoryLimit.
 	Delete []string
 	// Status is the Rollout's new status.

@@ -58,9 +58,19 @@ func TestRoutedWeightMovesOnlyOnceTheCanaryHasItsPods(t *testing.T) {
 	w.reconcile() // no canary pod available: the weight stays
 	w.expectWeight(0)
 	w.readyOnly("web:2")
-	w.reconcile()
+	p := w.reconcile()
 	w.expectWeight(20)
 	w.expect(v1alpha1.RolloutPhaseProgressing, 0, map[string]int32{"web:1": 10, "web:2": 2})
+	// The plan reports the router's old weight, and the weight to report once routed.
+	if got, want := p.Status.Canary.Weights.Canary.Weight, int32(0); got != want {
+		t.Errorf("planned status weight %d, want the routed %d until the router takes the new one", got, want)
+	}
+	if cw := p.ConfirmedWeights; cw == nil || cw.Canary.Weight != 20 || cw.Stable.Weight != 80 || cw.Canary.PodTemplateHash != w.hashOf("web:2") || cw.Stable.PodTemplateHash != w.hashOf("web:1") {
+		t.Errorf("confirmed weights %+v, want 20 on web:2 and 80 on web:1", cw)
+	}
+	if got := w.ro.Status.Canary.Weights.Canary.Weight; got != 20 {
+		t.Errorf("status weight %d once routed, want 20", got)
+	}
 	w.reconcile() // the router confirmed 20: the step is done, the pause begins
 	w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 10, "web:2": 2})
 	if got := w.ro.Status.Canary.Weights.Canary.Weight; got != 20 {

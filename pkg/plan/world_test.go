@@ -143,8 +143,9 @@ func (w *world) writesOf(p Plan) []func() {
 			w.released = append(w.released, *p.Release)
 		})
 	}
+	routed := false
 	if p.Traffic != nil {
-		add(func() { w.router.apply(p.Traffic) })
+		add(func() { routed = !w.router.frozen; w.router.apply(p.Traffic) })
 	}
 	if p.Create != nil {
 		add(func() {
@@ -213,6 +214,9 @@ func (w *world) writesOf(p Plan) []func() {
 	}
 	add(func() {
 		w.ro.Status = p.Status
+		if routed { // the controller reports the weight once the router took it
+			w.ro.Status.Canary.Weights = p.ConfirmedWeights.DeepCopy()
+		}
 		w.notes = append(w.notes, p.Notes...)
 	})
 	return writes
