@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -149,8 +148,14 @@ func (r *RolloutReconciler) pointServices(ctx context.Context, ro *v1alpha1.Roll
 	return nil
 }
 
-// createReplicaSet creates the current revision's ReplicaSet. A name taken by a ReplicaSet
-// that is not this revision's is a hash collision: the status's collisionCount moves on.
+// nameTakenError is a ReplicaSet the plan created whose name another object has: the
+// planner is told (plan.Input.NameTaken) and plans the collision.
+type nameTakenError struct{ name string }
+
+func (e *nameTakenError) Error() string { return "replicaset name " + e.name + " is taken" }
+
+// createReplicaSet creates the current revision's ReplicaSet; a name taken by an object that
+// is not this revision's ReplicaSet is a *nameTakenError.
 func (r *RolloutReconciler) createReplicaSet(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan) error {
 	err := r.Create(ctx, p.Create, client.FieldOwner(fieldManager))
 	if err == nil {
@@ -160,19 +165,17 @@ func (r *RolloutReconciler) createReplicaSet(ctx context.Context, ro *v1alpha1.R
 	if !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create replicaset %s/%s: %w", p.Create.Namespace, p.Create.Name, err)
 	}
+	// From the API server: the cache holds only ReplicaSets with the revision label, and the
+	// object in the way may not have it.
 	existing := &appsv1.ReplicaSet{}
-	if err := r.Get(ctx, client.ObjectKeyFromObject(p.Create), existing); err != nil {
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(p.Create), existing); err != nil {
 		return fmt.Errorf("get replicaset %s/%s: %w", p.Create.Namespace, p.Create.Name, err)
 	}
 	if owner := metav1.GetControllerOf(existing); owner != nil && owner.UID == ro.UID &&
 		existing.Labels[v1alpha1.PodTemplateHashLabel] == p.Create.Labels[v1alpha1.PodTemplateHashLabel] {
 		return fmt.Errorf("replicaset %s/%s exists but is not in the cache yet", existing.Namespace, existing.Name)
 	}
-	p.Status.CollisionCount = ptr.To(ptr.Deref(p.Status.CollisionCount, 0) + 1)
-	p.Scale, p.Selectors, p.Delete, p.Notes = nil, nil, nil, []plan.Note{{Reason: v1alpha1.ReasonHashCollision,
-		Message: fmt.Sprintf("replicaset name %s is taken by another object: retrying with collisionCount %d", p.Create.Name, *p.Status.CollisionCount), Warning: true}}
-	p.Create = nil
-	return nil
+	return &nameTakenError{name: p.Create.Name}
 }
 
 // moveSideMetadata changes the side metadata of a ReplicaSet's pods: on its template (for pods

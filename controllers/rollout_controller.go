@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -82,8 +83,7 @@ func (r *RolloutReconciler) reconcile(ctx context.Context, ro *v1alpha1.Rollout)
 	if err != nil || in == nil {
 		return ctrl.Result{}, err
 	}
-	p := plan.Compute(*in)
-	routed, err := r.carryOut(ctx, ro, router, in, &p)
+	p, routed, err := r.planAndCarryOut(ctx, ro, router, in)
 	if err != nil {
 		r.Timeline.Record(ro, ro.Status.Phase, routed) // what the router did before the error
 		return ctrl.Result{}, err
@@ -102,6 +102,21 @@ func (r *RolloutReconciler) reconcile(ctx context.Context, ro *v1alpha1.Rollout)
 	ro.Status = p.Status
 	r.Timeline.Record(ro, fromPhase, append(p.Notes, routed...))
 	return ctrl.Result{RequeueAfter: p.RequeueAfter, Priority: routinePriority}, nil
+}
+
+// planAndCarryOut plans and carries the plan out; a ReplicaSet name found taken is told to the
+// planner, whose new plan (the collision) is carried out in its place.
+func (r *RolloutReconciler) planAndCarryOut(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, in *plan.Input) (plan.Plan, []plan.Note, error) {
+	p := plan.Compute(*in)
+	routed, err := r.carryOut(ctx, ro, router, in, &p)
+	var taken *nameTakenError
+	if !errors.As(err, &taken) {
+		return p, routed, err
+	}
+	in.NameTaken = taken.name
+	p = plan.Compute(*in)
+	more, err := r.carryOut(ctx, ro, router, in, &p)
+	return p, append(routed, more...), err
 }
 
 // reportFailure counts a failed pass and, once plan.ReconcileFailed says so, writes the error

@@ -84,6 +84,9 @@ func Compute(in Input) Plan {
 	}
 	if c.current == nil {
 		p.Create = workload.NewReplicaSet(ro, hash, c.nextRevision(), 0)
+		if p.Create.Name == in.NameTaken {
+			return collided(p)
+		}
 	} else if next := c.nextRevision(); workload.Revision(c.current) < next-1 {
 		p.Renumber = map[string]int64{c.current.Name: next}
 	}
@@ -506,4 +509,14 @@ func manuallyPaused(st *v1alpha1.RolloutStatus) bool {
 
 func pauseCondition(st *v1alpha1.RolloutStatus) *v1alpha1.PauseCondition {
 	return pauseConditionOf(st, v1alpha1.PauseReasonCanaryPauseStep)
+}
+
+// collided is the plan of a pass whose new ReplicaSet's name is taken by another object: the
+// status's collisionCount moves on (the revision's hash with it) and nothing else is written.
+func collided(p Plan) Plan {
+	name := p.Create.Name
+	out := Plan{Status: p.Status}
+	out.Status.CollisionCount = ptr.To(ptr.Deref(out.Status.CollisionCount, 0) + 1)
+	out.warn(v1alpha1.ReasonHashCollision, fmt.Sprintf("replicaset name %s is taken by another object: retrying with collisionCount %d", name, *out.Status.CollisionCount))
+	return out
 }

@@ -552,3 +552,33 @@ func TestSpecPausedOnAHealthyRolloutSaysPaused(t *testing.T) {
 		t.Errorf("timeline %v, want %v", w.reasons(), want)
 	}
 }
+
+// A new ReplicaSet's name found taken by another object (a hash collision) is planned again:
+// collisionCount moves on, nothing else is written, and the next pass names the revision anew.
+func TestHashCollisionIsPlannedAgain(t *testing.T) {
+	w := newWorld(t, 4, weight(25), pause())
+	w.settle()
+	w.setImage("web:2")
+	in := Input{Rollout: w.ro.DeepCopy(), ReplicaSets: w.replicaSets(), Now: w.now}
+	first := Compute(in)
+	if first.Create == nil {
+		t.Fatal("no ReplicaSet planned for the new revision")
+	}
+	in.NameTaken = first.Create.Name
+	p := Compute(in)
+	if p.Create != nil || len(p.Scale) != 0 || len(p.Selectors) != 0 || p.Traffic != nil || len(p.StartRuns) != 0 {
+		t.Fatalf("the collision's plan writes more than the status: %+v", p)
+	}
+	if got := ptr.Deref(p.Status.CollisionCount, 0); got != 1 {
+		t.Fatalf("collisionCount %d, want 1", got)
+	}
+	if len(p.Notes) != 1 || p.Notes[0].Reason != v1alpha1.ReasonHashCollision || !p.Notes[0].Warning || !strings.Contains(p.Notes[0].Message, first.Create.Name) {
+		t.Fatalf("notes %+v, want one HashCollision warning naming %s", p.Notes, first.Create.Name)
+	}
+	ro := w.ro.DeepCopy()
+	ro.Status = p.Status
+	next := Compute(Input{Rollout: ro, ReplicaSets: w.replicaSets(), Now: w.now})
+	if next.Create == nil || next.Create.Name == first.Create.Name {
+		t.Fatalf("after the collision the revision is created as %v, want a new name (not %s)", next.Create, first.Create.Name)
+	}
+}

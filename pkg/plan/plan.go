@@ -29,6 +29,10 @@ type Input struct {
 	// AnalysisInvalid says which analysis template or argument the Rollout names that does not
 	// exist; the Rollout is Degraded and nothing is touched.
 	AnalysisInvalid string
+	// NameTaken is the name of a ReplicaSet the plan created that turned out to be taken by an
+	// object that is not the revision's (a hash collision): planned again with it, the plan
+	// moves status.collisionCount on, and the next pass names the revision anew.
+	NameTaken string
 	Now             time.Time
 }
 
