@@ -33,7 +33,7 @@ type Input struct {
 	// object that is not the revision's (a hash collision): planned again with it, the plan
 	// moves status.collisionCount on, and the next pass names the revision anew.
 	NameTaken string
-	Now             time.Time
+	Now       time.Time
 }
 
 // Traffic is what a Rollout's router reported before planning.
