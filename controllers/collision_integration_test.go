@@ -54,3 +54,36 @@ func TestHashCollisionMovesCollisionCountOn(t *testing.T) {
 	}
 	waitEventNotes(t, ro, v1alpha1.ReasonHashCollision, "replicaset name web-"+hash+" is taken by another object: retrying with collisionCount 1")
 }
+
+// A ReplicaSet no one controls that the selector matches and that carries the revision's hash
+// (left by a deleted Rollout) is adopted, pods and all, instead of a second one being created.
+func TestOrphanReplicaSetOfTheRevisionIsAdopted(t *testing.T) {
+	ns := namespace(t)
+	playReplicaSetController(t, ns)
+	ro := rollout(ns, 2)
+	hash, err := workload.TemplateHash(&ro.Spec.Template, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]string{"app": "web", v1alpha1.PodTemplateHashLabel: hash}
+	template := *ro.Spec.Template.DeepCopy()
+	template.Labels = labels
+	orphan := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web-" + hash, Labels: labels},
+		Spec:       appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](2), Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: template},
+	}
+	create(t, orphan, ro)
+
+	got := waitPhase(t, ro, v1alpha1.RolloutPhaseHealthy)
+	if got.Status.StableRS != hash {
+		t.Fatalf("stable revision %s, want the orphan's %s", got.Status.StableRS, hash)
+	}
+	adopted := &appsv1.ReplicaSet{}
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(orphan), adopted); err != nil {
+		t.Fatal(err)
+	}
+	if owner := metav1.GetControllerOf(adopted); owner == nil || owner.UID != get(t, ro).UID {
+		t.Fatalf("the orphan's controller is %v, want the Rollout", owner)
+	}
+	wantReplicaSets(t, ns, map[string]int32{hash: 2})
+}

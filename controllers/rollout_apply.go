@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -20,37 +21,46 @@ import (
 	"github.com/ramp-dev/ramp/pkg/workload"
 )
 
-// replicaSets lists the ReplicaSets the Rollout owns, adopting orphans that its selector
-// matches and that carry a revision hash (left by a deleted Rollout, or another tool).
-func (r *RolloutReconciler) replicaSets(ctx context.Context, ro *v1alpha1.Rollout) ([]*appsv1.ReplicaSet, error) {
+// replicaSets lists the ReplicaSets the Rollout owns, and the orphans it may adopt: those its
+// selector matches that carry a revision hash (left by a deleted Rollout, or another tool).
+func (r *RolloutReconciler) replicaSets(ctx context.Context, ro *v1alpha1.Rollout) (owned, orphans []*appsv1.ReplicaSet, err error) {
 	sel, err := metav1.LabelSelectorAsSelector(ro.Spec.Selector)
 	if err != nil || sel.Empty() {
 		sel = labels.Nothing() // the planner reports the selector; nothing is matched meanwhile
 	}
 	// By index: listing (and so copying) every ReplicaSet of the namespace for each reconcile
 	// was a third of the controller's CPU with 500 Rollouts in one namespace.
-	owned, orphans := &appsv1.ReplicaSetList{}, &appsv1.ReplicaSetList{}
-	for key, list := range map[string]*appsv1.ReplicaSetList{string(ro.UID): owned, orphanKey: orphans} {
+	ownedList, orphanList := &appsv1.ReplicaSetList{}, &appsv1.ReplicaSetList{}
+	for key, list := range map[string]*appsv1.ReplicaSetList{string(ro.UID): ownedList, orphanKey: orphanList} {
 		if err := r.List(ctx, list, client.InNamespace(ro.Namespace), client.MatchingFields{ownerIndex: key}); err != nil {
-			return nil, fmt.Errorf("list replicasets of %s/%s: %w", ro.Namespace, ro.Name, err)
+			return nil, nil, fmt.Errorf("list replicasets of %s/%s: %w", ro.Namespace, ro.Name, err)
 		}
 	}
-	list := &appsv1.ReplicaSetList{Items: append(owned.Items, orphans.Items...)}
-	var out []*appsv1.ReplicaSet
+	list := &appsv1.ReplicaSetList{Items: append(ownedList.Items, orphanList.Items...)}
 	for i := range list.Items {
 		rs := &list.Items[i]
 		owner := metav1.GetControllerOf(rs)
 		switch {
 		case owner != nil && owner.UID == ro.UID:
-			out = append(out, rs)
+			owned = append(owned, rs)
 		case owner == nil && rs.DeletionTimestamp.IsZero() && rs.Labels[v1alpha1.PodTemplateHashLabel] != "" && sel.Matches(labels.Set(rs.Labels)):
-			if err := r.adopt(ctx, ro, rs); err != nil {
-				return nil, err
-			}
-			out = append(out, rs)
+			orphans = append(orphans, rs)
 		}
 	}
-	return out, nil
+	return owned, orphans, nil
+}
+
+// adopt makes the Rollout the controller of the orphans the plan adopts.
+func (r *RolloutReconciler) adoptAll(ctx context.Context, ro *v1alpha1.Rollout, in *plan.Input, p *plan.Plan) error {
+	for _, rs := range in.Orphans {
+		if !slices.Contains(p.Adopt, rs.Name) {
+			continue
+		}
+		if err := r.adopt(ctx, ro, rs.DeepCopy()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *RolloutReconciler) adopt(ctx context.Context, ro *v1alpha1.Rollout, rs *appsv1.ReplicaSet) error {

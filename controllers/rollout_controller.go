@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -141,7 +142,7 @@ func (r *RolloutReconciler) reportFailure(ctx context.Context, ro *v1alpha1.Roll
 // routes. A nil Input means not
 // now: a ReplicaSet status the cache has not caught up with will bring the Rollout back.
 func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (*plan.Input, traffic.Router, error) {
-	rss, err := r.replicaSets(ctx, ro)
+	rss, orphans, err := r.replicaSets(ctx, ro)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -149,7 +150,7 @@ func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (
 		log.FromContext(ctx).V(1).Info("waiting for replicaset status to catch up", "replicaset", name)
 		return nil, nil, nil
 	}
-	in := &plan.Input{Rollout: ro, ReplicaSets: rss, Now: r.Clock.Now(), DefaultedTemplate: r.defaultedTemplate(ctx, ro, rss)}
+	in := &plan.Input{Rollout: ro, ReplicaSets: rss, Orphans: orphans, Now: r.Clock.Now(), DefaultedTemplate: r.defaultedTemplate(ctx, ro, append(slices.Clone(rss), orphans...))}
 	if in.Services, err = r.services(ctx, ro); err != nil {
 		return nil, nil, err
 	}
@@ -173,11 +174,14 @@ func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (
 	return in, router, nil
 }
 
-// carryOut applies a plan: traffic first (routing the spec no longer names back to stable,
+// carryOut applies a plan: the orphans it adopts, traffic first (routing the spec no longer names back to stable,
 // then the spec's: an abort's return to stable is the most urgent write), then ReplicaSets and
 // Services, then canary Ingresses no longer wanted. It returns the timeline notes of the
 // routing changes it made.
 func (r *RolloutReconciler) carryOut(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, in *plan.Input, p *plan.Plan) ([]plan.Note, error) {
+	if err := r.adoptAll(ctx, ro, in, p); err != nil {
+		return nil, err
+	}
 	routed, err := r.release(ctx, ro, p.Release)
 	if err != nil {
 		return routed, err

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -35,7 +36,11 @@ type pass struct {
 // scratch at any time (a restarted controller plans from the status it wrote).
 func Compute(in Input) Plan {
 	ro := in.Rollout
+	in.ReplicaSets = append(slices.Clone(in.ReplicaSets), in.Orphans...)
 	p := Plan{Status: *ro.Status.DeepCopy(), Scale: map[string]int32{}, Selectors: map[string]string{}, ServiceAnnotations: map[string]map[string]string{}, Metadata: map[string]v1alpha1.PodTemplateMetadata{}}
+	for _, rs := range in.Orphans {
+		p.Adopt = append(p.Adopt, rs.Name)
+	}
 	st := &p.Status
 	st.ObservedGeneration = ro.Generation
 	st.Selector = selectorString(ro)

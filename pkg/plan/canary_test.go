@@ -582,3 +582,17 @@ func TestHashCollisionIsPlannedAgain(t *testing.T) {
 		t.Fatalf("after the collision the revision is created as %v, want a new name (not %s)", next.Create, first.Create.Name)
 	}
 }
+
+// Orphans of the Rollout's revisions are adopted by the plan and planned as its own.
+func TestOrphansAreAdoptedAndPlannedAsOwn(t *testing.T) {
+	w := newWorld(t, 3)
+	w.settle()
+	rss := w.replicaSets()
+	p := Compute(Input{Rollout: w.ro.DeepCopy(), Orphans: rss, Now: w.now})
+	if !slices.Equal(p.Adopt, []string{rss[0].Name}) || p.Create != nil {
+		t.Fatalf("adopt %v, create %v: want the orphan adopted and no new ReplicaSet", p.Adopt, p.Create)
+	}
+	if p.Status.Phase != v1alpha1.RolloutPhaseHealthy {
+		t.Errorf("phase %s with its revision adopted, want Healthy", p.Status.Phase)
+	}
+}

@@ -15,6 +15,9 @@ import (
 type Input struct {
 	Rollout     *v1alpha1.Rollout
 	ReplicaSets []*appsv1.ReplicaSet
+	// Orphans are ReplicaSets no one controls that the Rollout's selector matches and that
+	// carry a revision hash: the plan adopts them (Plan.Adopt) and plans them as the Rollout's.
+	Orphans []*appsv1.ReplicaSet
 	Services    map[string]*corev1.Service
 	// Pods are the Rollout's pods; needed (and listed) only while a restartAt is pending.
 	Pods []*corev1.Pod
@@ -51,9 +54,11 @@ func RestartPending(ro *v1alpha1.Rollout) bool {
 	return at != nil && (done == nil || done.Before(at))
 }
 
-// Plan is what the controller applies, in order: release old routing, route, create, point
+// Plan is what the controller applies, in order: adopt orphans, release old routing, route, create, point
 // Services, scale down, scale up, evict, delete, runs, write status, requeue.
 type Plan struct {
+	// Adopt names the Orphans the Rollout becomes the controller of, before anything else.
+	Adopt []string
 	// Create is the current revision's ReplicaSet when it does not exist yet.
 	Create *appsv1.ReplicaSet
 	// Renumber gives the current revision's ReplicaSet, reused by an undo or a rollback, the
