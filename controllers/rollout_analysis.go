@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -33,58 +32,31 @@ func (r *RolloutReconciler) analysisRuns(ctx context.Context, ro *v1alpha1.Rollo
 	return out, nil
 }
 
-// namedAnalysis is one analysis a Rollout names, with the field that names it.
-type namedAnalysis struct {
-	field    string
-	analysis v1alpha1.RolloutAnalysis
-}
-
-func analysesOf(ro *v1alpha1.Rollout) []namedAnalysis {
-	var out []namedAnalysis
-	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
-		if bg.PrePromotionAnalysis != nil {
-			out = append(out, namedAnalysis{"spec.strategy.blueGreen.prePromotionAnalysis", *bg.PrePromotionAnalysis})
-		}
-		if bg.PostPromotionAnalysis != nil {
-			out = append(out, namedAnalysis{"spec.strategy.blueGreen.postPromotionAnalysis", *bg.PostPromotionAnalysis})
-		}
-	}
-	c := ro.Spec.Strategy.Canary
-	if c == nil {
-		return out
-	}
-	for i, s := range c.Steps {
-		if s.Analysis != nil {
-			out = append(out, namedAnalysis{fmt.Sprintf("spec.strategy.canary.steps[%d].analysis", i), *s.Analysis})
-		}
-	}
-	if c.Analysis != nil {
-		out = append(out, namedAnalysis{"spec.strategy.canary.analysis", c.Analysis.RolloutAnalysis})
-	}
-	return out
-}
-
-// checkAnalysis reports, with the field and the fix, a template the Rollout names that does not
-// exist, two templates of one analysis with a metric of the same name, or a template argument
-// nothing gives a value.
-func (r *RolloutReconciler) checkAnalysis(ctx context.Context, ro *v1alpha1.Rollout) (string, error) {
-	for _, a := range analysesOf(ro) {
+// analysisSpecs reads the templates of every analysis the Rollout names and merges them into
+// the spec of its runs, by kind (plan.Analyses). It reports, with the field and the fix, a
+// template that does not exist, two templates of one analysis with a metric of the same name,
+// or a template argument nothing gives a value.
+func (r *RolloutReconciler) analysisSpecs(ctx context.Context, ro *v1alpha1.Rollout) (map[string]v1alpha1.AnalysisRunSpec, string, error) {
+	out := map[string]v1alpha1.AnalysisRunSpec{}
+	for _, a := range plan.Analyses(ro) {
 		specs, msg, err := r.templates(ctx, ro.Namespace, a)
 		if msg != "" || err != nil {
-			return msg, err
+			return nil, msg, err
 		}
-		if _, msg := mergeTemplates(a, specs); msg != "" {
-			return msg, nil
+		spec, msg := plan.MergeTemplates(a, specs)
+		if msg != "" {
+			return nil, msg, nil
 		}
+		out[a.Kind] = spec
 	}
-	return "", nil
+	return out, "", nil
 }
 
 // templates reads the templates an analysis names; a missing one is a message.
-func (r *RolloutReconciler) templates(ctx context.Context, ns string, a namedAnalysis) ([]v1alpha1.AnalysisTemplateSpec, string, error) {
+func (r *RolloutReconciler) templates(ctx context.Context, ns string, a plan.NamedAnalysis) ([]v1alpha1.AnalysisTemplateSpec, string, error) {
 	var specs []v1alpha1.AnalysisTemplateSpec
-	for i, ref := range a.analysis.Templates {
-		field := fmt.Sprintf("%s.templates[%d]", a.field, i)
+	for i, ref := range a.Analysis.Templates {
+		field := fmt.Sprintf("%s.templates[%d]", a.Field, i)
 		var spec v1alpha1.AnalysisTemplateSpec
 		var err error
 		kind, where := "AnalysisTemplate", ns+"/"+ref.TemplateName
@@ -109,62 +81,11 @@ func (r *RolloutReconciler) templates(ctx context.Context, ns string, a namedAna
 	return specs, "", nil
 }
 
-// mergeTemplates merges an analysis's templates into one run spec, the analysis's args
-// overriding the templates' defaults; it returns a message when that cannot be done.
-func mergeTemplates(a namedAnalysis, specs []v1alpha1.AnalysisTemplateSpec) (v1alpha1.AnalysisRunSpec, string) {
-	var run v1alpha1.AnalysisRunSpec
-	for _, s := range specs {
-		for _, m := range s.Metrics {
-			if slices.ContainsFunc(run.Metrics, func(o v1alpha1.Metric) bool { return o.Name == m.Name }) {
-				return run, fmt.Sprintf("%s: two of its templates have a metric named %q: rename one", a.field, m.Name)
-			}
-			run.Metrics = append(run.Metrics, m)
-		}
-		for _, arg := range s.Args {
-			if !slices.ContainsFunc(run.Args, func(o v1alpha1.Argument) bool { return o.Name == arg.Name }) {
-				run.Args = append(run.Args, arg)
-			}
-		}
-		run.DryRun = append(run.DryRun, s.DryRun...)
-		run.MeasurementRetention = append(run.MeasurementRetention, s.MeasurementRetention...)
-	}
-	run.DryRun = append(run.DryRun, a.analysis.DryRun...)
-	run.MeasurementRetention = append(run.MeasurementRetention, a.analysis.MeasurementRetention...)
-	for i := range run.Args {
-		arg := &run.Args[i]
-		given := slices.IndexFunc(a.analysis.Args, func(o v1alpha1.AnalysisRunArgument) bool { return o.Name == arg.Name })
-		if given >= 0 {
-			g := a.analysis.Args[given]
-			arg.Value, arg.ValueFrom = nil, nil
-			if g.ValueFrom != nil {
-				arg.ValueFrom = &v1alpha1.ValueFrom{PodTemplateHashValue: g.ValueFrom.PodTemplateHashValue, FieldRef: g.ValueFrom.FieldRef}
-			} else {
-				arg.Value = ptr.To(g.Value)
-			}
-		}
-		if arg.Value == nil && arg.ValueFrom == nil {
-			return run, fmt.Sprintf("%s: argument %q of its templates has no value: add {name: %s, value: ...} to %s.args", a.field, arg.Name, arg.Name, a.field)
-		}
-	}
-	return run, ""
-}
-
-// startRun creates the AnalysisRun the plan asks for: the templates merged, the Rollout's
-// args resolved (pod-template hashes, Rollout fields); Secret args stay references that the
-// AnalysisRun controller reads when it measures, so their values are stored nowhere.
+// startRun creates the AnalysisRun the plan asks for: the merged templates observed, with the
+// Rollout's args resolved (pod-template hashes, Rollout fields); Secret args stay references
+// that the AnalysisRun controller reads when it measures, so their values are stored nowhere.
 func (r *RolloutReconciler) startRun(ctx context.Context, ro *v1alpha1.Rollout, req plan.RunRequest) error {
-	a := namedAnalysis{field: "analysis " + req.Kind, analysis: req.Analysis}
-	specs, msg, err := r.templates(ctx, ro.Namespace, a)
-	if err != nil {
-		return err
-	}
-	if msg != "" {
-		return fmt.Errorf("analysis run %s: %s", req.Name, msg) // checkAnalysis saw it first; the cache moved on
-	}
-	spec, msg := mergeTemplates(a, specs)
-	if msg != "" {
-		return fmt.Errorf("analysis run %s: %s", req.Name, msg)
-	}
+	spec := *req.Spec.DeepCopy()
 	for i := range spec.Args {
 		arg := &spec.Args[i]
 		if arg.ValueFrom == nil || arg.ValueFrom.SecretKeyRef != nil {

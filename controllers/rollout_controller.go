@@ -162,7 +162,7 @@ func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (
 	if in.Runs, err = r.analysisRuns(ctx, ro); err != nil {
 		return nil, nil, err
 	}
-	if in.AnalysisInvalid, err = r.checkAnalysis(ctx, ro); err != nil {
+	if in.AnalysisSpecs, in.AnalysisInvalid, err = r.analysisSpecs(ctx, ro); err != nil {
 		return nil, nil, err
 	}
 	router := r.router(ro)

@@ -20,6 +20,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/plan"
 	"github.com/ramp-dev/ramp/pkg/traffic/nginx"
 )
 
@@ -37,8 +38,8 @@ func references(ro *v1alpha1.Rollout) []string {
 	for _, n := range serviceNames(ro) {
 		keys = append(keys, "Service/"+n)
 	}
-	for _, a := range analysesOf(ro) {
-		for _, t := range a.analysis.Templates {
+	for _, a := range plan.Analyses(ro) {
+		for _, t := range a.Analysis.Templates {
 			kind := "AnalysisTemplate/"
 			if t.ClusterScope {
 				kind = "ClusterAnalysisTemplate/"

@@ -24,6 +24,9 @@ const (
 type RunRequest struct {
 	Name     string
 	Analysis v1alpha1.RolloutAnalysis
+	// Spec is the run's spec: the analysis's templates merged (Input.AnalysisSpecs), its
+	// podTemplateHashValue and fieldRef args still to resolve.
+	Spec v1alpha1.AnalysisRunSpec
 	// Kind is "background" or the step index.
 	Kind string
 	// RolloutType is the run's value of v1alpha1.RolloutTypeLabel: Step, Background,
@@ -102,7 +105,8 @@ func (c *pass) startRun(kind string, a v1alpha1.RolloutAnalysis, label string) *
 	if r := c.run(name); r != nil {
 		return r
 	}
-	c.p.StartRuns = append(c.p.StartRuns, RunRequest{Name: name, Analysis: a, Kind: kind, RolloutType: rolloutType(kind), StableHash: c.st.StableRS, LatestHash: c.hash})
+	spec := c.in.AnalysisSpecs[kind]
+	c.p.StartRuns = append(c.p.StartRuns, RunRequest{Name: name, Analysis: a, Spec: *spec.DeepCopy(), Kind: kind, RolloutType: rolloutType(kind), StableHash: c.st.StableRS, LatestHash: c.hash})
 	c.p.note(v1alpha1.ReasonAnalysisStarted, fmt.Sprintf("%s: AnalysisRun %s started", label, name))
 	return nil
 }

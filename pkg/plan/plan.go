@@ -17,8 +17,8 @@ type Input struct {
 	ReplicaSets []*appsv1.ReplicaSet
 	// Orphans are ReplicaSets no one controls that the Rollout's selector matches and that
 	// carry a revision hash: the plan adopts them (Plan.Adopt) and plans them as the Rollout's.
-	Orphans []*appsv1.ReplicaSet
-	Services    map[string]*corev1.Service
+	Orphans  []*appsv1.ReplicaSet
+	Services map[string]*corev1.Service
 	// Pods are the Rollout's pods; needed (and listed) only while a restartAt is pending.
 	Pods []*corev1.Pod
 	// Traffic is what the Rollout's router reported; nil without trafficRouting.
@@ -29,6 +29,9 @@ type Input struct {
 	// only when no ReplicaSet carries the template's hash and one may be its revision (a
 	// template copied back from a ReplicaSet); nil otherwise.
 	DefaultedTemplate *corev1.PodTemplateSpec
+	// AnalysisSpecs are the specs of the runs of each analysis the Rollout names (its templates
+	// merged, MergeTemplates), by the kind of Analyses.
+	AnalysisSpecs map[string]v1alpha1.AnalysisRunSpec
 	// AnalysisInvalid says which analysis template or argument the Rollout names that does not
 	// exist; the Rollout is Degraded and nothing is touched.
 	AnalysisInvalid string
