@@ -31,10 +31,6 @@ func newBlueGreenWorld(t *testing.T, replicas int32, bg v1alpha1.BlueGreenStrate
 	return w
 }
 
-func (w *world) selects(svc string) string {
-	return w.services[svc].Spec.Selector[v1alpha1.PodTemplateHashLabel]
-}
-
 func TestBlueGreenAutoPromotionSwitchesOnlyWhenFullyAvailable(t *testing.T) {
 	w := newBlueGreenWorld(t, 3, v1alpha1.BlueGreenStrategy{})
 	v1, v2 := w.hashOf("web:1"), w.hashOf("web:2")
