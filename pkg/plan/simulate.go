@@ -166,7 +166,8 @@ func (w *Simulation) writesOf(p Plan) []func() {
 			if w.runs == nil {
 				w.runs = map[string]*v1alpha1.AnalysisRun{}
 			}
-			w.runs[req.Name] = &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: req.Name, CreationTimestamp: metav1.NewTime(w.now)}}
+			w.runs[req.Name] = &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: req.Name, CreationTimestamp: metav1.NewTime(w.now),
+				Labels: map[string]string{AnalysisKindLabel: req.Kind, v1alpha1.PodTemplateHashLabel: req.LatestHash}}}
 			w.runOrder = append(w.runOrder, req.Name)
 		})
 	}
