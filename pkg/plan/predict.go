@@ -22,6 +22,8 @@ type Assumptions struct {
 	// run takes to end (ReadyAfter when 0).
 	Analysis      map[string]v1alpha1.AnalysisPhase
 	AnalysisTakes time.Duration
+	// Start is when the simulated release starts (a fixed date when zero).
+	Start time.Time
 }
 
 // Prediction is what the controller will do to release a Rollout's new template, from the
@@ -35,7 +37,8 @@ type Prediction struct {
 	// Ticks is every reconcile of the release, one line each, as the golden sequences show them.
 	Ticks []string `json:"ticks"`
 	// Outcome is the phase the release ends in (Healthy, or Degraded when it aborts), Message
-	// its message.
+	// its message. Earlier revisions may keep pods for scaleDownDelaySeconds after it (the
+	// message says so).
 	Outcome v1alpha1.RolloutPhase `json:"outcome"`
 	Message string                `json:"message"`
 	// MinDuration is how long the release takes at least, not counting the time people take to
@@ -76,7 +79,10 @@ func Predict(current, next *v1alpha1.Rollout, a Assumptions) Prediction {
 	if a.AnalysisTakes <= 0 {
 		a.AnalysisTakes = a.ReadyAfter
 	}
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	start := a.Start
+	if start.IsZero() {
+		start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
 	base := current.DeepCopy()
 	base.Status = v1alpha1.RolloutStatus{}
 	s := NewSimulation(base, start)
@@ -118,7 +124,7 @@ func Predict(current, next *v1alpha1.Rollout, a Assumptions) Prediction {
 			out.MinDuration = s.now.Sub(startedAt)
 			out.PeakSurge = max(0, out.PeakPods-replicasOf(s.ro))
 			return out
-		case st.Phase == v1alpha1.RolloutPhaseHealthy && st.StableRS == st.CurrentPodHash && s.othersIdle():
+		case st.Phase == v1alpha1.RolloutPhaseHealthy && st.StableRS == st.CurrentPodHash:
 			out.Outcome, out.Message = st.Phase, st.Message
 			out.MinDuration = s.now.Sub(startedAt)
 			out.PeakSurge = max(0, out.PeakPods-replicasOf(s.ro))
@@ -188,16 +194,6 @@ func (w *Simulation) totalPods() int32 {
 		n += ptr.Deref(rs.Spec.Replicas, 1)
 	}
 	return n
-}
-
-// othersIdle: only the stable revision keeps pods.
-func (w *Simulation) othersIdle() bool {
-	for _, rs := range w.rss {
-		if workload.HashOf(rs) != w.ro.Status.StableRS && ptr.Deref(rs.Spec.Replicas, 1) > 0 {
-			return false
-		}
-	}
-	return true
 }
 
 func (w *Simulation) podsOf(hash string) int32 {

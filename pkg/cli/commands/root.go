@@ -77,7 +77,7 @@ Install it on your PATH as kubectl-ramp and call it as "kubectl ramp ...".`,
 	root.AddCommand(
 		newGet(o), newList(o),
 		newPromote(o), newAbort(o), newRetry(o), newPause(o), newResume(o), newRestart(o), newUndo(o), newSet(o),
-		newStatus(o), newTimeline(o), newLint(o), newConvert(o), newVersion(o),
+		newStatus(o), newTimeline(o), newPlan(o), newLint(o), newConvert(o), newVersion(o),
 	)
 	return root
 }
