@@ -53,7 +53,11 @@ func Prediction(ro *v1alpha1.Rollout, p plan.Prediction, a plan.Assumptions, tic
 		fmt.Fprintf(&b, "Capacity:  at most %d pods at once, %d over spec.replicas\n", p.PeakPods, p.PeakSurge)
 	}
 	fmt.Fprintf(&b, "Assumed:   pods available %s after they are asked for; %s\n", a.ReadyAfter, analysisAssumed(a))
-	return b.String()
+	lines := strings.Split(b.String(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ") // the table's empty last column
+	}
+	return strings.Join(lines, "\n")
 }
 
 func dash(s string) string {
