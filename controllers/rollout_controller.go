@@ -187,7 +187,7 @@ func (r *RolloutReconciler) carryOut(ctx context.Context, ro *v1alpha1.Rollout, 
 		return routed, err
 	}
 	if in.Traffic != nil {
-		notes, err := route(ctx, ro, router, in.Traffic.State, p)
+		notes, err := route(ctx, ro, router, p)
 		if routed = append(routed, notes...); err != nil {
 			return routed, err
 		}

@@ -142,9 +142,9 @@ func (r *RolloutReconciler) release(ctx context.Context, ro *v1alpha1.Rollout, r
 }
 
 // route makes the router route what the plan asks: the weight first (an abort's return to
-// stable is the most urgent write), then the managed routes. On success the status reports the
-// weight as confirmed; it returns a timeline note per change made.
-func route(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, seen traffic.State, p *plan.Plan) ([]plan.Note, error) {
+// stable is the most urgent write), then the managed routes. Each change made puts the plan's
+// note of it on the timeline, and the weight the status reports once it is routed.
+func route(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, p *plan.Plan) ([]plan.Note, error) {
 	d := p.Traffic
 	if router == nil || d == nil {
 		return nil, nil
@@ -153,76 +153,59 @@ func route(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, see
 		return nil, fmt.Errorf("set %s canary weight of rollout %s/%s to %d: %w", router.Type(), ro.Namespace, ro.Name, d.CanaryWeight, err)
 	}
 	var notes []plan.Note
-	if seen.CanaryWeight != d.CanaryWeight || seen.MaxCanaryWeight != d.CanaryWeight {
-		notes = append(notes, plan.Note{Reason: v1alpha1.ReasonWeightChanged,
-			Message: fmt.Sprintf("canary weight %d -> %d (%s: %s)", seen.MaxCanaryWeight, d.CanaryWeight, router.Type(), joinObjects(seen.Objects))})
+	if p.WeightNote != nil {
+		notes = append(notes, *p.WeightNote)
 	}
 	p.Status.Canary.Weights = p.ConfirmedWeights
-	note, err := setManagedRoutes(ctx, router, seen, d)
-	if note != nil {
-		notes = append(notes, *note)
+	if err := setManagedRoutes(ctx, router, d); err != nil {
+		return notes, err
 	}
-	return notes, err
+	if p.RoutesNote != nil {
+		notes = append(notes, *p.RoutesNote)
+	}
+	return notes, nil
 }
 
-// setManagedRoutes adds the header and mirror routes d wants and removes the others; it
-// returns a timeline note when the set changed.
-func setManagedRoutes(ctx context.Context, router traffic.Router, seen traffic.State, d *traffic.Desired) (*plan.Note, error) {
-	want := d.RouteNames()
-	if len(want) == 0 {
-		if len(seen.Routes) == 0 {
-			return nil, nil
-		}
+// setManagedRoutes removes the managed routes d lets go and sets those it wants.
+func setManagedRoutes(ctx context.Context, router traffic.Router, d *traffic.Desired) error {
+	if d.RemoveAllRoutes {
 		if err := router.RemoveManagedRoutes(ctx); err != nil {
-			return nil, fmt.Errorf("remove %s managed routes: %w", router.Type(), err)
+			return fmt.Errorf("remove %s managed routes: %w", router.Type(), err)
 		}
-		return &plan.Note{Reason: v1alpha1.ReasonRouteChanged, Message: fmt.Sprintf("managed routes %v removed (%s)", seen.Routes, router.Type())}, nil
+		return nil
 	}
 	hr, headers := router.(traffic.HeaderRouter)
 	mr, mirrors := router.(traffic.MirrorRouter)
-	for _, name := range seen.Routes {
-		if slices.Contains(want, name) {
-			continue
-		}
+	for _, name := range d.RemoveRoutes {
 		// A route with no match is removed; the name says nothing of its kind, so ask both.
 		if headers {
 			if err := hr.SetHeaderRoute(ctx, traffic.HeaderRoute{Name: name}); err != nil {
-				return nil, fmt.Errorf("remove %s header route %s: %w", router.Type(), name, err)
+				return fmt.Errorf("remove %s header route %s: %w", router.Type(), name, err)
 			}
 		}
 		if mirrors {
 			if err := mr.SetMirrorRoute(ctx, traffic.MirrorRoute{Name: name}); err != nil {
-				return nil, fmt.Errorf("remove %s mirror route %s: %w", router.Type(), name, err)
+				return fmt.Errorf("remove %s mirror route %s: %w", router.Type(), name, err)
 			}
 		}
 	}
 	for _, h := range d.HeaderRoutes {
 		if !headers {
-			return nil, fmt.Errorf("%s cannot route by header", router.Type()) // Validate rejects such specs
+			return fmt.Errorf("%s cannot route by header", router.Type()) // Validate rejects such specs
 		}
 		if err := hr.SetHeaderRoute(ctx, h); err != nil {
-			return nil, fmt.Errorf("set %s header route %s: %w", router.Type(), h.Name, err)
+			return fmt.Errorf("set %s header route %s: %w", router.Type(), h.Name, err)
 		}
 	}
 	for _, m := range d.MirrorRoutes {
 		if !mirrors {
-			return nil, fmt.Errorf("%s cannot mirror", router.Type()) // Validate rejects such specs
+			return fmt.Errorf("%s cannot mirror", router.Type()) // Validate rejects such specs
 		}
 		if err := mr.SetMirrorRoute(ctx, m); err != nil {
-			return nil, fmt.Errorf("set %s mirror route %s: %w", router.Type(), m.Name, err)
+			return fmt.Errorf("set %s mirror route %s: %w", router.Type(), m.Name, err)
 		}
 	}
-	if traffic.SameRoutes(want, seen.Routes) {
-		return nil, nil
-	}
-	return &plan.Note{Reason: v1alpha1.ReasonRouteChanged, Message: fmt.Sprintf("managed routes %v -> %v (%s)", seen.Routes, want, router.Type())}, nil
-}
-
-func joinObjects(objs []string) string {
-	if len(objs) == 0 {
-		return "-"
-	}
-	return fmt.Sprint(objs)
+	return nil
 }
 
 // pruneCanaryIngresses deletes the canary Ingresses the Rollout owns but no longer wants: all

@@ -127,7 +127,7 @@ func Compute(in Input) Plan {
 	c.checkProgress(before)
 	c.planRestart()
 	c.markShrinks()
-	c.confirmWeights()
+	c.finishRouting()
 	if len(p.Evict) > 0 {
 		p.RequeueIfEvictionRefused = evictionRetry
 		if p.RequeueAfter > 0 {
@@ -139,22 +139,6 @@ func Compute(in Input) Plan {
 
 // evictionRetry is how soon a restart looks again after a disruption budget refused an eviction.
 const evictionRetry = 5 * time.Second
-
-// confirmWeights says what the status reports once the router routes p.Traffic: its weight,
-// on the revisions the status names.
-func (c *pass) confirmWeights() {
-	if c.p.Traffic == nil {
-		return
-	}
-	w := c.p.Traffic.CanaryWeight
-	c.p.ConfirmedWeights = &v1alpha1.TrafficWeights{
-		Canary: v1alpha1.WeightDestination{Weight: w, PodTemplateHash: c.st.CurrentPodHash},
-		Stable: v1alpha1.WeightDestination{Weight: c.totalWeight() - w, PodTemplateHash: c.st.StableRS},
-	}
-	if ws := c.st.Canary.Weights; ws != nil {
-		c.p.ConfirmedWeights.Canary.PodTemplateHash, c.p.ConfirmedWeights.Stable.PodTemplateHash = ws.Canary.PodTemplateHash, ws.Stable.PodTemplateHash
-	}
-}
 
 // markShrinks names the scales that take pods away.
 func (c *pass) markShrinks() {

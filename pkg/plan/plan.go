@@ -89,6 +89,9 @@ type Plan struct {
 	// ConfirmedWeights is what Status.Canary.Weights becomes once the router has taken Traffic
 	// (the status otherwise reports the weights the router routed before): nil with no Traffic.
 	ConfirmedWeights *v1alpha1.TrafficWeights
+	// WeightNote and RoutesNote are the timeline notes of the weight and of the managed routes
+	// Traffic changes, recorded once the router has made each change; nil when it changes none.
+	WeightNote, RoutesNote *Note
 	// StartRuns are AnalysisRuns to create; TerminateRuns, runs to stop; DeleteRuns, finished
 	// runs beyond the history limits.
 	StartRuns     []RunRequest

@@ -316,3 +316,47 @@ func TestRoutedRollbackWithinTheScaleDownDelayIsInstant(t *testing.T) {
 	w.settle()
 	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 4, "web:2": 0})
 }
+
+// The plan says what the router removes and what the timeline records of each routing change:
+// a weight change, managed routes added, one let go, all let go.
+func TestRoutedPlanNamesItsRoutingChanges(t *testing.T) {
+	header := func(name string) v1alpha1.CanaryStep {
+		return v1alpha1.CanaryStep{SetHeaderRoute: &v1alpha1.SetHeaderRoute{Name: name, Match: []v1alpha1.HeaderRoutingMatch{{HeaderName: "x", HeaderValue: v1alpha1.StringMatch{Exact: "1"}}}}}
+	}
+	w := newWorld(t, 4, header("a"), header("b"), weight(20), pause(), v1alpha1.CanaryStep{SetHeaderRoute: &v1alpha1.SetHeaderRoute{Name: "a"}}, pause())
+	c := w.ro.Spec.Strategy.Canary
+	c.StableService, c.CanaryService = "web-stable", "web-canary"
+	c.TrafficRouting = &v1alpha1.RolloutTrafficRouting{GatewayAPI: &v1alpha1.GatewayAPITrafficRouting{HTTPRoute: "web"}, ManagedRoutes: []v1alpha1.ManagedRoute{{Name: "a"}, {Name: "b"}}}
+	for _, name := range []string{"web-stable", "web-canary"} {
+		w.services[name] = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}}}
+	}
+	w.settle()
+	w.setImage("web:2")
+	var weightNotes, routeNotes []string
+	for range 30 {
+		p := w.reconcile()
+		w.ready()
+		if p.WeightNote != nil {
+			weightNotes = append(weightNotes, p.WeightNote.Message)
+		}
+		if p.RoutesNote != nil {
+			routeNotes = append(routeNotes, p.RoutesNote.Message)
+		}
+		if p.Traffic != nil && len(p.Traffic.RemoveRoutes) > 0 && !slices.Equal(p.Traffic.RemoveRoutes, []string{"a"}) {
+			t.Fatalf("removes %v, want only a", p.Traffic.RemoveRoutes)
+		}
+		if w.ro.Status.Phase == v1alpha1.RolloutPhasePaused {
+			w.promote()
+		}
+		if w.ro.Status.Phase == v1alpha1.RolloutPhaseHealthy && w.ro.Status.StableRS == w.hashOf("web:2") {
+			break
+		}
+	}
+	want := []string{"managed routes [] -> [a] (gatewayapi)", "managed routes [a] -> [a b] (gatewayapi)", "managed routes [a b] -> [b] (gatewayapi)", "managed routes [b] removed (gatewayapi)"}
+	if !slices.Equal(routeNotes, want) {
+		t.Errorf("route notes %q, want %q", routeNotes, want)
+	}
+	if len(weightNotes) == 0 || weightNotes[0] != "canary weight 0 -> 20 (gatewayapi: -)" {
+		t.Errorf("weight notes %q, want the first to be 0 -> 20", weightNotes)
+	}
+}

@@ -20,9 +20,12 @@ type Desired struct {
 	// that split by subsets of one Service. CanaryHash is StableHash while the canary has no
 	// available pods.
 	StableHash, CanaryHash string
-	// HeaderRoutes and MirrorRoutes are the managed routes to have; those not listed are removed.
-	HeaderRoutes []HeaderRoute
-	MirrorRoutes []MirrorRoute
+	// HeaderRoutes and MirrorRoutes are the managed routes to have. RemoveRoutes are those the
+	// router has that go; RemoveAllRoutes, every managed route (none is wanted).
+	HeaderRoutes    []HeaderRoute
+	MirrorRoutes    []MirrorRoute
+	RemoveRoutes    []string
+	RemoveAllRoutes bool
 }
 
 // HeaderRoute sends every request matching all headers to the canary.
