@@ -45,17 +45,7 @@ func BenchmarkAbortRestoresStableTraffic(b *testing.B) {
 		}
 		b.Fatalf("canary weight never reached %s", want)
 	}
-	abort := func(on bool) {
-		got := &v1alpha1.Rollout{}
-		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ro), got); err != nil {
-			b.Fatal(err)
-		}
-		patched := got.DeepCopy()
-		patched.Status.Abort = on
-		if err := env.Client.Status().Patch(ctx, patched, client.MergeFrom(got)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	abort := func(on bool) { setAbort(b, ro, on) }
 	waitPhase(b, ro, v1alpha1.RolloutPhaseHealthy)
 	waitWeight("0", timeout)
 	setImage(b, ro, "web:2")
@@ -104,17 +94,7 @@ func BenchmarkAbortRestoresStableTrafficGatewayAPI(b *testing.B) {
 		}
 		b.Fatalf("canary weight never reached %d (header rule %v)", want, header)
 	}
-	abort := func(on bool) {
-		got := &v1alpha1.Rollout{}
-		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ro), got); err != nil {
-			b.Fatal(err)
-		}
-		patched := got.DeepCopy()
-		patched.Status.Abort = on
-		if err := env.Client.Status().Patch(ctx, patched, client.MergeFrom(got)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	abort := func(on bool) { setAbort(b, ro, on) }
 	waitPhase(b, ro, v1alpha1.RolloutPhaseHealthy)
 	setImage(b, ro, "web:2")
 	waitRoute(50, true, timeout)
@@ -127,5 +107,19 @@ func BenchmarkAbortRestoresStableTrafficGatewayAPI(b *testing.B) {
 		abort(false)
 		waitRoute(50, true, timeout)
 		b.StartTimer()
+	}
+}
+
+// setAbort sets status.abort as kubectl ramp abort (on) and retry (off) do.
+func setAbort(b *testing.B, ro *v1alpha1.Rollout, on bool) {
+	ctx := context.Background()
+	got := &v1alpha1.Rollout{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ro), got); err != nil {
+		b.Fatal(err)
+	}
+	patched := got.DeepCopy()
+	patched.Status.Abort = on
+	if err := env.Client.Status().Patch(ctx, patched, client.MergeFrom(got)); err != nil {
+		b.Fatal(err)
 	}
 }
