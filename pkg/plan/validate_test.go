@@ -84,6 +84,11 @@ func TestValidate(t *testing.T) {
 			}
 			c.Steps = []v1alpha1.CanaryStep{{SetHeaderRoute: &v1alpha1.SetHeaderRoute{Name: "h", Match: []v1alpha1.HeaderRoutingMatch{{HeaderName: "x", HeaderValue: v1alpha1.StringMatch{Exact: "1"}}}}}}
 		}, "every route sets useHeaderRoutes: false"},
+		{"gatewayAPI managed route that cannot name a rule", func(r *v1alpha1.Rollout) {
+			c := r.Spec.Strategy.Canary
+			c.StableService, c.CanaryService = "s", "c"
+			c.TrafficRouting = &v1alpha1.RolloutTrafficRouting{GatewayAPI: &v1alpha1.GatewayAPITrafficRouting{HTTPRoute: "web"}, ManagedRoutes: []v1alpha1.ManagedRoute{{Name: "Beta_Testers"}}}
+		}, `managedRoutes[0].name "Beta_Testers": with gatewayAPI it names the rules ramp adds`},
 		{"gatewayAPI mirror by method prefix", func(r *v1alpha1.Rollout) {
 			c := r.Spec.Strategy.Canary
 			c.StableService, c.CanaryService = "s", "c"

@@ -29,8 +29,11 @@ func validateTrafficRouting(c *v1alpha1.CanaryStrategy) string {
 		return tr + ".maxTrafficWeight: Istio's route weights are percentages; remove maxTrafficWeight"
 	}
 	var managed []string
-	for _, m := range r.ManagedRoutes {
+	for i, m := range r.ManagedRoutes {
 		managed = append(managed, m.Name)
+		if r.GatewayAPI != nil && !ruleName.MatchString(m.Name) {
+			return fmt.Sprintf("%s.managedRoutes[%d].name %q: with gatewayAPI it names the rules ramp adds, so it must be lowercase letters, digits and '-', starting and ending with a letter or digit, at most 240 characters", tr, i, m.Name)
+		}
 	}
 	headerRoutes, mirrors := map[string]bool{}, false
 	emptyCanary := -1 // the step whose setCanaryScale leaves the canary no pods, while in force
@@ -97,6 +100,10 @@ func validateTrafficRouting(c *v1alpha1.CanaryStrategy) string {
 	}
 	return ""
 }
+
+// ruleName is what a Gateway API rule's name may be (a DNS label-like section name), leaving
+// room for the "-N" ramp adds when several rules split.
+var ruleName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,238}[a-z0-9])?$`)
 
 func checkManaged(field, name string, managed []string) string {
 	if !slices.Contains(managed, name) {
