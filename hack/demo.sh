@@ -25,6 +25,24 @@ get() {
   [ "$status" = 200 ]
 }
 
+# The timeline: every state transition of a Rollout is one log line (and one Event) of the
+# controller. follow_timeline FROM FORMAT [KINDS] prints those lines as they come, from the
+# start of the log (FROM +1) or from now (FROM 0), through the sed expression FORMAT; KINDS is
+# "rollout" or "rollout|analysis". The follower runs in its own process group, so that
+# stop_timeline stops tail, grep and sed alike.
+timeline_pid=
+follow_timeline() {
+  FROM=$1 FORMAT=$2 KINDS=${3:-rollout} setsid bash -c 'tail -n "$FROM" -F "$log" 2>/dev/null |
+    grep --line-buffered -E "\"msg\":\"($KINDS) transition\"" | sed -u -E "$FORMAT"' &
+  timeline_pid=$!
+}
+stop_timeline() { [ -z "$timeline_pid" ] || kill -- "-$timeline_pid" 2>/dev/null || true; }
+trap stop_timeline EXIT
+# The formats: time, step, weight, phase, reason and message; or without step and weight.
+by_step='s/.*"ts":"([^"]*)".*"step":"([^"]*)".*"phase":"([^"]*)".*"reason":"([^"]*)".*"weight":([0-9]*).*"message":"(.*)"}$/  \1  step \2  weight \5%  \3  \4: \6/'
+by_phase='s/.*"ts":"([^"]*)".*"phase":"([^"]*)".*"reason":"([^"]*)".*"message":"(.*)"}$/  \1  \2  \3: \4/'
+by_reason='s/.*"ts":"([^"]*)".*"reason":"([^"]*)".*"message":"(.*)"}$/  \1  \2: \3/'
+
 say "step 1/8: local control plane (the first run builds it from source: 15-25 minutes on 2 cores)"
 "$HACK_DIR/cluster-up.sh"
 
@@ -43,6 +61,7 @@ say "step 3/8: build ramp-controller and the kubectl ramp plugin; start the cont
 # `make cluster-down` stops it too.
 pidfile="$RAMP_CLUSTER_DIR/pids/ramp-controller"
 log="$RAMP_CLUSTER_DIR/logs/ramp-controller.log"
+export log
 if running ramp-controller; then
   kill "$(cat "$pidfile")"
   while running ramp-controller; do sleep 0.2; done
@@ -80,12 +99,7 @@ if [ "${STRATEGY:-canary}" = bluegreen ]; then
   ramp_status 0
   selectors() { echo "  web-active selects $(k get -n demo svc/web-active -o jsonpath='{.spec.selector.rollouts-pod-template-hash}'), web-preview selects $(k get -n demo svc/web-preview -o jsonpath='{.spec.selector.rollouts-pod-template-hash}')"; }
   selectors
-  export log
-  setsid bash -c 'tail -n 0 -F "$log" 2>/dev/null | grep --line-buffered "\"msg\":\"rollout transition\"" |
-    sed -u -E "s/.*\"ts\":\"([^\"]*)\".*\"phase\":\"([^\"]*)\".*\"reason\":\"([^\"]*)\".*\"message\":\"(.*)\"}\$/  \1  \2  \3: \4/"' &
-  timeline_pid=$!
-  stop_timeline() { kill -- "-$timeline_pid" 2>/dev/null || true; }
-  trap stop_timeline EXIT
+  follow_timeline 0 "$by_phase"
   say "step 5/6: release nginx:1.28: it comes up behind web-preview and waits for promotion"
   echo "  \$ kubectl ramp set image web web=nginx:1.28"
   ramp set image web web=nginx:1.28
@@ -120,12 +134,7 @@ if [ "${ROUTER:-}" = gatewayapi ]; then
   }
   route
   echo "  (no Gateway controller runs here: ramp writes the weights and rules a Gateway would serve)"
-  export log
-  setsid bash -c 'tail -n 0 -F "$log" 2>/dev/null | grep --line-buffered "\"msg\":\"rollout transition\"" |
-    sed -u -E "s/.*\"ts\":\"([^\"]*)\".*\"step\":\"([^\"]*)\".*\"phase\":\"([^\"]*)\".*\"reason\":\"([^\"]*)\".*\"weight\":([0-9]*).*\"message\":\"(.*)\"}\$/  \1  step \2  weight \5%  \3  \4: \6/"' &
-  timeline_pid=$!
-  stop_timeline() { kill -- "-$timeline_pid" 2>/dev/null || true; }
-  trap stop_timeline EXIT
+  follow_timeline 0 "$by_step"
   say "step 5/6: release nginx:1.28: a header rule for testers, then weight 10, then 50 (timeline below)"
   echo "  \$ kubectl ramp set image web web=nginx:1.28"
   ramp set image web web=nginx:1.28
@@ -152,14 +161,7 @@ k apply -n demo -f "$REPO_ROOT/examples/canary-basic.yaml"
 ramp_status 0
 ramp get rollout web
 
-# The timeline: every state transition of a Rollout is one log line (and one Event). The
-# follower runs in its own process group so that stopping it stops tail, grep and sed alike.
-export log
-setsid bash -c 'tail -n +1 -F "$log" 2>/dev/null | grep --line-buffered "\"msg\":\"rollout transition\"" |
-  sed -u -E "s/.*\"ts\":\"([^\"]*)\".*\"step\":\"([^\"]*)\".*\"phase\":\"([^\"]*)\".*\"reason\":\"([^\"]*)\".*\"weight\":([0-9]*).*\"message\":\"(.*)\"}\$/  \1  step \2  weight \5%  \3  \4: \6/"' &
-timeline_pid=$!
-stop_timeline() { kill -- "-$timeline_pid" 2>/dev/null || true; }
-trap stop_timeline EXIT
+follow_timeline +1 "$by_step"
 
 say "step 5/8: release nginx:1.28: the canary walks its steps (timeline below)"
 echo "  \$ kubectl ramp set image web web=nginx:1.28"
@@ -219,11 +221,7 @@ k patch -n demo rollout/web --type=json -p "[{\"op\":\"replace\",\"path\":\"/spe
     {\"name\":\"version\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"spec.template.spec.containers[0].image\"}}}]}},
   {\"setWeight\":50},{\"pause\":{\"duration\":\"5s\"}}]}]"
 
-restart_timeline() {
-  setsid bash -c 'tail -n 0 -F "$log" 2>/dev/null | grep --line-buffered -E "\"msg\":\"(rollout|analysis) transition\"" |
-    sed -u -E "s/.*\"ts\":\"([^\"]*)\".*\"reason\":\"([^\"]*)\".*\"message\":\"(.*)\"}\$/  \1  \2: \3/"' &
-  timeline_pid=$!
-}
+restart_timeline() { follow_timeline 0 "$by_reason" 'rollout|analysis'; }
 
 say "step 7/8: release nginx:1.29, healthy: its analysis passes and it becomes stable"
 restart_timeline
