@@ -83,17 +83,17 @@ func Predict(current, next *v1alpha1.Rollout, a Assumptions) Prediction {
 	if start.IsZero() {
 		start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
-	base := current.DeepCopy()
-	base.Status = v1alpha1.RolloutStatus{}
-	s := NewSimulation(base, start)
-	for _, name := range serviceNames(next) {
-		s.services[name] = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.ServiceSpec{Selector: maps.Clone(next.Spec.Selector.MatchLabels)}}
-	}
 	var out Prediction
 	if msg := Validate(next); msg != "" {
 		out.Problems = append(out.Problems, msg)
 		out.Outcome = v1alpha1.RolloutPhaseDegraded
 		return out
+	}
+	base := current.DeepCopy()
+	base.Status = v1alpha1.RolloutStatus{}
+	s := NewSimulation(base, start)
+	for _, name := range serviceNames(next) {
+		s.services[name] = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.ServiceSpec{Selector: maps.Clone(next.Spec.Selector.MatchLabels)}}
 	}
 	if msg := Validate(base); msg == "" {
 		s.settle(50)
@@ -130,8 +130,8 @@ func Predict(current, next *v1alpha1.Rollout, a Assumptions) Prediction {
 			out.PeakSurge = max(0, out.PeakPods-replicasOf(s.ro))
 			return out
 		case st.Phase == v1alpha1.RolloutPhasePaused && p.RequeueAfter == 0:
-			out.ManualGates++ // someone promotes; their time is not counted
-			s.ro.Status.PauseConditions = nil
+			out.ManualGates++ // someone promotes (or resumes); their time is not counted
+			s.ro.Status.PauseConditions, s.ro.Spec.Paused = nil, false
 			continue
 		}
 		for name, r := range s.runs {

@@ -78,3 +78,20 @@ func TestPredictReportsValidationProblems(t *testing.T) {
 		t.Fatalf("problems %q: want the bad pause duration named", p.Problems)
 	}
 }
+
+// Whatever the file says, the prediction ends and never panics: no selector, spec.paused.
+func TestPredictOnOddInput(t *testing.T) {
+	w := newWorld(t, 3, weight(50), pause())
+	noSelector := w.ro.DeepCopy()
+	noSelector.Spec.Selector = nil
+	noSelector.Spec.Template.Spec.Containers[0].Image = "web:2"
+	if p := Predict(w.ro, noSelector, Assumptions{}); len(p.Problems) == 0 || !strings.Contains(p.Problems[0], "spec.selector") {
+		t.Errorf("no selector: problems %q", p.Problems)
+	}
+	paused := w.ro.DeepCopy()
+	paused.Spec.Paused = true
+	paused.Spec.Template.Spec.Containers[0].Image = "web:2"
+	if p := Predict(w.ro, paused, Assumptions{}); p.Outcome != v1alpha1.RolloutPhaseHealthy || p.ManualGates > 3 {
+		t.Errorf("spec.paused: %s after %d manual gates, want Healthy after a resume and the pause step", p.Outcome, p.ManualGates)
+	}
+}
