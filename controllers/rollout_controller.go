@@ -159,6 +159,9 @@ func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (
 			return nil, nil, err
 		}
 	}
+	if in.CanaryIngresses, err = r.canaryIngresses(ctx, ro); err != nil {
+		return nil, nil, err
+	}
 	if in.Runs, err = r.analysisRuns(ctx, ro); err != nil {
 		return nil, nil, err
 	}
@@ -182,7 +185,7 @@ func (r *RolloutReconciler) carryOut(ctx context.Context, ro *v1alpha1.Rollout, 
 	if err := r.adoptAll(ctx, ro, in, p); err != nil {
 		return nil, err
 	}
-	routed, err := r.release(ctx, ro, p.Release)
+	routed, err := r.release(ctx, ro, in, p.Release)
 	if err != nil {
 		return routed, err
 	}
@@ -198,10 +201,7 @@ func (r *RolloutReconciler) carryOut(ctx context.Context, ro *v1alpha1.Rollout, 
 	if err := r.carryOutRuns(ctx, ro, p); err != nil {
 		return routed, err
 	}
-	if in.Traffic != nil && in.Traffic.Invalid != "" {
-		return routed, nil // a Degraded router re-routes nothing
-	}
-	pruned, err := r.pruneCanaryIngresses(ctx, ro)
+	pruned, err := r.deleteIngresses(ctx, in, p.DeleteIngresses)
 	return append(routed, pruned...), err
 }
 

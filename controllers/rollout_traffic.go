@@ -45,7 +45,7 @@ func (r *RolloutReconciler) routerFor(ro *v1alpha1.Rollout, c v1alpha1.ManagedTr
 			Namespace:                    ro.Namespace,
 			RolloutName:                  ro.Name,
 			Owner:                        *metav1.NewControllerRef(ro, v1alpha1.GroupVersion.WithKind("Rollout")),
-			StableIngresses:              stableIngresses(tr.Nginx),
+			StableIngresses:              tr.Nginx.Ingresses(),
 			StableService:                c.StableService,
 			CanaryService:                c.CanaryService,
 			AnnotationPrefix:             tr.Nginx.AnnotationPrefix,
@@ -83,13 +83,6 @@ func managedRouteNames(tr *v1alpha1.RolloutTrafficRouting) []string {
 	return names
 }
 
-func stableIngresses(n *v1alpha1.NginxTrafficRouting) []string {
-	if n.StableIngress != "" {
-		return []string{n.StableIngress}
-	}
-	return n.StableIngresses
-}
-
 func virtualServices(i *v1alpha1.IstioTrafficRouting) []v1alpha1.IstioVirtualService {
 	if i.VirtualService != nil {
 		return []v1alpha1.IstioVirtualService{*i.VirtualService}
@@ -110,16 +103,15 @@ func observeTraffic(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Ro
 	return &plan.Traffic{State: st}, nil
 }
 
-// release returns the router the spec no longer names to the stable revision: NGINX by
-// deleting the canary Ingresses the spec no longer wants, the others by weight 0 and then no
-// managed routes. Objects already gone or changed beyond recognition (the user's own edit)
+// release returns the router the spec no longer names to the stable revision: by deleting
+// the canary Ingresses the plan names (NGINX), or by weight 0 and then no managed routes. Objects already gone or changed beyond recognition (the user's own edit)
 // are noted and let go.
-func (r *RolloutReconciler) release(ctx context.Context, ro *v1alpha1.Rollout, rel *plan.Release) ([]plan.Note, error) {
+func (r *RolloutReconciler) release(ctx context.Context, ro *v1alpha1.Rollout, in *plan.Input, rel *plan.Release) ([]plan.Note, error) {
 	if rel == nil {
 		return nil, nil
 	}
-	if tr := rel.Managed.TrafficRouting; tr != nil && tr.Nginx != nil {
-		return r.pruneCanaryIngresses(ctx, ro) // without its canary Ingress, NGINX sends all to stable
+	if rel.ByDeletion {
+		return r.deleteIngresses(ctx, in, rel.DeleteIngresses)
 	}
 	router := r.routerFor(ro, rel.Managed)
 	if router == nil {
@@ -208,23 +200,25 @@ func setManagedRoutes(ctx context.Context, router traffic.Router, d *traffic.Des
 	return nil
 }
 
-// pruneCanaryIngresses deletes the canary Ingresses the Rollout owns but no longer wants: all
-// of them once trafficRouting.nginx is removed, or one whose stable Ingress left the list.
-func (r *RolloutReconciler) pruneCanaryIngresses(ctx context.Context, ro *v1alpha1.Rollout) ([]plan.Note, error) {
-	var wanted []string
-	if c := ro.Spec.Strategy.Canary; c != nil && c.TrafficRouting != nil && c.TrafficRouting.Nginx != nil {
-		for _, name := range stableIngresses(c.TrafficRouting.Nginx) {
-			wanted = append(wanted, nginx.CanaryIngressName(ro.Name, name))
-		}
-	}
-	var notes []plan.Note
+// canaryIngresses are the Ingresses the Rollout owns: its NGINX canary Ingresses.
+func (r *RolloutReconciler) canaryIngresses(ctx context.Context, ro *v1alpha1.Rollout) ([]*networkingv1.Ingress, error) {
 	list := &networkingv1.IngressList{}
 	if err := r.List(ctx, list, client.InNamespace(ro.Namespace), client.MatchingFields{ownerIndex: string(ro.UID)}); err != nil {
 		return nil, fmt.Errorf("list canary ingresses of %s/%s: %w", ro.Namespace, ro.Name, err)
 	}
+	out := make([]*networkingv1.Ingress, len(list.Items))
 	for i := range list.Items {
-		ing := &list.Items[i]
-		if slices.Contains(wanted, ing.Name) {
+		out[i] = &list.Items[i]
+	}
+	return out, nil
+}
+
+// deleteIngresses deletes the canary Ingresses the plan names, each as it was observed (a UID
+// precondition: never another object that took the name since).
+func (r *RolloutReconciler) deleteIngresses(ctx context.Context, in *plan.Input, names []string) ([]plan.Note, error) {
+	var notes []plan.Note
+	for _, ing := range in.CanaryIngresses {
+		if !slices.Contains(names, ing.Name) {
 			continue
 		}
 		if err := r.Delete(ctx, ing, client.Preconditions{UID: &ing.UID}); client.IgnoreNotFound(err) != nil {

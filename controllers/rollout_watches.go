@@ -21,7 +21,6 @@ import (
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/plan"
-	"github.com/ramp-dev/ramp/pkg/traffic/nginx"
 )
 
 // referenceIndex indexes Rollouts by the objects they name ("Service/web-stable",
@@ -52,9 +51,9 @@ func references(ro *v1alpha1.Rollout) []string {
 		return keys
 	}
 	if tr := c.TrafficRouting; tr != nil && tr.Nginx != nil {
-		for _, n := range stableIngresses(tr.Nginx) {
+		for _, n := range tr.Nginx.Ingresses() {
 			// the canary name too: freeing a name someone else's Ingress took must wake the Rollout
-			keys = append(keys, "Ingress/"+n, "Ingress/"+nginx.CanaryIngressName(ro.Name, n))
+			keys = append(keys, "Ingress/"+n, "Ingress/"+v1alpha1.CanaryIngressName(ro.Name, n))
 		}
 	}
 	if tr := c.TrafficRouting; tr != nil && tr.Istio != nil {

@@ -61,6 +61,20 @@ func (ro *Rollout) StepLabel() string {
 	return c.StepLabel(i)
 }
 
+// CanaryIngressName is the canary Ingress ramp creates for one stable Ingress of NGINX
+// routing: <rollout>-<stable>-canary.
+func CanaryIngressName(rollout, stableIngress string) string {
+	return rollout + "-" + stableIngress + "-canary"
+}
+
+// Ingresses are the stable Ingresses NGINX routing names.
+func (n *NginxTrafficRouting) Ingresses() []string {
+	if n.StableIngress != "" {
+		return []string{n.StableIngress}
+	}
+	return n.StableIngresses
+}
+
 // AutoPromotes: the blue-green promotes by itself once the preview is ready (and its
 // analysis passed), after autoPromotionSeconds when set; true unless autoPromotionEnabled is
 // false.

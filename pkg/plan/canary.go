@@ -83,7 +83,9 @@ func Compute(in Input) Plan {
 	}
 	before := st.DeepCopy()
 	c.sortReplicaSets()
-	if c.recordManaged() {
+	recorded := c.recordManaged()
+	c.planIngresses()
+	if recorded {
 		countReplicas(st, in.ReplicaSets, hash)
 		return p
 	}

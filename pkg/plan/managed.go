@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 
@@ -16,6 +17,10 @@ import (
 type Release struct {
 	Managed v1alpha1.ManagedTraffic
 	Traffic traffic.Desired
+	// ByDeletion: NGINX routing is returned to stable by deleting its canary Ingresses,
+	// DeleteIngresses (without its canary Ingress, NGINX sends everything to the stable one).
+	ByDeletion      bool
+	DeleteIngresses []string
 }
 
 // ManagedBySpec is what a Rollout's spec routes traffic with: a canary's Services and
@@ -46,6 +51,29 @@ func (c *pass) recordManaged() bool {
 	return want != nil
 }
 
+// planIngresses deletes the canary Ingresses the Rollout owns that the spec does not want: as
+// the release of NGINX routing the spec dropped, or as clean-up of a stable Ingress that left
+// the list.
+func (c *pass) planIngresses() {
+	var wanted []string
+	if tr := c.spec.TrafficRouting; tr != nil && tr.Nginx != nil {
+		for _, name := range tr.Nginx.Ingresses() {
+			wanted = append(wanted, v1alpha1.CanaryIngressName(c.ro.Name, name))
+		}
+	}
+	var unwanted []string
+	for _, ing := range c.in.CanaryIngresses {
+		if !slices.Contains(wanted, ing.Name) {
+			unwanted = append(unwanted, ing.Name)
+		}
+	}
+	if r := c.p.Release; r != nil && r.ByDeletion {
+		r.DeleteIngresses = unwanted
+		return
+	}
+	c.p.DeleteIngresses = unwanted
+}
+
 // release returns what had names and want does not to the stable revision.
 func (c *pass) release(had v1alpha1.ManagedTraffic, want *v1alpha1.ManagedTraffic) {
 	if want == nil {
@@ -60,7 +88,7 @@ func (c *pass) release(had v1alpha1.ManagedTraffic, want *v1alpha1.ManagedTraffi
 		hash = workload.HashOf(stable)
 	}
 	if had.TrafficRouting != nil && !sameRouter(had, *want) {
-		c.p.Release = &Release{Managed: had, Traffic: traffic.Desired{StableHash: hash, CanaryHash: hash}}
+		c.p.Release = &Release{Managed: had, Traffic: traffic.Desired{StableHash: hash, CanaryHash: hash}, ByDeletion: had.TrafficRouting.Nginx != nil}
 		c.p.note(v1alpha1.ReasonRouteChanged, fmt.Sprintf("trafficRouting changed: ramp sets %s back to the stable revision %s before letting go", routerName(had.TrafficRouting), hash))
 	}
 	for _, name := range []string{had.CanaryService, had.StableService} {

@@ -5,6 +5,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/traffic"
@@ -15,6 +16,8 @@ import (
 type Input struct {
 	Rollout     *v1alpha1.Rollout
 	ReplicaSets []*appsv1.ReplicaSet
+	// CanaryIngresses are the Ingresses the Rollout owns (NGINX canary Ingresses).
+	CanaryIngresses []*networkingv1.Ingress
 	// Orphans are ReplicaSets no one controls that the Rollout's selector matches and that
 	// carry a revision hash: the plan adopts them (Plan.Adopt) and plans them as the Rollout's.
 	Orphans  []*appsv1.ReplicaSet
@@ -97,6 +100,9 @@ type Plan struct {
 	StartRuns     []RunRequest
 	TerminateRuns []string
 	DeleteRuns    []string
+	// DeleteIngresses names canary Ingresses the spec no longer wants (their stable Ingress
+	// left nginx.stableIngresses), deleted last; a Release of NGINX routing deletes them first.
+	DeleteIngresses []string
 	// Evict names pods to evict (spec.restartAt), one at a time.
 	Evict []string
 	// RequeueIfEvictionRefused replaces RequeueAfter when a disruption budget refuses an

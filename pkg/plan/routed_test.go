@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -358,5 +359,32 @@ func TestRoutedPlanNamesItsRoutingChanges(t *testing.T) {
 	}
 	if len(weightNotes) == 0 || weightNotes[0] != "canary weight 0 -> 20 (gatewayapi: -)" {
 		t.Errorf("weight notes %q, want the first to be 0 -> 20", weightNotes)
+	}
+}
+
+// The canary Ingresses the spec does not want are the plan's to delete: one whose stable
+// Ingress left the list as clean-up, all of them as the release of NGINX routing dropped from
+// the spec, none while the router is invalid (a Degraded Rollout re-routes nothing).
+func TestCanaryIngressesTheSpecDropsAreDeleted(t *testing.T) {
+	w := newRoutedWorld(t, 2, weight(50), pause())
+	ing := func(name string) *networkingv1.Ingress {
+		return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	}
+	owned := []*networkingv1.Ingress{ing("web-web-canary"), ing("web-old-canary")}
+	in := w.input()
+	in.CanaryIngresses = owned
+	if p := Compute(in); !slices.Equal(p.DeleteIngresses, []string{"web-old-canary"}) {
+		t.Errorf("delete %v, want the canary Ingress of the Ingress no longer named", p.DeleteIngresses)
+	}
+	in.Traffic.Invalid = "spec.strategy.canary.trafficRouting.nginx.stableIngress: Ingress shop/web does not exist"
+	if p := Compute(in); len(p.DeleteIngresses) != 0 {
+		t.Errorf("an invalid router deletes %v, want nothing", p.DeleteIngresses)
+	}
+	w.ro.Spec.Strategy.Canary.TrafficRouting = nil
+	in = w.input()
+	in.CanaryIngresses = owned
+	p := Compute(in)
+	if p.Release == nil || !p.Release.ByDeletion || !slices.Equal(p.Release.DeleteIngresses, []string{"web-web-canary", "web-old-canary"}) || len(p.DeleteIngresses) != 0 {
+		t.Errorf("release %+v, delete %v: want every canary Ingress deleted as the release", p.Release, p.DeleteIngresses)
 	}
 }

@@ -49,7 +49,7 @@ type Config struct {
 
 // CanaryIngressName is the canary Ingress of one stable Ingress: <rollout>-<stable>-canary.
 func CanaryIngressName(rollout, stableIngress string) string {
-	return rollout + "-" + stableIngress + "-canary"
+	return v1alpha1.CanaryIngressName(rollout, stableIngress)
 }
 
 // CanaryIngress is the canary Ingress for a stable Ingress at a weight, with a header route
