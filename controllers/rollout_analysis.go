@@ -3,13 +3,9 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/util/jsonpath"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
@@ -44,6 +40,9 @@ func (r *RolloutReconciler) analysisSpecs(ctx context.Context, ro *v1alpha1.Roll
 			return nil, msg, err
 		}
 		spec, msg := plan.MergeTemplates(a, specs)
+		if msg == "" {
+			msg = plan.CheckFieldRefs(ro, a, spec)
+		}
 		if msg != "" {
 			return nil, msg, nil
 		}
@@ -81,22 +80,9 @@ func (r *RolloutReconciler) templates(ctx context.Context, ns string, a plan.Nam
 	return specs, "", nil
 }
 
-// startRun creates the AnalysisRun the plan asks for: the merged templates observed, with the
-// Rollout's args resolved (pod-template hashes, Rollout fields); Secret args stay references
-// that the AnalysisRun controller reads when it measures, so their values are stored nowhere.
+// startRun creates the AnalysisRun the plan asks for, with the spec the plan resolved.
 func (r *RolloutReconciler) startRun(ctx context.Context, ro *v1alpha1.Rollout, req plan.RunRequest) error {
 	spec := *req.Spec.DeepCopy()
-	for i := range spec.Args {
-		arg := &spec.Args[i]
-		if arg.ValueFrom == nil || arg.ValueFrom.SecretKeyRef != nil {
-			continue
-		}
-		v, err := argValue(ro, req, arg.ValueFrom)
-		if err != nil {
-			return fmt.Errorf("analysis run %s: argument %s: %w", req.Name, arg.Name, err)
-		}
-		arg.Value, arg.ValueFrom = ptr.To(v), nil
-	}
 	labels := r.Options.shardLabels(ro.Labels) // the run is measured by the Rollout's shard
 	if labels == nil {
 		labels = map[string]string{}
@@ -114,44 +100,6 @@ func (r *RolloutReconciler) startRun(ctx context.Context, ro *v1alpha1.Rollout, 
 		return fmt.Errorf("create analysisrun %s/%s: %w", ro.Namespace, req.Name, err)
 	}
 	return nil
-}
-
-// argValue resolves a podTemplateHashValue or fieldRef argument.
-func argValue(ro *v1alpha1.Rollout, req plan.RunRequest, from *v1alpha1.ValueFrom) (string, error) {
-	switch {
-	case from.PodTemplateHashValue != nil && *from.PodTemplateHashValue == "Stable":
-		return req.StableHash, nil
-	case from.PodTemplateHashValue != nil:
-		return req.LatestHash, nil
-	case from.FieldRef != nil:
-		return fieldValue(ro, from.FieldRef.FieldPath)
-	}
-	return "", fmt.Errorf("valueFrom names no source")
-}
-
-// fieldValue reads a field of the Rollout by path: metadata.name, metadata.labels['app'],
-// spec.replicas.
-func fieldValue(ro *v1alpha1.Rollout, path string) (string, error) {
-	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ro)
-	if err != nil {
-		return "", err
-	}
-	expr := path
-	for _, m := range []string{"labels", "annotations"} {
-		// metadata.labels['app'] -> metadata.labels.app, as JSONPath wants it
-		if pre := "metadata." + m + "['"; strings.HasPrefix(path, pre) && strings.HasSuffix(path, "']") {
-			expr = "metadata." + m + "." + strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(path, pre), "']"), ".", `\.`)
-		}
-	}
-	jp := jsonpath.New("fieldRef").AllowMissingKeys(false)
-	if err := jp.Parse("{." + expr + "}"); err != nil {
-		return "", fmt.Errorf("fieldRef %q: %w", path, err)
-	}
-	var out strings.Builder
-	if err := jp.Execute(&out, obj); err != nil {
-		return "", fmt.Errorf("fieldRef %q: %w", path, err)
-	}
-	return out.String(), nil
 }
 
 // carryOutRuns creates, terminates and deletes AnalysisRuns as the plan says.

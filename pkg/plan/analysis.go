@@ -25,7 +25,7 @@ type RunRequest struct {
 	Name     string
 	Analysis v1alpha1.RolloutAnalysis
 	// Spec is the run's spec: the analysis's templates merged (Input.AnalysisSpecs), its
-	// podTemplateHashValue and fieldRef args still to resolve.
+	// podTemplateHashValue and fieldRef args resolved.
 	Spec v1alpha1.AnalysisRunSpec
 	// Kind is "background" or the step index.
 	Kind string
@@ -105,8 +105,11 @@ func (c *pass) startRun(kind string, a v1alpha1.RolloutAnalysis, label string) *
 	if r := c.run(name); r != nil {
 		return r
 	}
-	spec := c.in.AnalysisSpecs[kind]
-	c.p.StartRuns = append(c.p.StartRuns, RunRequest{Name: name, Analysis: a, Spec: *spec.DeepCopy(), Kind: kind, RolloutType: rolloutType(kind), StableHash: c.st.StableRS, LatestHash: c.hash})
+	spec, err := resolveArgs(c.ro, c.in.AnalysisSpecs[kind], c.st.StableRS, c.hash)
+	if err != nil { // CheckFieldRefs saw every fieldRef resolve while observing
+		c.p.warn(v1alpha1.ReasonAnalysisInvalid, fmt.Sprintf("%s: AnalysisRun %s: %v", label, name, err))
+	}
+	c.p.StartRuns = append(c.p.StartRuns, RunRequest{Name: name, Analysis: a, Spec: spec, Kind: kind, RolloutType: rolloutType(kind), StableHash: c.st.StableRS, LatestHash: c.hash})
 	c.p.note(v1alpha1.ReasonAnalysisStarted, fmt.Sprintf("%s: AnalysisRun %s started", label, name))
 	return nil
 }

@@ -3,7 +3,10 @@ package plan
 import (
 	"fmt"
 	"slices"
+	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/jsonpath"
 	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
@@ -80,4 +83,75 @@ func MergeTemplates(a NamedAnalysis, specs []v1alpha1.AnalysisTemplateSpec) (v1a
 		}
 	}
 	return run, ""
+}
+
+// resolveArgs gives the spec's podTemplateHashValue and fieldRef args their values; Secret args
+// stay references that the AnalysisRun controller reads when it measures, so their values are
+// stored nowhere.
+func resolveArgs(ro *v1alpha1.Rollout, spec v1alpha1.AnalysisRunSpec, stableHash, latestHash string) (v1alpha1.AnalysisRunSpec, error) {
+	spec = *spec.DeepCopy()
+	for i := range spec.Args {
+		arg := &spec.Args[i]
+		if arg.ValueFrom == nil || arg.ValueFrom.SecretKeyRef != nil {
+			continue
+		}
+		v, err := argValue(ro, stableHash, latestHash, arg.ValueFrom)
+		if err != nil {
+			return spec, fmt.Errorf("argument %s: %w", arg.Name, err)
+		}
+		arg.Value, arg.ValueFrom = ptr.To(v), nil
+	}
+	return spec, nil
+}
+
+// CheckFieldRefs says which fieldRef argument of an analysis's merged spec names no field of
+// the Rollout ("" when all do), so that the Rollout is Degraded before a run is due.
+func CheckFieldRefs(ro *v1alpha1.Rollout, a NamedAnalysis, spec v1alpha1.AnalysisRunSpec) string {
+	for _, arg := range spec.Args {
+		if arg.ValueFrom == nil || arg.ValueFrom.FieldRef == nil {
+			continue
+		}
+		if _, err := fieldValue(ro, arg.ValueFrom.FieldRef.FieldPath); err != nil {
+			return fmt.Sprintf("%s: argument %q: %v: name a field of the Rollout (metadata.name, metadata.labels['app'], spec.replicas)", a.Field, arg.Name, err)
+		}
+	}
+	return ""
+}
+
+// argValue resolves a podTemplateHashValue or fieldRef argument.
+func argValue(ro *v1alpha1.Rollout, stableHash, latestHash string, from *v1alpha1.ValueFrom) (string, error) {
+	switch {
+	case from.PodTemplateHashValue != nil && *from.PodTemplateHashValue == "Stable":
+		return stableHash, nil
+	case from.PodTemplateHashValue != nil:
+		return latestHash, nil
+	case from.FieldRef != nil:
+		return fieldValue(ro, from.FieldRef.FieldPath)
+	}
+	return "", fmt.Errorf("valueFrom names no source")
+}
+
+// fieldValue reads a field of the Rollout by path: metadata.name, metadata.labels['app'],
+// spec.replicas.
+func fieldValue(ro *v1alpha1.Rollout, path string) (string, error) {
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ro)
+	if err != nil {
+		return "", err
+	}
+	expr := path
+	for _, m := range []string{"labels", "annotations"} {
+		// metadata.labels['app'] -> metadata.labels.app, as JSONPath wants it
+		if pre := "metadata." + m + "['"; strings.HasPrefix(path, pre) && strings.HasSuffix(path, "']") {
+			expr = "metadata." + m + "." + strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(path, pre), "']"), ".", `\.`)
+		}
+	}
+	jp := jsonpath.New("fieldRef").AllowMissingKeys(false)
+	if err := jp.Parse("{." + expr + "}"); err != nil {
+		return "", fmt.Errorf("fieldRef %q: %w", path, err)
+	}
+	var out strings.Builder
+	if err := jp.Execute(&out, obj); err != nil {
+		return "", fmt.Errorf("fieldRef %q: %w", path, err)
+	}
+	return out.String(), nil
 }

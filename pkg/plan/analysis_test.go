@@ -254,3 +254,34 @@ func TestBackgroundAnalysisMustPassOnceBeforeCompleting(t *testing.T) {
 	w.settle()
 	w.expect(v1alpha1.RolloutPhaseHealthy, 1, map[string]int32{"web:2": 4})
 }
+
+// A run's args are resolved by the plan: hashes and Rollout fields; Secret args stay
+// references. A fieldRef that names no field is a message for the Rollout's author.
+func TestRunArgsAreResolvedByThePlan(t *testing.T) {
+	w := newWorld(t, 2)
+	w.ro.Labels = map[string]string{"app": "web"}
+	spec := v1alpha1.AnalysisRunSpec{Args: []v1alpha1.Argument{
+		{Name: "stable", ValueFrom: &v1alpha1.ValueFrom{PodTemplateHashValue: ptr.To("Stable")}},
+		{Name: "latest", ValueFrom: &v1alpha1.ValueFrom{PodTemplateHashValue: ptr.To("Latest")}},
+		{Name: "app", ValueFrom: &v1alpha1.ValueFrom{FieldRef: &v1alpha1.FieldRef{FieldPath: "metadata.labels['app']"}}},
+		{Name: "token", ValueFrom: &v1alpha1.ValueFrom{SecretKeyRef: &v1alpha1.SecretKeyRef{Name: "s", Key: "k"}}},
+	}}
+	got, err := resolveArgs(w.ro, spec, "aaa", "bbb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"aaa", "bbb", "web"}
+	for i, v := range want {
+		if a := got.Args[i]; a.Value == nil || *a.Value != v || a.ValueFrom != nil {
+			t.Errorf("arg %s = %+v, want %q", a.Name, a, v)
+		}
+	}
+	if a := got.Args[3]; a.Value != nil || a.ValueFrom == nil || a.ValueFrom.SecretKeyRef == nil {
+		t.Errorf("secret arg %+v: want it left a reference", a)
+	}
+	spec.Args[2].ValueFrom.FieldRef.FieldPath = "spec.nothing"
+	msg := CheckFieldRefs(w.ro, NamedAnalysis{Field: "spec.strategy.canary.steps[1].analysis"}, spec)
+	if !strings.Contains(msg, `spec.strategy.canary.steps[1].analysis: argument "app"`) {
+		t.Errorf("message %q does not name the field and the argument", msg)
+	}
+}
