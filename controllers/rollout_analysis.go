@@ -101,26 +101,3 @@ func (r *RolloutReconciler) startRun(ctx context.Context, ro *v1alpha1.Rollout, 
 	}
 	return nil
 }
-
-// carryOutRuns creates, terminates and deletes AnalysisRuns as the plan says.
-func (r *RolloutReconciler) carryOutRuns(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan) error {
-	for _, req := range p.StartRuns {
-		if err := r.startRun(ctx, ro, req); err != nil {
-			return err
-		}
-	}
-	for _, name := range p.TerminateRuns {
-		run := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
-		patch := client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"terminate":true}}`))
-		if err := r.Patch(ctx, run, patch, client.FieldOwner(fieldManager)); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("terminate analysisrun %s/%s: %w", ro.Namespace, name, err)
-		}
-	}
-	for _, name := range p.DeleteRuns {
-		run := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
-		if err := r.Delete(ctx, run); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("delete old analysisrun %s/%s: %w", ro.Namespace, name, err)
-		}
-	}
-	return nil
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/plan"
+	"github.com/ramp-dev/ramp/pkg/traffic"
 	"github.com/ramp-dev/ramp/pkg/workload"
 )
 
@@ -50,19 +50,6 @@ func (r *RolloutReconciler) replicaSets(ctx context.Context, ro *v1alpha1.Rollou
 	return owned, orphans, nil
 }
 
-// adopt makes the Rollout the controller of the orphans the plan adopts.
-func (r *RolloutReconciler) adoptAll(ctx context.Context, ro *v1alpha1.Rollout, in *plan.Input, p *plan.Plan) error {
-	for _, rs := range in.Orphans {
-		if !slices.Contains(p.Adopt, rs.Name) {
-			continue
-		}
-		if err := r.adopt(ctx, ro, rs.DeepCopy()); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (r *RolloutReconciler) adopt(ctx context.Context, ro *v1alpha1.Rollout, rs *appsv1.ReplicaSet) error {
 	orig := rs.DeepCopy()
 	rs.OwnerReferences = append(rs.OwnerReferences, *metav1.NewControllerRef(ro, v1alpha1.GroupVersion.WithKind("Rollout")))
@@ -72,88 +59,102 @@ func (r *RolloutReconciler) adopt(ctx context.Context, ro *v1alpha1.Rollout, rs 
 	return nil
 }
 
-// apply carries out a plan's changes to the cluster, in the order that keeps traffic safe
-// at every point a crash could stop it: a new ReplicaSet, Service selectors (they only ever
-// move to pods already available, so no Service is left selecting only pods that go away),
-// scale-downs, then scale-ups (so no prefix runs more pods than maxSurge allows), then
-// clean-up.
-func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan) error {
-	if p.Create != nil {
-		if err := r.createReplicaSet(ctx, ro, p); err != nil {
-			return err
+// write makes one write of the plan; it returns the timeline notes of routing changes.
+func (r *RolloutReconciler) write(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, in *plan.Input, p *plan.Plan, w plan.Write) ([]plan.Note, error) {
+	switch w.Kind {
+	case plan.WriteAdopt:
+		rs := orphanNamed(in, w.Name)
+		if rs == nil {
+			return nil, fmt.Errorf("adopt replicaset %s/%s: not observed", ro.Namespace, w.Name)
 		}
-	}
-	for name, revision := range p.Renumber {
-		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
-		patch := client.RawPatch("application/merge-patch+json", fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"%d"}}}`, v1alpha1.RevisionAnnotation, revision))
+		return nil, r.adopt(ctx, ro, rs)
+	case plan.WriteRelease:
+		return r.release(ctx, ro, in, p.Release)
+	case plan.WriteWeight:
+		return setWeight(ctx, ro, router, p)
+	case plan.WriteRoutes:
+		return setRoutes(ctx, router, p)
+	case plan.WriteCreate:
+		return nil, r.createReplicaSet(ctx, ro, p)
+	case plan.WriteRenumber:
+		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: w.Name}}
+		patch := client.RawPatch(types.MergePatchType, fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"%d"}}}`, v1alpha1.RevisionAnnotation, p.Renumber[w.Name]))
 		if err := r.Patch(ctx, rs, patch, client.FieldOwner(fieldManager)); err != nil {
-			return fmt.Errorf("renumber replicaset %s/%s as revision %d: %w", ro.Namespace, name, revision, err)
+			return nil, fmt.Errorf("renumber replicaset %s/%s as revision %d: %w", ro.Namespace, w.Name, p.Renumber[w.Name], err)
 		}
-	}
-	for name, md := range p.Metadata {
-		if err := r.moveSideMetadata(ctx, ro.Namespace, name, md); err != nil {
-			return err
-		}
-	}
-	if err := r.pointServices(ctx, ro, p); err != nil {
-		return err
-	}
-	if err := r.scale(ctx, ro, p, true); err != nil {
-		return err
-	}
-	if err := r.scale(ctx, ro, p, false); err != nil {
-		return err
-	}
-	for _, name := range p.Evict {
-		refused, err := r.evict(ctx, ro.Namespace, name)
-		if err != nil {
-			return err
-		}
+	case plan.WriteMetadata:
+		return nil, r.moveSideMetadata(ctx, ro.Namespace, w.Name, p.Metadata[w.Name])
+	case plan.WriteSelector:
+		return nil, r.pointService(ctx, ro, p, w.Name)
+	case plan.WriteScale:
+		return nil, r.scale(ctx, ro, w.Name, p.Scale[w.Name])
+	case plan.WriteEvict:
+		refused, err := r.evict(ctx, ro.Namespace, w.Name)
 		if refused {
 			p.RequeueAfter = p.RequeueIfEvictionRefused
 		}
-	}
-	for _, name := range p.Delete {
-		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
+		return nil, err
+	case plan.WriteDelete:
+		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: w.Name}}
 		if err := r.Delete(ctx, rs); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("delete old replicaset %s/%s: %w", ro.Namespace, name, err)
+			return nil, fmt.Errorf("delete old replicaset %s/%s: %w", ro.Namespace, w.Name, err)
+		}
+	case plan.WriteStartRun:
+		return nil, r.startRun(ctx, ro, p.StartRuns[w.Index])
+	case plan.WriteTerminateRun:
+		run := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: w.Name}}
+		patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"terminate":true}}`))
+		if err := r.Patch(ctx, run, patch, client.FieldOwner(fieldManager)); client.IgnoreNotFound(err) != nil {
+			return nil, fmt.Errorf("terminate analysisrun %s/%s: %w", ro.Namespace, w.Name, err)
+		}
+	case plan.WriteDeleteRun:
+		run := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: w.Name}}
+		if err := r.Delete(ctx, run); client.IgnoreNotFound(err) != nil {
+			return nil, fmt.Errorf("delete old analysisrun %s/%s: %w", ro.Namespace, w.Name, err)
+		}
+	case plan.WriteDeleteIngress:
+		return r.deleteIngresses(ctx, in, []string{w.Name})
+	default:
+		return nil, fmt.Errorf("plan write %q is not known to the controller", w.Kind)
+	}
+	return nil, nil
+}
+
+func orphanNamed(in *plan.Input, name string) *appsv1.ReplicaSet {
+	for _, rs := range in.Orphans {
+		if rs.Name == name {
+			return rs.DeepCopy()
 		}
 	}
+	return nil // the plan adopts only what was observed
+}
+
+// scale sets one ReplicaSet's replicas.
+func (r *RolloutReconciler) scale(ctx context.Context, ro *v1alpha1.Rollout, name string, replicas int32) error {
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
+	patch := client.RawPatch(types.MergePatchType, fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas))
+	if err := r.Patch(ctx, rs, patch, client.FieldOwner(fieldManager)); err != nil {
+		return fmt.Errorf("scale replicaset %s/%s to %d: %w", ro.Namespace, name, replicas, err)
+	}
+	r.expected.wrote(rs)
 	return nil
 }
 
-// scale writes the plan's scales that go down (shrinking) or the others.
-func (r *RolloutReconciler) scale(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan, shrinking bool) error {
-	for name, replicas := range p.Scale {
-		if p.Shrink[name] != shrinking {
-			continue
-		}
-		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
-		patch := client.RawPatch(types.MergePatchType, fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas))
-		if err := r.Patch(ctx, rs, patch, client.FieldOwner(fieldManager)); err != nil {
-			return fmt.Errorf("scale replicaset %s/%s to %d: %w", ro.Namespace, name, replicas, err)
-		}
-		r.expected.wrote(rs)
-	}
-	return nil
-}
-
-// pointServices writes the plan's Service selectors, each with its annotations in the same
+// pointService writes one Service's selector of the plan, with its annotations in the same
 // write: both land, or neither.
-func (r *RolloutReconciler) pointServices(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan) error {
-	for name, hash := range p.Selectors {
-		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
-		patch := map[string]any{"spec": map[string]any{"selector": map[string]string{v1alpha1.PodTemplateHashLabel: hash}}}
-		if a := p.ServiceAnnotations[name]; len(a) > 0 {
-			patch["metadata"] = map[string]any{"annotations": a} // never null: that would drop every annotation
-		}
-		body, err := json.Marshal(patch)
-		if err != nil {
-			return fmt.Errorf("service patch: %w", err)
-		}
-		if err := r.Patch(ctx, svc, client.RawPatch(types.MergePatchType, body), client.FieldOwner(fieldManager)); err != nil {
-			return fmt.Errorf("point service %s/%s at revision %s: %w", ro.Namespace, name, hash, err)
-		}
+func (r *RolloutReconciler) pointService(ctx context.Context, ro *v1alpha1.Rollout, p *plan.Plan, name string) error {
+	hash := p.Selectors[name]
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ro.Namespace, Name: name}}
+	patch := map[string]any{"spec": map[string]any{"selector": map[string]string{v1alpha1.PodTemplateHashLabel: hash}}}
+	if a := p.ServiceAnnotations[name]; len(a) > 0 {
+		patch["metadata"] = map[string]any{"annotations": a} // never null: that would drop every annotation
+	}
+	body, err := json.Marshal(patch)
+	if err != nil {
+		return fmt.Errorf("service patch: %w", err)
+	}
+	if err := r.Patch(ctx, svc, client.RawPatch(types.MergePatchType, body), client.FieldOwner(fieldManager)); err != nil {
+		return fmt.Errorf("point service %s/%s at revision %s: %w", ro.Namespace, name, hash, err)
 	}
 	return nil
 }

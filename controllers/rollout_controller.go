@@ -177,32 +177,18 @@ func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (
 	return in, router, nil
 }
 
-// carryOut applies a plan: the orphans it adopts, traffic first (routing the spec no longer names back to stable,
-// then the spec's: an abort's return to stable is the most urgent write), then ReplicaSets and
-// Services, then canary Ingresses no longer wanted. It returns the timeline notes of the
-// routing changes it made.
+// carryOut makes the plan's writes in the plan's order (plan.Plan.Writes, the order that
+// keeps traffic safe at every crash point) and returns the timeline notes of the routing
+// changes it made.
 func (r *RolloutReconciler) carryOut(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, in *plan.Input, p *plan.Plan) ([]plan.Note, error) {
-	if err := r.adoptAll(ctx, ro, in, p); err != nil {
-		return nil, err
-	}
-	routed, err := r.release(ctx, ro, in, p.Release)
-	if err != nil {
-		return routed, err
-	}
-	if in.Traffic != nil {
-		notes, err := route(ctx, ro, router, p)
-		if routed = append(routed, notes...); err != nil {
-			return routed, err
+	var notes []plan.Note
+	for _, w := range p.Writes() {
+		made, err := r.write(ctx, ro, router, in, p, w)
+		if notes = append(notes, made...); err != nil {
+			return notes, err
 		}
 	}
-	if err := r.apply(ctx, ro, p); err != nil {
-		return routed, err
-	}
-	if err := r.carryOutRuns(ctx, ro, p); err != nil {
-		return routed, err
-	}
-	pruned, err := r.deleteIngresses(ctx, in, p.DeleteIngresses)
-	return append(routed, pruned...), err
+	return notes, nil
 }
 
 // writeStatus patches the status when it changed, with an optimistic lock: a user's promote

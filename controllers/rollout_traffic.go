@@ -133,29 +133,35 @@ func (r *RolloutReconciler) release(ctx context.Context, ro *v1alpha1.Rollout, i
 	return nil, nil
 }
 
-// route makes the router route what the plan asks: the weight first (an abort's return to
-// stable is the most urgent write), then the managed routes. Each change made puts the plan's
-// note of it on the timeline, and the weight the status reports once it is routed.
-func route(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, p *plan.Plan) ([]plan.Note, error) {
-	d := p.Traffic
-	if router == nil || d == nil {
+// setWeight has the router route the plan's weight; once it does, the status reports it and
+// the timeline notes the change.
+func setWeight(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, p *plan.Plan) ([]plan.Note, error) {
+	if router == nil {
 		return nil, nil
 	}
-	if err := router.SetWeight(ctx, *d); err != nil {
-		return nil, fmt.Errorf("set %s canary weight of rollout %s/%s to %d: %w", router.Type(), ro.Namespace, ro.Name, d.CanaryWeight, err)
-	}
-	var notes []plan.Note
-	if p.WeightNote != nil {
-		notes = append(notes, *p.WeightNote)
+	if err := router.SetWeight(ctx, *p.Traffic); err != nil {
+		return nil, fmt.Errorf("set %s canary weight of rollout %s/%s to %d: %w", router.Type(), ro.Namespace, ro.Name, p.Traffic.CanaryWeight, err)
 	}
 	p.Status.Canary.Weights = p.ConfirmedWeights
-	if err := setManagedRoutes(ctx, router, d); err != nil {
-		return notes, err
+	return notes(p.WeightNote), nil
+}
+
+// setRoutes has the router add and remove the plan's managed routes.
+func setRoutes(ctx context.Context, router traffic.Router, p *plan.Plan) ([]plan.Note, error) {
+	if router == nil {
+		return nil, nil
 	}
-	if p.RoutesNote != nil {
-		notes = append(notes, *p.RoutesNote)
+	if err := setManagedRoutes(ctx, router, p.Traffic); err != nil {
+		return nil, err
 	}
-	return notes, nil
+	return notes(p.RoutesNote), nil
+}
+
+func notes(n *plan.Note) []plan.Note {
+	if n == nil {
+		return nil
+	}
+	return []plan.Note{*n}
 }
 
 // setManagedRoutes removes the managed routes d lets go and sets those it wants.

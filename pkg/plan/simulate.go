@@ -72,11 +72,18 @@ type fakeRouter struct {
 	waiting string
 }
 
-func (r *fakeRouter) apply(d *traffic.Desired) {
+func (r *fakeRouter) applyWeight(d *traffic.Desired) {
 	if d == nil || r.frozen {
 		return
 	}
-	r.state = traffic.State{CanaryWeight: d.CanaryWeight, MaxCanaryWeight: d.CanaryWeight, StableHash: d.StableHash, CanaryHash: d.CanaryHash}
+	r.state.CanaryWeight, r.state.MaxCanaryWeight, r.state.StableHash, r.state.CanaryHash = d.CanaryWeight, d.CanaryWeight, d.StableHash, d.CanaryHash
+}
+
+func (r *fakeRouter) applyRoutes(d *traffic.Desired) {
+	if d == nil || r.frozen {
+		return
+	}
+	r.state.Routes = nil
 	for _, h := range d.HeaderRoutes {
 		r.state.Routes = append(r.state.Routes, h.Name)
 	}
@@ -98,86 +105,63 @@ func (w *Simulation) replicaSets() []*appsv1.ReplicaSet {
 // the status is the last.
 func (w *Simulation) writesOf(p Plan) []func() {
 	var writes []func()
-	add := func(f func()) { writes = append(writes, f) }
-	if p.Release != nil {
-		add(func() {
-			if !w.router.frozen { // the router the record names, set to stable with no managed routes
-				w.router.state = traffic.State{StableHash: p.Release.Traffic.StableHash, CanaryHash: p.Release.Traffic.CanaryHash}
-			}
-			w.released = append(w.released, *p.Release)
-		})
-	}
 	routed := false
-	if p.Traffic != nil {
-		add(func() { routed = !w.router.frozen; w.router.apply(p.Traffic) })
-	}
-	if p.Create != nil {
-		add(func() {
-			if _, exists := w.rss[p.Create.Name]; exists {
-				w.violation("plan creates %s, which exists", p.Create.Name)
-			}
-			w.rss[p.Create.Name] = p.Create.DeepCopy()
-		})
-	}
-	for _, name := range sortedKeys(p.Renumber) {
-		add(func() { w.rss[name].Annotations[v1alpha1.RevisionAnnotation] = strconv.FormatInt(p.Renumber[name], 10) })
-	}
-	for _, name := range sortedKeys(p.Metadata) {
-		add(func() {
-			rs := w.rss[name]
-			if rs.Annotations == nil {
-				rs.Annotations = map[string]string{}
-			}
-			rs.Annotations[workload.EphemeralMetadataAnnotation] = workload.RecordMetadata(p.Metadata[name])
-		})
-	}
-	for _, name := range sortedKeys(p.Selectors) {
-		add(func() {
-			svc := w.services[name]
-			if svc.Spec.Selector == nil {
-				svc.Spec.Selector = map[string]string{}
-			}
-			if bg := w.ro.Spec.Strategy.BlueGreen; bg != nil && name == bg.ActiveService && !p.Status.Abort {
-				if from := svc.Spec.Selector[v1alpha1.PodTemplateHashLabel]; from != "" && from != p.Selectors[name] {
-					w.activeLeft[from] = w.now
+	for _, write := range p.Writes() {
+		name := write.Name
+		switch write.Kind {
+		case WriteRelease:
+			writes = append(writes, func() {
+				if !w.router.frozen { // the router the record names, set to stable with no managed routes
+					w.router.state = traffic.State{StableHash: p.Release.Traffic.StableHash, CanaryHash: p.Release.Traffic.CanaryHash}
 				}
-			}
-			svc.Spec.Selector[v1alpha1.PodTemplateHashLabel] = p.Selectors[name]
-			for k, v := range p.ServiceAnnotations[name] {
-				if svc.Annotations == nil {
-					svc.Annotations = map[string]string{}
+				w.released = append(w.released, *p.Release)
+			})
+		case WriteWeight:
+			writes = append(writes, func() { routed = !w.router.frozen; w.router.applyWeight(p.Traffic) })
+		case WriteRoutes:
+			writes = append(writes, func() { w.router.applyRoutes(p.Traffic) })
+		case WriteCreate:
+			writes = append(writes, func() {
+				if _, exists := w.rss[name]; exists {
+					w.violation("plan creates %s, which exists", name)
 				}
-				svc.Annotations[k] = v
-			}
-		})
-	}
-	for _, shrinking := range []bool{true, false} {
-		for _, name := range sortedKeys(p.Scale) {
-			if p.Shrink[name] == shrinking {
-				add(func() { w.scale(p, name) })
-			}
+				w.rss[name] = p.Create.DeepCopy()
+			})
+		case WriteRenumber:
+			writes = append(writes, func() { w.rss[name].Annotations[v1alpha1.RevisionAnnotation] = strconv.FormatInt(p.Renumber[name], 10) })
+		case WriteMetadata:
+			writes = append(writes, func() {
+				rs := w.rss[name]
+				if rs.Annotations == nil {
+					rs.Annotations = map[string]string{}
+				}
+				rs.Annotations[workload.EphemeralMetadataAnnotation] = workload.RecordMetadata(p.Metadata[name])
+			})
+		case WriteSelector:
+			writes = append(writes, func() { w.pointService(p, name) })
+		case WriteScale:
+			writes = append(writes, func() { w.scale(p, name) })
+		case WriteDelete:
+			writes = append(writes, func() { delete(w.rss, name) })
+		case WriteStartRun:
+			req := p.StartRuns[write.Index]
+			writes = append(writes, func() {
+				if w.runs == nil {
+					w.runs = map[string]*v1alpha1.AnalysisRun{}
+				}
+				w.runs[req.Name] = &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: req.Name, CreationTimestamp: metav1.NewTime(w.now),
+					Labels: map[string]string{AnalysisKindLabel: req.Kind, v1alpha1.PodTemplateHashLabel: req.LatestHash}}}
+				w.runOrder = append(w.runOrder, req.Name)
+			})
+		case WriteTerminateRun:
+			writes = append(writes, func() { w.runs[name].Spec.Terminate = true })
+		case WriteDeleteRun:
+			writes = append(writes, func() { delete(w.runs, name) })
+		case WriteAdopt, WriteEvict, WriteDeleteIngress:
+			// Not modelled: the simulation has no orphans, pods or Ingresses.
 		}
 	}
-	for _, name := range p.Delete {
-		add(func() { delete(w.rss, name) })
-	}
-	for _, req := range p.StartRuns {
-		add(func() {
-			if w.runs == nil {
-				w.runs = map[string]*v1alpha1.AnalysisRun{}
-			}
-			w.runs[req.Name] = &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: req.Name, CreationTimestamp: metav1.NewTime(w.now),
-				Labels: map[string]string{AnalysisKindLabel: req.Kind, v1alpha1.PodTemplateHashLabel: req.LatestHash}}}
-			w.runOrder = append(w.runOrder, req.Name)
-		})
-	}
-	for _, name := range p.TerminateRuns {
-		add(func() { w.runs[name].Spec.Terminate = true })
-	}
-	for _, name := range p.DeleteRuns {
-		add(func() { delete(w.runs, name) })
-	}
-	add(func() {
+	writes = append(writes, func() {
 		w.ro.Status = p.Status
 		if routed { // the controller reports the weight once the router took it
 			w.ro.Status.Canary.Weights = p.ConfirmedWeights.DeepCopy()
@@ -185,6 +169,26 @@ func (w *Simulation) writesOf(p Plan) []func() {
 		w.notes = append(w.notes, p.Notes...)
 	})
 	return writes
+}
+
+// pointService applies one Service's selector (and annotations) of the plan.
+func (w *Simulation) pointService(p Plan, name string) {
+	svc := w.services[name]
+	if svc.Spec.Selector == nil {
+		svc.Spec.Selector = map[string]string{}
+	}
+	if bg := w.ro.Spec.Strategy.BlueGreen; bg != nil && name == bg.ActiveService && !p.Status.Abort {
+		if from := svc.Spec.Selector[v1alpha1.PodTemplateHashLabel]; from != "" && from != p.Selectors[name] {
+			w.activeLeft[from] = w.now
+		}
+	}
+	svc.Spec.Selector[v1alpha1.PodTemplateHashLabel] = p.Selectors[name]
+	for k, v := range p.ServiceAnnotations[name] {
+		if svc.Annotations == nil {
+			svc.Annotations = map[string]string{}
+		}
+		svc.Annotations[k] = v
+	}
 }
 
 // scale applies one ReplicaSet's scale: pods beyond the new size go first among the unavailable.
