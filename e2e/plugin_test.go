@@ -51,6 +51,12 @@ func TestPluginDrivesACanary(t *testing.T) {
 	status(t, ns, 0)
 
 	watch := cluster.RampBackground(t, pluginBin, ns, "get", "rollout", "web", "--watch")
+	// Its first tree before the release starts: else the release may be paused already when
+	// the watch first draws, and there is no redraw to see.
+	testenv.Eventually(t, 30*time.Second, "get --watch draws the Healthy Rollout", func(context.Context) (bool, string, error) {
+		out := watch.Output()
+		return strings.Contains(out, "Name:") && strings.Contains(out, "Healthy"), out, nil
+	})
 	out := rampOK(t, ns, "set", "image", "web", "web=web:2")
 	if !strings.Contains(out, "rollout "+ns+"/web image updated: web=web:2") {
 		t.Errorf("set image printed %q", out)
