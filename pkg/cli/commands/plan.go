@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/cli/action"
+	"github.com/ramp-dev/ramp/pkg/cli/lint"
 	"github.com/ramp-dev/ramp/pkg/cli/render"
 	"github.com/ramp-dev/ramp/pkg/plan"
 )
@@ -67,6 +69,11 @@ promote at each pause without a duration (counted, not timed).`,
 				return err
 			}
 			p := plan.Predict(current, next, a)
+			if f.file != "" {
+				if p.Problems, err = o.fileProblems(f.file, p.Problems); err != nil {
+					return err
+				}
+			}
 			switch f.output {
 			case "json":
 				data, err := json.MarshalIndent(p, "", "  ")
@@ -228,4 +235,33 @@ func analysisKind(k string) string {
 		return fmt.Sprint(n - 1)
 	}
 	return k
+}
+
+// fileProblems are every problem lint finds in the file (the CRD's schema and CEL rules, then
+// the controller's checks), followed by the simulation's own that lint did not already say.
+func (o *Options) fileProblems(file string, simulated []string) ([]string, error) {
+	l, err := lint.New()
+	if err != nil {
+		return nil, err
+	}
+	data, err := o.read(file)
+	if err != nil {
+		return nil, err
+	}
+	found, err := l.File(file, data)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range found {
+		if !p.Warning {
+			out = append(out, p.String())
+		}
+	}
+	for _, s := range simulated {
+		if !slices.ContainsFunc(out, func(l string) bool { return strings.Contains(l, s) }) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }

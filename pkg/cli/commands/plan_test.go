@@ -77,3 +77,38 @@ func TestPlanRefusesAChangeThatReleasesNothing(t *testing.T) {
 }
 
 func ptrInt(n int32) *int32 { return &n }
+
+// A file's every problem is listed (the CRD's rules as the API server applies them, then the
+// controller's checks), and nothing is simulated.
+func TestPlanListsEveryProblemOfAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "rollout.yaml")
+	doc := `apiVersion: rollouts.ramp.dev/v1alpha1
+kind: Rollout
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: web:1}]}
+  strategy:
+    canary:
+      steps:
+      - setWeight: 20
+        pause: {}
+      - pause: {duration: 5x}
+`
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k := newCLI(t)
+	if code := k.run(t.Context(), "plan", "-f", file, "--image", "web=web:2"); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	out := k.out.String()
+	for _, want := range []string{"steps[0]: Invalid value: a step sets exactly one of", "steps[1].pause.duration", "Outcome:   not released: fix the problems above"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

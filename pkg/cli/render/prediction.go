@@ -39,7 +39,10 @@ func Prediction(ro *v1alpha1.Rollout, p plan.Prediction, a plan.Assumptions, tic
 		}
 	}
 	b.WriteString("\n")
-	if p.Outcome != "" {
+	switch {
+	case len(p.Ticks) == 0:
+		b.WriteString("Outcome:   not released: fix the problems above\n")
+	case p.Outcome != "":
 		fmt.Fprintf(&b, "Outcome:   %s after at least %s", p.Outcome, p.MinDuration)
 		if p.ManualGates > 0 {
 			fmt.Fprintf(&b, ", plus %d promotion(s) by people (kubectl ramp promote %s)", p.ManualGates, ro.Name)
