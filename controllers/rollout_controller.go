@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
@@ -137,55 +135,16 @@ func (r *RolloutReconciler) reportFailure(ctx context.Context, ro *v1alpha1.Roll
 	r.Timeline.Record(ro, fromPhase, p.Notes)
 }
 
-// observe reads what the planner needs, from the cache: the Rollout's ReplicaSets, Services,
-// pods (only while a restart is pending), AnalysisRuns and templates, and what its router
-// routes. A nil Input means not
-// now: a ReplicaSet status the cache has not caught up with will bring the Rollout back.
-func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (*plan.Input, traffic.Router, error) {
-	rss, orphans, err := r.replicaSets(ctx, ro)
-	if err != nil {
-		return nil, nil, err
-	}
-	if name := r.expected.stale(rss); name != "" {
-		log.FromContext(ctx).V(1).Info("waiting for replicaset status to catch up", "replicaset", name)
-		return nil, nil, nil
-	}
-	in := &plan.Input{Rollout: ro, ReplicaSets: rss, Orphans: orphans, Now: r.Clock.Now(), DefaultedTemplate: r.defaultedTemplate(ctx, ro, append(slices.Clone(rss), orphans...))}
-	if in.Services, err = r.services(ctx, ro); err != nil {
-		return nil, nil, err
-	}
-	if plan.RestartPending(ro) {
-		if in.Pods, err = r.pods(ctx, ro); err != nil {
-			return nil, nil, err
-		}
-	}
-	if in.CanaryIngresses, err = r.canaryIngresses(ctx, ro); err != nil {
-		return nil, nil, err
-	}
-	if in.Runs, err = r.analysisRuns(ctx, ro); err != nil {
-		return nil, nil, err
-	}
-	if in.AnalysisSpecs, in.AnalysisInvalid, err = r.analysisSpecs(ctx, ro); err != nil {
-		return nil, nil, err
-	}
-	router := r.router(ro)
-	if router != nil {
-		if in.Traffic, err = observeTraffic(ctx, ro, router); err != nil {
-			return nil, nil, err
-		}
-	}
-	return in, router, nil
-}
-
 // carryOut makes the plan's writes in the plan's order (plan.Plan.Writes, the order that
 // keeps traffic safe at every crash point) and returns the timeline notes of the routing
 // changes it made.
 func (r *RolloutReconciler) carryOut(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, in *plan.Input, p *plan.Plan) ([]plan.Note, error) {
 	var notes []plan.Note
-	for _, w := range p.Writes() {
+	writes := p.Writes()
+	for i, w := range writes {
 		made, err := r.write(ctx, ro, router, in, p, w)
 		if notes = append(notes, made...); err != nil {
-			return notes, err
+			return notes, fmt.Errorf("write %d of %d (%s %s; the %d before it made): %w", i+1, len(writes), w.Kind, w.Name, i, err)
 		}
 	}
 	return notes, nil
@@ -205,22 +164,4 @@ func (r *RolloutReconciler) writeStatus(ctx context.Context, ro *v1alpha1.Rollou
 	}
 	r.expected.wroteRollout(patched)
 	return nil
-}
-
-// services returns the Services the Rollout names, nil for those that do not exist.
-func (r *RolloutReconciler) services(ctx context.Context, ro *v1alpha1.Rollout) (map[string]*corev1.Service, error) {
-	out := map[string]*corev1.Service{}
-	for _, name := range serviceNames(ro) {
-		svc := &corev1.Service{}
-		err := r.Get(ctx, client.ObjectKey{Namespace: ro.Namespace, Name: name}, svc)
-		switch {
-		case apierrors.IsNotFound(err):
-			out[name] = nil
-		case err != nil:
-			return nil, fmt.Errorf("get service %s/%s: %w", ro.Namespace, name, err)
-		default:
-			out[name] = svc
-		}
-	}
-	return out, nil
 }
