@@ -43,8 +43,6 @@ func aborted(ro *v1alpha1.Rollout) bool {
 	return ro.Status.Abort || ro.Status.AbortedAt != nil
 }
 
-func (c canaryProgress) done() bool { return c.index >= len(c.steps) }
-
 // label is "3/5", 1-based; "5/5" when done and "-" without steps.
 func (c canaryProgress) label() string {
 	if c.spec == nil {
