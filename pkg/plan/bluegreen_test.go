@@ -136,9 +136,10 @@ func TestBlueGreenPostPromotionFailureSwitchesBack(t *testing.T) {
 	w.expect(v1alpha1.RolloutPhaseDegraded, -1, nil)
 }
 
-// Property: whatever users, pods and analyses do, the active Service never selects a revision
-// without available pods once it selected one, and every sequence ends Healthy, or Degraded
-// after an abort.
+// Property: whatever users, pods and analyses do, and however late ReplicaSet statuses report a
+// scale-down, no write leaves fewer available pods behind the active Service than replicas (or
+// than it had before the pass), the active Service never selects a revision without available
+// pods once it selected one, and every sequence ends Healthy, or Degraded after an abort.
 func TestBlueGreenPlannerInvariants(t *testing.T) {
 	images := []string{"web:1", "web:2", "web:3"}
 	for seed := uint64(0); seed < 300; seed++ {
@@ -154,9 +155,18 @@ func TestBlueGreenPlannerInvariants(t *testing.T) {
 			bg.PostPromotionAnalysis = &v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "post"}}}
 		}
 		w := newBlueGreenWorld(t, 1+rng.Int32N(5), bg)
+		w.LagScaleDowns = seed%4 != 0
 		var log []string
 		check := func(what string) {
+			before := w.availableBehind("web-active")
+			w.afterWrite = func() {
+				// Pods as they are, not as a lagging ReplicaSet status reports them.
+				if now := w.availableBehind("web-active"); now < min(before, replicasOf(w.ro)) {
+					t.Fatalf("seed %d after %v: available pods behind the active Service %d -> %d (replicas %d): %s", seed, append(log, what), before, now, replicasOf(w.ro), w.describe())
+				}
+			}
 			w.reconcile()
+			w.afterWrite = nil
 			log = append(log, what)
 			if w.availableBehind("web-active") == 0 && w.ro.Status.Replicas > 0 {
 				t.Fatalf("seed %d after %v: the active Service selects %s with no available pod: %s", seed, log, w.selects("web-active"), w.describe())

@@ -6,12 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 )
 
-// totals is the pods and available pods of every ReplicaSet in the world.
+// totals is the pods and available pods of every ReplicaSet in the world, as they are (not
+// as a lagging ReplicaSet status reports them).
 func (w *world) totals() (pods, available int32) {
 	for _, rs := range w.rss {
 		pods += ptr.Deref(rs.Spec.Replicas, 1)
@@ -20,9 +22,15 @@ func (w *world) totals() (pods, available int32) {
 	return pods, available
 }
 
-// progress makes a random share of the pods not yet available become available, and may end
-// an AnalysisRun: mostly Successful, sometimes Failed or Inconclusive.
+// progress makes a random share of the pods not yet available become available, may end
+// an AnalysisRun (mostly Successful, sometimes Failed or Inconclusive), and makes some
+// lagging ReplicaSet statuses catch up with the pods.
 func (w *world) progress(rng *rand.Rand) {
+	for _, name := range w.Lagging() {
+		if rng.IntN(2) == 0 {
+			w.CatchUp(name)
+		}
+	}
 	for _, name := range sortedKeys(w.runs) {
 		if r := w.runs[name]; !r.Status.Phase.Completed() && rng.IntN(3) == 0 {
 			r.Status.Phase = []v1alpha1.AnalysisPhase{v1alpha1.AnalysisPhaseSuccessful, v1alpha1.AnalysisPhaseSuccessful,
@@ -39,28 +47,35 @@ func (w *world) progress(rng *rand.Rand) {
 	}
 }
 
-// Property: whatever users and pods do, a planner decision never takes available pods below
-// replicas - maxUnavailable (or below what was available), never runs more than
-// replicas + maxSurge pods (or what already ran), and once the disturbances stop every
-// sequence ends Healthy, or Degraded after an abort: never stuck.
+// Property: whatever users and pods do, and however late ReplicaSet statuses report a
+// scale-down, no state between two of the planner's writes has fewer available pods than
+// replicas - maxUnavailable (or than were available before the pass), nor more pods than
+// replicas + maxSurge (or than ran before it); and once the disturbances stop every sequence
+// ends Healthy, or Degraded after an abort: never stuck. Pods are counted as they are, not as
+// the statuses the planner reads report them.
 func TestCanaryPlannerInvariants(t *testing.T) {
 	images := []string{"web:1", "web:2", "web:3"}
 	for seed := uint64(0); seed < 300; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		steps := randomSteps(rng)
 		w := newWorld(t, 1+rng.Int32N(8), steps...)
+		w.LagScaleDowns = seed%4 != 0
+		randomBounds(rng, w.ro.Spec.Strategy.Canary)
 		var log []string
 		check := func(what string) {
 			pods, avail := w.totals()
-			w.reconcile()
 			b, _ := ResolveBounds(replicasOf(w.ro), w.ro.Spec.Strategy.Canary.MaxSurge, w.ro.Spec.Strategy.Canary.MaxUnavailable)
-			afterPods, afterAvail := w.totals()
-			if afterAvail < min(b.MinAvailable, avail) {
-				t.Fatalf("seed %d after %v: available %d -> %d, below minAvailable %d: %s", seed, log, avail, afterAvail, b.MinAvailable, w.describe())
+			w.afterWrite = func() {
+				afterPods, afterAvail := w.totals()
+				if afterAvail < min(b.MinAvailable, avail) {
+					t.Fatalf("seed %d after %v: available %d -> %d, below minAvailable %d: %s", seed, append(log, what), avail, afterAvail, b.MinAvailable, w.describe())
+				}
+				if afterPods > max(b.MaxTotal, pods) {
+					t.Fatalf("seed %d after %v: pods %d -> %d, above maxTotal %d: %s", seed, append(log, what), pods, afterPods, b.MaxTotal, w.describe())
+				}
 			}
-			if afterPods > max(b.MaxTotal, pods) {
-				t.Fatalf("seed %d after %v: pods %d -> %d, above maxTotal %d: %s", seed, log, pods, afterPods, b.MaxTotal, w.describe())
-			}
+			w.reconcile()
+			w.afterWrite = nil
 			log = append(log, what)
 		}
 		for i := 0; i < 60; i++ {
@@ -124,6 +139,25 @@ func (w *world) disturb(rng *rand.Rand, images []string, extra func() string) st
 	default:
 		w.progress(rng)
 		return "pods"
+	}
+}
+
+// randomBounds gives a canary random maxSurge and maxUnavailable (counts or percentages,
+// never both 0); a quarter keep the world's 25% and 0.
+func randomBounds(rng *rand.Rand, c *v1alpha1.CanaryStrategy) {
+	if rng.IntN(4) == 0 {
+		return
+	}
+	pick := func() *intstr.IntOrString {
+		if rng.IntN(2) == 0 {
+			return ptr.To(intstr.FromInt32(rng.Int32N(3)))
+		}
+		return ptr.To(intstr.FromString(fmt.Sprintf("%d%%", 25*rng.IntN(3))))
+	}
+	c.MaxSurge, c.MaxUnavailable = pick(), pick()
+	zero := func(v *intstr.IntOrString) bool { return v.String() == "0" || v.String() == "0%" }
+	if zero(c.MaxSurge) && zero(c.MaxUnavailable) { // refused at admission
+		c.MaxUnavailable = ptr.To(intstr.FromInt32(1))
 	}
 }
 

@@ -36,6 +36,12 @@ type Simulation struct {
 	activeLeft map[string]time.Time
 	// violation is told of a write that breaks what the controller relies on (a test fails).
 	violation func(format string, args ...any)
+	// LagScaleDowns makes the ReplicaSet controller report a scale-down before it sees the
+	// pods it deleted, as the real one does: its status write for the new spec (observed
+	// generation current) still counts those pods, as replicas and as available, until a
+	// later sync (CatchUp). rss holds the pods as they are; lagged, what is reported.
+	LagScaleDowns bool
+	lagged        map[string]appsv1.ReplicaSetStatus
 }
 
 // NewSimulation starts a simulation of ro at now, with nothing in the cluster yet.
@@ -92,10 +98,16 @@ func (r *fakeRouter) applyRoutes(d *traffic.Desired) {
 	}
 }
 
+// replicaSets are the ReplicaSets as the controller observes them: with the status their
+// controller last reported.
 func (w *Simulation) replicaSets() []*appsv1.ReplicaSet {
 	out := make([]*appsv1.ReplicaSet, 0, len(w.rss))
-	for _, rs := range w.rss {
-		out = append(out, rs.DeepCopy())
+	for name, rs := range w.rss {
+		rs = rs.DeepCopy()
+		if st, ok := w.lagged[name]; ok {
+			rs.Status = st
+		}
+		out = append(out, rs)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -142,7 +154,7 @@ func (w *Simulation) writesOf(p Plan) []func() {
 		case WriteScale:
 			writes = append(writes, func() { w.scale(p, name) })
 		case WriteDelete:
-			writes = append(writes, func() { delete(w.rss, name) })
+			writes = append(writes, func() { delete(w.rss, name); w.CatchUp(name) })
 		case WriteStartRun:
 			req := p.StartRuns[write.Index]
 			writes = append(writes, func() {
@@ -208,24 +220,43 @@ func (w *Simulation) scale(p Plan, name string) {
 			w.violation("%s scaled to 0 at %s, within scaleDownDelaySeconds of the active Service leaving it at %s: the rollback window is gone: %s", name, w.now.Format(time.TimeOnly), left.Format(time.TimeOnly), w.describe())
 		}
 	}
+	if _, lagging := w.lagged[name]; lagging {
+		w.violation("plan scales %s to %d while its status still counts the pods its last scale-down deleted: %s", name, n, w.describe())
+	}
+	if w.LagScaleDowns && n < rs.Status.Replicas {
+		if w.lagged == nil {
+			w.lagged = map[string]appsv1.ReplicaSetStatus{}
+		}
+		w.lagged[name] = rs.Status // the pods it deletes are still counted
+	}
 	rs.Spec.Replicas = ptr.To(n)
 	rs.Status.Replicas = min(rs.Status.Replicas, n)
 	rs.Status.ReadyReplicas = min(rs.Status.ReadyReplicas, n)
 	rs.Status.AvailableReplicas = min(rs.Status.AvailableReplicas, n)
 }
 
-// ready makes every pod of every ReplicaSet exist and be available.
+// ready makes every pod of every ReplicaSet exist and be available, and reported so.
 func (w *Simulation) ready() {
-	for _, rs := range w.rss {
+	for name, rs := range w.rss {
 		n := ptr.Deref(rs.Spec.Replicas, 1)
 		rs.Status.Replicas, rs.Status.ReadyReplicas, rs.Status.AvailableReplicas = n, n, n
+		w.CatchUp(name)
 	}
 }
+
+// CatchUp makes a ReplicaSet's controller report its pods as they are.
+func (w *Simulation) CatchUp(name string) { delete(w.lagged, name) }
+
+// Lagging names the ReplicaSets whose reported status still counts pods a scale-down deleted.
+func (w *Simulation) Lagging() []string { return sortedKeys(w.lagged) }
 
 func (w *Simulation) describe() string {
 	s := fmt.Sprintf("phase=%s message=%q step=%d stable=%s", w.ro.Status.Phase, w.ro.Status.Message, ptr.Deref(w.ro.Status.CurrentStepIndex, -1), w.ro.Status.StableRS)
 	for _, rs := range w.replicaSets() {
-		s += fmt.Sprintf(" [%s spec=%d avail=%d]", rs.Name, ptr.Deref(rs.Spec.Replicas, 1), rs.Status.AvailableReplicas)
+		s += fmt.Sprintf(" [%s spec=%d avail=%d]", rs.Name, ptr.Deref(rs.Spec.Replicas, 1), w.rss[rs.Name].Status.AvailableReplicas)
+		if st, ok := w.lagged[rs.Name]; ok {
+			s += fmt.Sprintf("(reported replicas=%d avail=%d)", st.Replicas, st.AvailableReplicas)
+		}
 	}
 	for _, name := range []string{"web-stable", "web-canary", "web-active", "web-preview"} {
 		if svc := w.services[name]; svc != nil {

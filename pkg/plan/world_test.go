@@ -25,6 +25,9 @@ type world struct {
 	// crash, when set, makes the next reconcile that writes more than the status apply only
 	// the first crash(n) of its plan's n writes (never the status, the last): a SIGKILL mid-pass.
 	crash func(n int) int
+	// afterWrite, when set, is called after each write a reconcile makes: the states between
+	// two writes are states the cluster is in too.
+	afterWrite func()
 }
 
 func newWorld(t testing.TB, replicas int32, steps ...v1alpha1.CanaryStep) *world {
@@ -66,6 +69,9 @@ func (w *world) reconcile() Plan {
 	}
 	for _, write := range writes[:n] {
 		write()
+		if w.afterWrite != nil {
+			w.afterWrite()
+		}
 	}
 	w.checkServicesKeepPods()
 	w.last = p
