@@ -20,11 +20,23 @@ func (c *pass) specReplicas(rs *appsv1.ReplicaSet) int32 {
 	return ptr.Deref(rs.Spec.Replicas, 1)
 }
 
+// available is how many of rs's pods are available for sure. A ReplicaSet controller reports
+// a scale-down in the same pass that deletes the pods, before it sees them go: that status
+// (observedGeneration current) still counts them, available ones too, until its next pass.
+// Counting them would let the next scale-down take those pods a second time, below
+// replicas - maxUnavailable; so each pod it still has beyond its spec counts as an available
+// one going away (it may delete available pods first, as pod-deletion-cost allows).
 func (c *pass) available(rs *appsv1.ReplicaSet) int32 {
 	if rs == nil {
 		return 0
 	}
-	return rs.Status.AvailableReplicas
+	return max(0, rs.Status.AvailableReplicas-deleting(rs))
+}
+
+// deleting is how many pods rs's status counts beyond its spec: pods its controller deletes
+// and has not seen go yet.
+func deleting(rs *appsv1.ReplicaSet) int32 {
+	return max(0, rs.Status.Replicas-ptr.Deref(rs.Spec.Replicas, 1))
 }
 
 func (c *pass) side(rs *appsv1.ReplicaSet) Side {
@@ -59,6 +71,11 @@ func (c *pass) apply(s Scale) {
 	set := func(rs *appsv1.ReplicaSet, n int32) {
 		switch {
 		case rs == nil:
+		case deleting(rs) > 0:
+			// Not scaled again until its controller has seen its last scale-down through: a
+			// second scale would make it report counts from before both, which available
+			// cannot bound.
+			delete(c.p.Scale, rs.Name)
 		case c.specReplicas(rs) != n:
 			c.p.Scale[rs.Name] = n
 		default:
@@ -146,7 +163,40 @@ func (c *pass) planSelectors() {
 		canarySide = c.stable
 	}
 	point(c.spec.StableService, stableSide)
-	point(c.spec.CanaryService, canarySide)
+	if c.carriesRoutedWeight(canarySide) {
+		point(c.spec.CanaryService, canarySide)
+	}
+}
+
+// carriesRoutedWeight: with a router, the canary Service may move to rs only if rs's available
+// pods carry as much of the canary weight the router reports as the revision it selects now
+// does: the weight an earlier canary revision was sent must come down before the Service
+// moves to one with fewer pods. A setCanaryScale sizes the current revision apart from its
+// weight, as the user asked.
+func (c *pass) carriesRoutedWeight(rs *appsv1.ReplicaSet) bool {
+	if !c.routed() || rs == nil || (rs == c.current && canaryScaleAt(c.spec.Steps, ptr.Deref(c.st.CurrentStepIndex, 0)) != nil) {
+		return true
+	}
+	svc := c.in.Services[c.spec.CanaryService]
+	if svc == nil {
+		return true
+	}
+	from := c.replicaSetOf(svc.Spec.Selector[v1alpha1.PodTemplateHashLabel])
+	if from == nil || from == rs {
+		return true
+	}
+	weight := c.seen().MaxCanaryWeight
+	return c.capacity(c.available(rs)) >= min(weight, c.capacity(c.available(from)))
+}
+
+// replicaSetOf is the Rollout's ReplicaSet of a revision; nil when it has none.
+func (c *pass) replicaSetOf(hash string) *appsv1.ReplicaSet {
+	for _, rs := range c.in.ReplicaSets {
+		if hash != "" && workload.HashOf(rs) == hash {
+			return rs
+		}
+	}
+	return nil
 }
 
 // wanted is the size this plan leaves rs at.

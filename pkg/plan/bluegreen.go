@@ -202,12 +202,17 @@ func (c *pass) abortBlueGreen() {
 		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted by %s: the active Service back on stable revision %s", c.hash, c.abortCause(), st.StableRS))
 	}
 	size := c.specReplicas(c.current)
-	if c.activeSelects() == c.hash && !c.canServeAgain(c.stable, c.current) {
-		// The aborted revision is what serves: it stays active, at its size, until the stable
+	if serving := c.bySelector(c.activeSelects()); serving != nil && serving != c.stable && !c.canServeAgain(c.stable, serving) {
+		// The revision the active Service selects (the aborted one, or an earlier one a lost
+		// status write left active) serves: it stays active, at its size, until the stable
 		// revision has pods to take over (never an active Service without an available pod).
 		c.apply(Scale{Canary: size, Stable: c.replicas, Others: c.othersServing()})
-		c.setPhase(v1alpha1.RolloutPhaseDegraded, fmt.Sprintf("update to revision %s aborted by %s: the active Service stays on it until stable revision %s has available pods (%d of %d now)",
-			c.hash, c.abortCause(), st.StableRS, c.available(c.stable), c.replicas))
+		on := "it"
+		if serving != c.current {
+			on = "revision " + workload.HashOf(serving)
+		}
+		c.setPhase(v1alpha1.RolloutPhaseDegraded, fmt.Sprintf("update to revision %s aborted by %s: the active Service stays on %s until stable revision %s has available pods (%d of %d now)",
+			c.hash, c.abortCause(), on, st.StableRS, c.available(c.stable), c.replicas))
 		return
 	}
 	if end := st.AbortedAt.Add(time.Duration(ptr.Deref(c.bg.AbortScaleDownDelaySeconds, 30)) * time.Second); now.Before(end) {

@@ -28,6 +28,8 @@ import (
 type target struct {
 	canary, stable int32
 	weight         int32 // in units of totalWeight
+	// sized: a setCanaryScale sizes the canary apart from its weight, as the user asked.
+	sized bool
 }
 
 func (c *pass) routed() bool { return c.spec.TrafficRouting != nil }
@@ -72,7 +74,7 @@ func (c *pass) targetAt(idx int32) target {
 	seen := c.seen()
 	t := target{weight: w, stable: c.replicas}
 	if scale := canaryScaleAt(c.spec.Steps, idx); scale != nil {
-		t.canary = c.scaleCount(scale)
+		t.canary, t.sized = c.scaleCount(scale), true
 		if seen.MaxCanaryWeight > 0 {
 			t.canary = max(t.canary, 1)
 		}
@@ -113,13 +115,17 @@ func canaryScaleAt(steps []v1alpha1.CanaryStep, idx int32) *v1alpha1.SetCanarySc
 }
 
 // weightFor is the weight to route now for a target: its own once the canary has its pods,
-// never more than the router already sends while it does not, none when the canary has no
-// available pod, and never more back to stable than its pods can carry.
+// never more than the router already sends while it does not, nor more than the canary's
+// available pods carry (unless a setCanaryScale sized it apart from its weight), none when
+// the canary has no available pod, and never more back to stable than its pods can carry.
 func (c *pass) weightFor(t target) int32 {
 	seen := c.seen()
 	w := t.weight
 	if c.available(c.current) < t.canary || c.specReplicas(c.current) < t.canary {
 		w = min(w, seen.CanaryWeight)
+	}
+	if !t.sized {
+		w = min(w, c.capacity(c.available(c.current)))
 	}
 	if c.available(c.current) == 0 {
 		w = 0
