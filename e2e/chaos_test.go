@@ -9,16 +9,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -93,165 +89,33 @@ spec:
 // skipped.
 var chaosPauses = []int32{1, 3, 5}
 
-// recorded is one watched object as it was at a resourceVersion.
-type recorded struct {
-	rv  int64
-	obj client.Object
-}
-
-// recorder keeps every version of the Rollouts, ReplicaSets and Ingresses of a namespace that
-// its watches deliver. The local cluster has one etcd, whose revision orders writes across
-// resources, so the versions replayed in resourceVersion order are the cluster's history.
-// Where an API server restart lost history, the recorder lists again and notes the gap.
-type recorder struct {
-	mu   sync.Mutex
-	seen []recorded
-	gaps []gap
-}
-
-// gap is a span of resourceVersions, (from, to], whose versions may be missing.
-type gap struct{ from, to int64 }
-
-func recordNamespace(t *testing.T, ns string) *recorder {
-	t.Helper()
-	wc, err := client.NewWithWatch(cluster.Config, client.Options{Scheme: cluster.Client.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &recorder{}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	for _, list := range []client.ObjectList{&v1alpha1.RolloutList{}, &appsv1.ReplicaSetList{}, &networkingv1.IngressList{}} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.watch(ctx, t, wc, list, ns)
-		}()
-	}
-	return r
-}
-
-// watch records every version of one kind until ctx ends. A watch the API server ends is
-// opened again from the last resourceVersion seen; when that is too old (410 Gone: a
-// restarted API server keeps no history), the kind is listed and watched from the list, and
-// the span between is a gap.
-func (r *recorder) watch(ctx context.Context, t *testing.T, wc client.WithWatch, list client.ObjectList, ns string) {
-	last := ""
-	for ctx.Err() == nil {
-		w, err := wc.Watch(ctx, list.DeepCopyObject().(client.ObjectList), client.InNamespace(ns), &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: last}})
-		if err != nil {
-			pause(ctx) // the API server is down
-			continue
-		}
-		for ev := range w.ResultChan() {
-			if ev.Type == watch.Error {
-				if ctx.Err() == nil {
-					t.Logf("watch %T from %s: %v; listing again", list, last, apierrors.FromObject(ev.Object))
-					last = r.relist(ctx, wc, list, ns, last)
-				}
-				break
-			}
-			if obj, ok := ev.Object.(client.Object); ok && (ev.Type == watch.Added || ev.Type == watch.Modified) {
-				if r.record(obj) {
-					last = obj.GetResourceVersion()
-				}
-			}
-		}
-		w.Stop()
-	}
-}
-
-// relist lists the kind until it can, records its items, notes the gap since last and
-// returns the list's resourceVersion to watch from.
-func (r *recorder) relist(ctx context.Context, wc client.WithWatch, list client.ObjectList, ns, last string) string {
-	for ctx.Err() == nil {
-		l := list.DeepCopyObject().(client.ObjectList)
-		if err := wc.List(ctx, l, client.InNamespace(ns)); err != nil {
-			pause(ctx)
-			continue
-		}
-		items, err := meta.ExtractList(l)
-		if err != nil {
-			return ""
-		}
-		for _, item := range items {
-			if obj, ok := item.(client.Object); ok {
-				r.record(obj)
-			}
-		}
-		from, _ := strconv.ParseInt(last, 10, 64)
-		to, _ := strconv.ParseInt(l.GetResourceVersion(), 10, 64)
-		r.mu.Lock()
-		r.gaps = append(r.gaps, gap{from: from, to: to})
-		r.mu.Unlock()
-		return l.GetResourceVersion()
-	}
-	return ""
-}
-
-func (r *recorder) record(obj client.Object) bool {
-	rv, err := strconv.ParseInt(obj.GetResourceVersion(), 10, 64)
-	if err != nil {
-		return false
-	}
-	r.mu.Lock()
-	r.seen = append(r.seen, recorded{rv: rv, obj: obj.DeepCopyObject().(client.Object)})
-	r.mu.Unlock()
-	return true
-}
-
-func pause(ctx context.Context) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(200 * time.Millisecond):
-	}
-}
-
-// history is what was recorded, in resourceVersion order, and its gaps.
-func (r *recorder) history() ([]recorded, []gap) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := append([]recorded(nil), r.seen...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].rv < out[j].rv })
-	return out, append([]gap(nil), r.gaps...)
-}
-
-// within reports whether rv falls in a gap; spans whether (a, b] overlaps one.
-func within(gaps []gap, rv int64) bool {
-	for _, g := range gaps {
-		if rv > g.from && rv <= g.to {
-			return true
-		}
-	}
-	return false
-}
-
-func spans(gaps []gap, a, b int64) bool {
-	for _, g := range gaps {
-		if a < g.to && b > g.from {
-			return true
-		}
-	}
-	return false
-}
-
 // chaosState is one Rollout's world as the replay has it so far.
 type chaosState struct {
 	rollout  *v1alpha1.Rollout
 	seenAt   int64                         // the resourceVersion of rollout
 	rss      map[string]*appsv1.ReplicaSet // by hash
 	weight   int
-	released bool // the second release began: the invariants hold from here on
+	released bool // web:2 was written into the spec: the invariants hold from here on
 	paused   map[int32]bool
 }
 
-// checkChaosHistory replays the history and reports every broken invariant: a routed canary's
-// weight above its share of available pods, fewer than replicas - maxUnavailable pods
-// available (the stable side alone when routed), a pause step never seen. Within a gap of the
-// history nothing is checked, and a pause the gap may hide counts as seen.
+// checkChaosHistory replays the history and reports every broken invariant from the write of
+// web:2 on: a routed canary's weight above its share of available pods, fewer than replicas -
+// maxUnavailable pods available (checkAvailability; the stable side alone too when routed), a
+// pause step never seen. Within a gap of the history nothing is checked, and a pause the gap
+// may hide counts as seen.
 func checkChaosHistory(t *testing.T, h []recorded, gaps []gap, v2 map[string]string) {
 	t.Helper()
+	floors, from := map[string]int32{}, int64(0)
+	for _, rec := range h {
+		if ro, ok := rec.obj.(*v1alpha1.Rollout); ok && ro.Spec.Template.Spec.Containers[0].Image == "web:2" {
+			floors[ro.Name] = chaosMinAvailable
+			if from == 0 {
+				from = rec.rv
+			}
+		}
+	}
+	checkAvailability(t, h, gaps, from, floors)
 	states := map[string]*chaosState{}
 	state := func(name string) *chaosState {
 		if states[name] == nil {
@@ -261,6 +125,9 @@ func checkChaosHistory(t *testing.T, h []recorded, gaps []gap, v2 map[string]str
 	}
 	var broken []string
 	for _, rec := range h {
+		if rec.deleted {
+			continue
+		}
 		var name string
 		switch o := rec.obj.(type) {
 		case *v1alpha1.Rollout:
@@ -274,8 +141,8 @@ func checkChaosHistory(t *testing.T, h []recorded, gaps []gap, v2 map[string]str
 				}
 			}
 			s.rollout, s.seenAt = o, rec.rv
+			s.released = s.released || o.Spec.Template.Spec.Containers[0].Image == "web:2"
 			if o.Status.CurrentPodHash == v2[name] && o.Status.StableRS != v2[name] {
-				s.released = true
 				if o.Status.Phase == v1alpha1.RolloutPhasePaused && o.Status.CurrentStepIndex != nil {
 					s.paused[*o.Status.CurrentStepIndex] = true
 				}
@@ -295,6 +162,8 @@ func checkChaosHistory(t *testing.T, h []recorded, gaps []gap, v2 map[string]str
 			}
 			name = owner.Name
 			state(name).weight, _ = strconv.Atoi(o.Annotations["nginx.ingress.kubernetes.io/canary-weight"])
+		default:
+			continue
 		}
 		s := state(name)
 		if !s.released || s.rollout == nil || within(gaps, rec.rv) {
@@ -307,20 +176,12 @@ func checkChaosHistory(t *testing.T, h []recorded, gaps []gap, v2 map[string]str
 			}
 			return rs.Status.AvailableReplicas
 		}
-		if s.rollout.Spec.Strategy.Canary.TrafficRouting != nil {
+		if s.rollout.Spec.Strategy.Canary.TrafficRouting != nil { // the total: checkAvailability
 			if s.weight*chaosReplicas > 100*int(available(canary)) {
 				broken = append(broken, fmt.Sprintf("%s at rv %d: weight %d with %d canary pods available", name, rec.rv, s.weight, available(canary)))
 			}
 			if stable != nil && stable != canary && available(stable) < chaosMinAvailable && s.rollout.Status.StableRS != v2[name] {
 				broken = append(broken, fmt.Sprintf("%s at rv %d: %d stable pods available, below %d", name, rec.rv, available(stable), chaosMinAvailable))
-			}
-		} else {
-			var total int32
-			for _, rs := range s.rss {
-				total += available(rs)
-			}
-			if total < chaosMinAvailable {
-				broken = append(broken, fmt.Sprintf("%s at rv %d: %d pods available, below %d", name, rec.rv, total, chaosMinAvailable))
 			}
 		}
 	}
