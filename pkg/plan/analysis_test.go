@@ -62,7 +62,7 @@ func TestFailedAnalysisAbortsAndRetryStartsFreshRuns(t *testing.T) {
 		t.Errorf("message %q does not name the run and its metric", w.ro.Status.Message)
 	}
 	w.settle()
-	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 4, "web:2": 0})
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, map[string]int32{"web:1": 4, "web:2": 0})
 
 	w.ro.Status.Abort = false
 	w.settle()
@@ -153,7 +153,7 @@ func TestBackgroundAnalysisAbortsMidPause(t *testing.T) {
 	}
 	w.endRun(bg, v1alpha1.AnalysisPhaseError, "metric error-rate: 5 errors in a row")
 	w.reconcile()
-	w.expect(v1alpha1.RolloutPhaseDegraded, 1, nil)
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, nil)
 	if !w.ro.Status.Abort {
 		t.Fatal("a background run in Error did not abort")
 	}

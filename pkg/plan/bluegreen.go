@@ -196,9 +196,9 @@ func (c *pass) postPromotion() bool {
 // pods) and scales the new one down abortScaleDownDelaySeconds later.
 func (c *pass) abortBlueGreen() {
 	st, now := c.st, c.in.Now
+	st.PauseConditions, st.ControllerPause = nil, false
 	if st.AbortedAt == nil {
 		st.AbortedAt = ptr.To(metav1.NewTime(now))
-		st.PauseConditions, st.ControllerPause = nil, false
 		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted by %s: the active Service back on stable revision %s", c.hash, c.abortCause(), st.StableRS))
 	}
 	size := c.specReplicas(c.current)

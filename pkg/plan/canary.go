@@ -299,7 +299,12 @@ func (c *pass) planCanary() {
 		c.startRevision()
 	}
 	idx := min(max(ptr.Deref(st.CurrentStepIndex, 0), 0), int32(len(steps))) // status is writable by users: clamp
-	defer func() { st.CurrentStepIndex = &idx }()
+	defer func() {
+		if st.Abort {
+			idx = 0 // as Argo: an aborted revision is back before its first step; the timeline says where it stopped
+		}
+		st.CurrentStepIndex = &idx
+	}()
 
 	if st.Abort {
 		c.planAbort(idx)
@@ -464,12 +469,13 @@ func (c *pass) pauseStep(idx int32, pause *v1alpha1.RolloutPause, now time.Time)
 }
 
 // planAbort returns the stable revision to full scale and, after
-// abortScaleDownDelaySeconds, scales the canary to zero.
+// abortScaleDownDelaySeconds, scales the canary to zero. As Argo, an aborted rollout has no
+// pause conditions (planCanary puts its step index back to 0).
 func (c *pass) planAbort(idx int32) {
 	st, now := c.st, c.in.Now
+	st.PauseConditions, st.ControllerPause = nil, false
 	if st.AbortedAt == nil {
 		st.AbortedAt = ptr.To(metav1.NewTime(now))
-		st.PauseConditions, st.ControllerPause = nil, false
 		c.p.warn(v1alpha1.ReasonAborted, fmt.Sprintf("update to revision %s aborted by %s at step %s: stable revision %s back to full scale", c.hash, c.abortCause(), c.spec.StepLabel(idx), st.StableRS))
 	}
 	canaryTarget := int32(0)

@@ -103,12 +103,19 @@ func TestAbortRestoresStableAndRetryRestarts(t *testing.T) {
 
 	w.ro.Status.Abort = true
 	w.settle()
-	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 4, "web:2": 0})
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, map[string]int32{"web:1": 4, "web:2": 0})
 	if w.ro.Status.AbortedAt == nil || len(w.ro.Status.PauseConditions) != 0 {
 		t.Errorf("abort must record abortedAt and clear the pause: %+v", w.ro.Status)
 	}
-	if n := w.notes[len(w.notes)-1]; n.Reason != v1alpha1.ReasonAborted || !n.Warning {
-		t.Errorf("last note %+v, want an Aborted warning", n)
+	if n := w.notes[len(w.notes)-1]; n.Reason != v1alpha1.ReasonAborted || !n.Warning || !strings.Contains(n.Message, "at step 2/3") {
+		t.Errorf("last note %+v, want an Aborted warning that says it stopped at step 2/3", n)
+	}
+	// As Argo: a pause condition written while aborted (a stale client) is cleared again.
+	w.ro.Status.PauseConditions = []v1alpha1.PauseCondition{{Reason: v1alpha1.PauseReasonCanaryPauseStep}}
+	w.ro.Status.ControllerPause = true
+	w.reconcile()
+	if len(w.ro.Status.PauseConditions) != 0 || w.ro.Status.ControllerPause || *w.ro.Status.CurrentStepIndex != 0 {
+		t.Errorf("an aborted rollout keeps pause conditions %v (controllerPause %t) at step index %d: want none, at 0", w.ro.Status.PauseConditions, w.ro.Status.ControllerPause, *w.ro.Status.CurrentStepIndex)
 	}
 
 	w.ro.Status.Abort = false // kubectl ramp retry
@@ -128,13 +135,13 @@ func TestAbortScaleDownDelayKeepsTheCanary(t *testing.T) {
 	w.ro.Status.Abort = true
 	w.settle()
 	// The canary keeps its pods for the delay; stable grows as far as maxSurge allows meanwhile.
-	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 3, "web:2": 2})
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, map[string]int32{"web:1": 3, "web:2": 2})
 	if w.last.RequeueAfter != 10*time.Second {
 		t.Errorf("requeue after %s, want the 10s delay", w.last.RequeueAfter)
 	}
 	w.now = w.now.Add(10 * time.Second)
 	w.settle()
-	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 4, "web:2": 0})
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, map[string]int32{"web:1": 4, "web:2": 0})
 }
 
 func TestFastRollbackToStable(t *testing.T) {

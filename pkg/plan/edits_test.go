@@ -15,7 +15,7 @@ func TestEditingTheStepsKeepsTheAbort(t *testing.T) {
 	w.settle()
 	w.endRun(w.runOf("web:2", "1", 0), v1alpha1.AnalysisPhaseFailed, "metric error-rate failed")
 	w.settle()
-	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 4, "web:2": 0})
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, map[string]int32{"web:1": 4, "web:2": 0})
 
 	w.ro.Spec.Strategy.Canary.Steps = append(w.ro.Spec.Strategy.Canary.Steps, weight(50))
 	w.ro.Generation++

@@ -137,13 +137,13 @@ func TestRoutedAbortReturnsTrafficFirstThenScalesDownAfterTheDelay(t *testing.T)
 	if p.Traffic == nil || p.Traffic.CanaryWeight != 0 || len(p.Traffic.HeaderRoutes) != 0 {
 		t.Fatalf("abort plans traffic %+v, want weight 0 and no managed routes", p.Traffic)
 	}
-	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 4, "web:2": 2})
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, map[string]int32{"web:1": 4, "web:2": 2})
 	w.now = w.now.Add(29 * time.Second)
 	w.reconcile()
-	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:2": 2})
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, map[string]int32{"web:2": 2})
 	w.now = w.now.Add(time.Second)
 	w.reconcile()
-	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 4, "web:2": 0})
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, map[string]int32{"web:1": 4, "web:2": 0})
 }
 
 func TestRoutedAbortKeepsTheCanaryWhileTheRouterStillSendsItTraffic(t *testing.T) {
@@ -156,12 +156,12 @@ func TestRoutedAbortKeepsTheCanaryWhileTheRouterStillSendsItTraffic(t *testing.T
 	w.reconcile()
 	w.now = w.now.Add(time.Hour)
 	w.reconcile()
-	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:2": 2})
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, map[string]int32{"web:2": 2})
 	w.router.frozen = false
 	w.reconcile()
 	w.expectWeight(0)
 	w.reconcile()
-	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:2": 0})
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, map[string]int32{"web:2": 0})
 }
 
 func TestRoutedPromotionMovesTheStableServiceBeforeTheWeightAndScalesDownLate(t *testing.T) {
@@ -247,7 +247,7 @@ func TestRoutedDynamicStableScale(t *testing.T) {
 	w.ro.Status.Abort = true
 	w.reconcile()
 	w.expectWeight(40)
-	w.expect(v1alpha1.RolloutPhaseDegraded, 1, map[string]int32{"web:1": 10})
+	w.expect(v1alpha1.RolloutPhaseDegraded, 0, map[string]int32{"web:1": 10})
 	w.rss[w.rsName("web:1")].Status.AvailableReplicas = 8
 	w.reconcile()
 	w.expectWeight(20)
