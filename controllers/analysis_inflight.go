@@ -19,7 +19,6 @@ const (
 	maxInflight            = 256
 	maxInflightPerNS       = 16
 	inflightDeadline       = 2 * v1alpha1.MaxProviderTimeoutSeconds * time.Second
-	inflightPollWhileBusy  = time.Second
 	inflightWakeBufferSize = 1024
 )
 

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -22,7 +21,7 @@ import (
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/analysis"
 	"github.com/ramp-dev/ramp/pkg/metrics"
-	"github.com/ramp-dev/ramp/pkg/plan"
+	"github.com/ramp-dev/ramp/pkg/note"
 	"github.com/ramp-dev/ramp/pkg/timeline"
 )
 
@@ -47,183 +46,139 @@ type AnalysisRunReconciler struct {
 	Workers int
 
 	inflight *inflight
+	failures failureCounts[types.NamespacedName]
 }
 
-// Reconcile measures what is due in one AnalysisRun.
+// Reconcile measures what is due in one AnalysisRun. A pass that fails often enough in a row
+// says so in the run's status (analysis.RunReconcileFailed) before the error is retried.
 func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	run := &v1alpha1.AnalysisRun{}
 	if err := r.Get(ctx, req.NamespacedName, run); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.inflight.forget(req.NamespacedName)
+			r.failures.succeeded(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if run.Status.Phase.Completed() || !run.DeletionTimestamp.IsZero() {
-		r.inflight.forget(req.NamespacedName)
-		return ctrl.Result{}, nil
-	}
-	work := run.DeepCopy()
-	resolved, notes, taken, waiting := r.measure(ctx, work)
-	phase, message := work.Status.Phase, work.Status.Message // ended before measuring
-	if resolved != nil {
-		phase, message = analysis.Assess(resolved)
-	}
-	if phase != run.Status.Phase {
-		notes = append(notes, plan.Note{Reason: v1alpha1.ReasonRunPhase, Message: fmt.Sprintf("AnalysisRun %s %s: %s", run.Name, phase, message),
-			Warning: phase == v1alpha1.AnalysisPhaseFailed || phase == v1alpha1.AnalysisPhaseError})
-	}
-	work.Status.Phase, work.Status.Message = phase, message
-	if phase.Completed() {
-		r.inflight.forget(req.NamespacedName)
-		r.terminate(ctx, work)
-	}
-	if !equality.Semantic.DeepEqual(run.Status, work.Status) {
-		err := r.Status().Patch(ctx, work, client.MergeFromWithOptions(run, client.MergeFromWithOptimisticLock{}), client.FieldOwner(fieldManager))
-		if apierrors.IsConflict(err) {
-			// Measured from a cached run older than our own last write: its watch event brings
-			// the newer one; what was measured here is dropped, not recorded twice.
-			log.FromContext(ctx).V(1).Info("analysisrun changed meanwhile, measuring again")
-			return ctrl.Result{}, nil
-		}
-		if err != nil {
-			return ctrl.Result{}, fmt.Errorf("patch status of analysisrun %s/%s: %w", run.Namespace, run.Name, err)
-		}
-	}
-	r.Timeline.RecordRun(work, notes)
-	for _, m := range taken {
-		metrics.Measurements.WithLabelValues(m.provider, string(m.phase)).Inc()
-		metrics.MeasurementSeconds.WithLabelValues(m.provider).Observe(m.seconds)
-	}
-	if phase.Completed() {
-		metrics.Runs.WithLabelValues(string(phase)).Inc()
-	}
-	if phase.Completed() || resolved == nil {
-		return ctrl.Result{}, nil
-	}
-	resolved.Status = work.Status
-	_, next := analysis.Due(resolved, r.Clock.Now())
-	if next.IsZero() {
-		return ctrl.Result{}, nil
-	}
-	if waiting {
-		// A call in flight wakes the run when it ends; the poll is for a call that found no
-		// free slot.
-		return ctrl.Result{RequeueAfter: max(time.Until(next), inflightPollWhileBusy)}, nil
-	}
-	return ctrl.Result{RequeueAfter: max(time.Until(next), 10*time.Millisecond)}, nil
-}
-
-// measure starts the run, fills its args in, checks its conditions, and takes every
-// measurement due. An arg without a value or a condition that does not compile ends the run as
-// Error at once. The metrics with their args filled in live only in memory: Secret values
-// never reach the run's spec or status.
-func (r *AnalysisRunReconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun) (resolved *v1alpha1.AnalysisRun, notes []plan.Note, taken []measured, waiting bool) {
-	now := r.Clock.Now()
-	if run.Status.StartedAt == nil {
-		run.Status.StartedAt = &metav1.Time{Time: now}
-		run.Status.Phase = v1alpha1.AnalysisPhaseRunning
-	}
-	args, secrets, err := analysis.ResolveArgs(nil, run.Spec.Args, r.lookup(ctx, run.Namespace))
+	res, wrote, err := r.reconcile(ctx, run)
 	if err != nil {
-		return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil, false
+		r.reportFailure(ctx, run, err)
+		return ctrl.Result{}, err
 	}
-	resolved = run.DeepCopy() // shares nothing with run; its status is copied back below
-	conds := map[string][2]*analysis.Condition{}
-	secretArgs := analysis.SecretArgs(run.Spec.Args)
-	for i, m := range run.Spec.Metrics {
-		var pair [2]*analysis.Condition
-		if m, err = analysis.JobSecretsByReference(m, secretArgs); err != nil {
-			return nil, r.fail(run, err.Error()), nil, false
-		}
-		if resolved.Spec.Metrics[i], pair[0], pair[1], err = analysis.Prepare(m, args); err != nil {
-			return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil, false
-		}
-		// Counts, limits and durations written as {{args.name}} are known only now.
-		if _, err := analysis.Limits(resolved.Spec.Metrics[i]); err != nil {
-			return nil, r.fail(run, analysis.Redact(err.Error(), secrets)), nil, false
-		}
-		conds[m.Name] = pair
+	if wrote {
+		// Only a status write that went through ends a run of failures: the passes between
+		// two refused measurements (starting the next call) write nothing.
+		r.failures.succeeded(req.NamespacedName)
 	}
-	if run.Spec.Terminate {
-		return resolved, nil, nil, false
-	}
-	due, _ := analysis.Due(resolved, now)
-	for _, name := range due {
-		metric := metricNamed(resolved, name)
-		c, ended, running := r.inflight.take(resolved, name)
-		if !ended {
-			if !running {
-				r.startCall(resolved, metric)
-			}
-			waiting = true
-			continue
-		}
-		m := r.judge(resolved, metric, conds[name], secrets, c)
-		analysis.Record(resolved, name, m)
-		if m.Phase != v1alpha1.AnalysisPhaseRunning {
-			taken = append(taken, measured{provider: providerType(metric), phase: m.Phase, seconds: c.elapsed.Seconds()})
-			notes = append(notes, plan.Note{Reason: v1alpha1.ReasonMeasurement, Warning: m.Phase != v1alpha1.AnalysisPhaseSuccessful,
-				Message: fmt.Sprintf("AnalysisRun %s metric %s: %s, value %s%s", run.Name, name, m.Phase, orDash(analysis.ReadableValue(m.Value)), suffix(m.Message))})
-		}
-	}
-	run.Status = resolved.Status
-	return resolved, notes, taken, waiting
+	return res, nil
 }
 
-// measured is one measurement taken, for the metrics once its status is written.
-type measured struct {
-	provider string
-	phase    v1alpha1.AnalysisPhase
-	seconds  float64
+// reconcile is one pass: observe (the run, its args, the calls that ended), plan
+// (analysis.PlanRun), apply (start calls, patch the status, stop calls of an ended run).
+func (r *AnalysisRunReconciler) reconcile(ctx context.Context, run *v1alpha1.AnalysisRun) (res ctrl.Result, wrote bool, err error) {
+	p := analysis.PlanRun(r.observeRun(ctx, run))
+	if p.Ended {
+		r.inflight.forget(client.ObjectKeyFromObject(run))
+	}
+	for _, c := range p.Start {
+		r.startCall(run, c)
+	}
+	wrote = !equality.Semantic.DeepEqual(run.Status, p.Status)
+	if written, err := r.writeRunStatus(ctx, run, p.Status); err != nil || !written {
+		return ctrl.Result{}, false, err
+	}
+	r.stopCalls(ctx, run, p.Stop)
+	r.Timeline.RecordRun(withStatus(run, p.Status), p.Notes)
+	for _, m := range p.Measured {
+		metrics.Measurements.WithLabelValues(m.Provider, string(m.Phase)).Inc()
+		metrics.MeasurementSeconds.WithLabelValues(m.Provider).Observe(m.Seconds)
+	}
+	if p.Status.Phase.Completed() && !run.Status.Phase.Completed() {
+		metrics.Runs.WithLabelValues(string(p.Status.Phase)).Inc()
+	}
+	return ctrl.Result{RequeueAfter: p.RequeueAfter}, wrote, nil
+}
+
+// reportFailure counts a failed pass and, once analysis.RunReconcileFailed says so, writes the
+// error into the run's status; that write failing too is only logged.
+func (r *AnalysisRunReconciler) reportFailure(ctx context.Context, run *v1alpha1.AnalysisRun, cause error) {
+	st, n, ok := analysis.RunReconcileFailed(run, r.failures.failed(client.ObjectKeyFromObject(run)), cause, r.Clock.Now())
+	if !ok {
+		return
+	}
+	if _, err := r.writeRunStatus(ctx, run, st); err != nil {
+		log.FromContext(ctx).V(1).Info("could not report the failure in status", "error", err.Error())
+		return
+	}
+	r.Timeline.RecordRun(withStatus(run, st), []note.Note{n})
+}
+
+// observeRun reads what the planner needs beyond the run: its args (Secrets read from the API
+// server, for a live run only) and the calls of its metrics that ended or still run.
+func (r *AnalysisRunReconciler) observeRun(ctx context.Context, run *v1alpha1.AnalysisRun) analysis.RunObserved {
+	in := analysis.RunObserved{Run: run, Now: r.Clock.Now(), Ended: map[string]analysis.Call{}, Running: map[string]bool{}}
+	if !analysis.Live(run) {
+		return in
+	}
+	in.Args, in.Secrets, in.ArgsErr = analysis.ResolveArgs(nil, run.Spec.Args, r.lookup(ctx, run.Namespace))
+	for _, m := range run.Spec.Metrics {
+		c, ended, running := r.inflight.take(run, m.Name)
+		switch {
+		case ended:
+			in.Ended[m.Name] = analysis.Call{Began: c.began, Elapsed: c.elapsed, Result: c.res}
+		case running:
+			in.Running[m.Name] = true
+		}
+	}
+	return in
+}
+
+// writeRunStatus patches the run's status when it changed. written is false, with no error,
+// when the run changed meanwhile: its watch event brings the newer one, and what was measured
+// here is dropped, not recorded twice.
+func (r *AnalysisRunReconciler) writeRunStatus(ctx context.Context, run *v1alpha1.AnalysisRun, status v1alpha1.AnalysisRunStatus) (written bool, err error) {
+	if equality.Semantic.DeepEqual(run.Status, status) {
+		return true, nil
+	}
+	err = r.Status().Patch(ctx, withStatus(run, status), client.MergeFromWithOptions(run, client.MergeFromWithOptimisticLock{}), client.FieldOwner(fieldManager))
+	if apierrors.IsConflict(err) {
+		log.FromContext(ctx).V(1).Info("analysisrun changed meanwhile, measuring again")
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("patch status of analysisrun %s/%s: %w", run.Namespace, run.Name, err)
+	}
+	return true, nil
+}
+
+func withStatus(run *v1alpha1.AnalysisRun, status v1alpha1.AnalysisRunStatus) *v1alpha1.AnalysisRun {
+	out := run.DeepCopy()
+	out.Status = status
+	return out
 }
 
 // startCall asks the metric's provider for one measurement in the background (inflight):
 // the reconcile that finds it ended judges it. Without a free slot it is asked on a later pass.
-func (r *AnalysisRunReconciler) startCall(run *v1alpha1.AnalysisRun, metric v1alpha1.Metric) {
-	began := r.Clock.Now()
-	prev := runningMeasurement(run, metric.Name)
-	if prev != nil && prev.StartedAt != nil {
-		began = prev.StartedAt.Time
-	}
-	provider := r.Providers[providerType(metric)]
+func (r *AnalysisRunReconciler) startCall(run *v1alpha1.AnalysisRun, c analysis.CallStart) {
+	provider := r.Providers[analysis.ProviderType(c.Metric)]
 	own := run.DeepCopy() // the call reads it while this reconcile goes on
-	r.inflight.start(run, metric.Name, began, func(ctx context.Context) analysis.Result {
+	r.inflight.start(run, c.Metric.Name, c.Began, func(ctx context.Context) analysis.Result {
 		if provider == nil {
 			return analysis.Result{Err: errors.New("no provider for this metric: set one of prometheus, web, job")}
 		}
-		return provider.Measure(ctx, own, metric, prev)
+		return provider.Measure(ctx, own, c.Metric, c.Prev)
 	})
 }
 
-// judge turns an ended call into the measurement the run records.
-func (r *AnalysisRunReconciler) judge(run *v1alpha1.AnalysisRun, metric v1alpha1.Metric, conds [2]*analysis.Condition, secrets []string, c call) v1alpha1.Measurement {
-	start := metav1.NewTime(c.began)
-	m := v1alpha1.Measurement{StartedAt: &start}
-	phase, message := analysis.Judge(metric, conds[0], conds[1], c.res)
-	m.Phase, m.Message = phase, analysis.Redact(message, secrets)
-	m.Value, m.Metadata = analysis.Redact(c.res.Text, secrets), c.res.Metadata
-	if m.Phase != v1alpha1.AnalysisPhaseRunning {
-		m.FinishedAt = &metav1.Time{Time: r.Clock.Now()}
-	}
-	return m
-}
-
-// fail ends the run as Error with a message, before any measurement.
-func (r *AnalysisRunReconciler) fail(run *v1alpha1.AnalysisRun, message string) []plan.Note {
-	run.Status.Phase, run.Status.Message = v1alpha1.AnalysisPhaseError, message
-	return nil
-}
-
-// terminate stops what providers still run for a run that ended (a Job).
-func (r *AnalysisRunReconciler) terminate(ctx context.Context, run *v1alpha1.AnalysisRun) {
-	for _, metric := range run.Spec.Metrics {
-		prev := runningMeasurement(run, metric.Name)
-		t, ok := r.Providers[providerType(metric)].(analysis.Terminator)
-		if prev == nil || !ok {
+// stopCalls stops what providers still run for a run that ended (a Job).
+func (r *AnalysisRunReconciler) stopCalls(ctx context.Context, run *v1alpha1.AnalysisRun, stop []analysis.CallStart) {
+	for _, c := range stop {
+		t, ok := r.Providers[analysis.ProviderType(c.Metric)].(analysis.Terminator)
+		if !ok {
 			continue
 		}
-		if err := t.Terminate(ctx, run, metric, prev); err != nil {
-			r.Timeline.Log.Error(err, "terminate measurement", "analysisrun", run.Namespace+"/"+run.Name, "metric", metric.Name)
+		if err := t.Terminate(ctx, run, c.Metric, c.Prev); err != nil {
+			r.Timeline.Log.Error(err, "terminate measurement", "analysisrun", run.Namespace+"/"+run.Name, "metric", c.Metric.Name)
 		}
 	}
 }
@@ -245,52 +200,6 @@ func (r *AnalysisRunReconciler) lookup(ctx context.Context, ns string) func(v1al
 		}
 		return string(v), nil
 	}
-}
-
-func metricNamed(run *v1alpha1.AnalysisRun, name string) v1alpha1.Metric {
-	for _, m := range run.Spec.Metrics {
-		if m.Name == name {
-			return m
-		}
-	}
-	return v1alpha1.Metric{Name: name}
-}
-
-func runningMeasurement(run *v1alpha1.AnalysisRun, metric string) *v1alpha1.Measurement {
-	for _, res := range run.Status.MetricResults {
-		if res.Name == metric && len(res.Measurements) > 0 {
-			if last := res.Measurements[len(res.Measurements)-1]; last.Phase == v1alpha1.AnalysisPhaseRunning {
-				return &last
-			}
-		}
-	}
-	return nil
-}
-
-func providerType(m v1alpha1.Metric) string {
-	switch p := m.Provider; {
-	case p.Prometheus != nil:
-		return "prometheus"
-	case p.Web != nil:
-		return "web"
-	case p.Job != nil:
-		return "job"
-	}
-	return ""
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func suffix(s string) string {
-	if s == "" {
-		return ""
-	}
-	return " (" + s + ")"
 }
 
 // SetupWithManager registers the reconciler for AnalysisRuns and the Jobs they own.

@@ -5,6 +5,8 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -121,4 +124,59 @@ func TestRepeatedReconcileFailureIsInTheRolloutStatus(t *testing.T) {
 	if !slices.Contains(eventReasons(t, ro), v1alpha1.ReasonReconcileRecovered) {
 		t.Errorf("no %s event: %v", v1alpha1.ReasonReconcileRecovered, eventReasons(t, ro))
 	}
+}
+
+// A status write the API server keeps refusing reaches the AnalysisRun's status as a
+// ReconcileError condition, as a Rollout's does; once the writes go through again the run
+// measures on and the condition goes.
+func TestRepeatedReconcileFailureIsInTheAnalysisRunStatus(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"ok": true}`) }))
+	defer srv.Close()
+	ns := namespace(t)
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api"}, StringData: map[string]string{"token": "t"}})
+
+	const frozen = "measurements are frozen in this namespace"
+	policy := &admissionv1.ValidatingAdmissionPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "freeze-runs-" + ns},
+		Spec: admissionv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionv1.Fail),
+			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
+				RuleWithOperations: admissionv1.RuleWithOperations{
+					Operations: []admissionv1.OperationType{admissionv1.Update},
+					Rule:       admissionv1.Rule{APIGroups: []string{v1alpha1.GroupVersion.Group}, APIVersions: []string{"*"}, Resources: []string{"analysisruns/status"}},
+				},
+			}}},
+			Validations: []admissionv1.Validation{{Message: frozen, // no new measurement; conditions may change
+				Expression: "!has(object.status.metricResults) || (has(oldObject.status) && has(oldObject.status.metricResults) && object.status.metricResults == oldObject.status.metricResults)"}},
+		},
+	}
+	binding := &admissionv1.ValidatingAdmissionPolicyBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: policy.Name},
+		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName: policy.Name, ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
+			MatchResources: &admissionv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}}},
+		},
+	}
+	create(t, policy)
+	create(t, binding)
+	lift := func() {
+		_ = env.Client.Delete(ctx, binding)
+		_ = env.Client.Delete(ctx, policy)
+	}
+	t.Cleanup(lift)
+
+	create(t, webRun(ns, "frozen", srv.URL, func(m *v1alpha1.Metric) { m.Count = ptr.To(intstr.FromInt32(3)) }))
+	run := waitRun(t, ns, "frozen", "a ReconcileError condition naming the refusal", func(r *v1alpha1.AnalysisRun) bool {
+		c := meta.FindStatusCondition(r.Status.Conditions, v1alpha1.ConditionReconcileError)
+		return c != nil && c.Status == metav1.ConditionTrue && strings.Contains(c.Message, frozen)
+	})
+	if run.Status.Phase != v1alpha1.AnalysisPhaseRunning {
+		t.Errorf("the failure did not keep the last written state: %+v", run.Status)
+	}
+
+	lift()
+	waitRun(t, ns, "frozen", "Successful, the condition gone", func(r *v1alpha1.AnalysisRun) bool {
+		return r.Status.Phase == v1alpha1.AnalysisPhaseSuccessful && meta.FindStatusCondition(r.Status.Conditions, v1alpha1.ConditionReconcileError) == nil
+	})
 }

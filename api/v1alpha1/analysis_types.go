@@ -316,6 +316,11 @@ type AnalysisRunStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	MetricResults []MetricResult `json:"metricResults,omitempty"`
+	// Conditions: ReconcileError while the controller's passes over the run keep failing.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
 // MetricResult is the measurements of one metric and their counts.

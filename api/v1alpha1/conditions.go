@@ -18,6 +18,15 @@ const (
 	ConditionReconcileError = "ReconcileError"
 )
 
+// ReconcileFailureThreshold is how many passes over a Rollout or an AnalysisRun must fail in a
+// row before its status says so (ReconcileError): one or two are the ordinary conflicts and
+// races the next pass fixes.
+const ReconcileFailureThreshold = 3
+
+// MaxReconcileErrorBytes bounds the ReconcileError condition's message: an error may quote a
+// webhook's answer.
+const MaxReconcileErrorBytes = 1024
+
 // Reasons, used both in conditions and as the reason of the timeline's log lines and Events.
 const (
 	ReasonRevisionDetected  = "RevisionDetected"

@@ -8,6 +8,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/note"
 	"github.com/ramp-dev/ramp/pkg/traffic"
 )
 
@@ -119,11 +120,7 @@ type Plan struct {
 }
 
 // Note is one state transition: one log line and one Event with the same reason.
-type Note struct {
-	Reason  string
-	Message string
-	Warning bool
-}
+type Note = note.Note
 
 func (p *Plan) note(reason, message string) {
 	p.Notes = append(p.Notes, Note{Reason: reason, Message: message})

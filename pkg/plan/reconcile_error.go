@@ -10,22 +10,15 @@ import (
 	"github.com/ramp-dev/ramp/pkg/analysis"
 )
 
-// ReconcileFailureThreshold is how many passes in a row must fail before the Rollout's status
-// says so: one or two are the ordinary conflicts and races the next pass fixes.
-const ReconcileFailureThreshold = 3
-
-// maxReconcileErrorBytes bounds the condition's message: an error may quote a webhook's answer.
-const maxReconcileErrorBytes = 1024
-
 // ReconcileFailed is the plan for a Rollout whose reconcile failed `failures` times in a row,
 // the last time with err: the status the controller last wrote, plus a ReconcileError
 // condition with the error, and one timeline note. ok is false when there is nothing to
 // write: too few failures yet, or the condition already says the same.
 func ReconcileFailed(ro *v1alpha1.Rollout, failures int, err error, now time.Time) (p Plan, ok bool) {
-	if failures < ReconcileFailureThreshold || err == nil {
+	if failures < v1alpha1.ReconcileFailureThreshold || err == nil {
 		return Plan{}, false
 	}
-	msg := analysis.Excerpt(err.Error(), maxReconcileErrorBytes)
+	msg := analysis.Excerpt(err.Error(), v1alpha1.MaxReconcileErrorBytes)
 	if c := meta.FindStatusCondition(ro.Status.Conditions, v1alpha1.ConditionReconcileError); c != nil && c.Message == msg {
 		return Plan{}, false
 	}

@@ -20,12 +20,12 @@ func TestRepeatedFailuresReachTheStatusOnce(t *testing.T) {
 	before := *w.ro.Status.DeepCopy()
 	refused := errors.New(`patch ingress shop/web-canary: admission webhook "validate.nginx.ingress.kubernetes.io" denied the request`)
 
-	for n := 1; n < ReconcileFailureThreshold; n++ {
+	for n := 1; n < v1alpha1.ReconcileFailureThreshold; n++ {
 		if _, ok := ReconcileFailed(w.ro, n, refused, w.now); ok {
-			t.Fatalf("failure %d of %d already reported", n, ReconcileFailureThreshold)
+			t.Fatalf("failure %d of %d already reported", n, v1alpha1.ReconcileFailureThreshold)
 		}
 	}
-	p, ok := ReconcileFailed(w.ro, ReconcileFailureThreshold, refused, w.now)
+	p, ok := ReconcileFailed(w.ro, v1alpha1.ReconcileFailureThreshold, refused, w.now)
 	if !ok {
 		t.Fatal("the threshold's failure is not reported")
 	}
@@ -46,11 +46,11 @@ func TestRepeatedFailuresReachTheStatusOnce(t *testing.T) {
 	}
 
 	w.ro.Status = p.Status
-	if _, ok := ReconcileFailed(w.ro, ReconcileFailureThreshold+5, refused, w.now); ok {
+	if _, ok := ReconcileFailed(w.ro, v1alpha1.ReconcileFailureThreshold+5, refused, w.now); ok {
 		t.Error("the same error is written again")
 	}
 	other := errors.New("create replicaset shop/web-5d8f: forbidden")
-	if p, ok := ReconcileFailed(w.ro, ReconcileFailureThreshold+6, other, w.now); !ok || meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReconcileError).Message != other.Error() {
+	if p, ok := ReconcileFailed(w.ro, v1alpha1.ReconcileFailureThreshold+6, other, w.now); !ok || meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReconcileError).Message != other.Error() {
 		t.Error("a different error does not replace the message")
 	}
 
@@ -66,9 +66,9 @@ func TestRepeatedFailuresReachTheStatusOnce(t *testing.T) {
 func TestReconcileErrorMessageIsBounded(t *testing.T) {
 	w := newWorld(t, 1)
 	w.settle()
-	p, ok := ReconcileFailed(w.ro, ReconcileFailureThreshold, errors.New(strings.Repeat("denied\n", 1000)), w.now)
+	p, ok := ReconcileFailed(w.ro, v1alpha1.ReconcileFailureThreshold, errors.New(strings.Repeat("denied\n", 1000)), w.now)
 	msg := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReconcileError).Message
-	if !ok || len(msg) > maxReconcileErrorBytes || strings.Contains(msg, "\n") {
-		t.Errorf("message of %d bytes (newline: %v), want at most %d on one line", len(msg), strings.Contains(msg, "\n"), maxReconcileErrorBytes)
+	if !ok || len(msg) > v1alpha1.MaxReconcileErrorBytes || strings.Contains(msg, "\n") {
+		t.Errorf("message of %d bytes (newline: %v), want at most %d on one line", len(msg), strings.Contains(msg, "\n"), v1alpha1.MaxReconcileErrorBytes)
 	}
 }
