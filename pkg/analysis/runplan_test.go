@@ -159,9 +159,11 @@ func TestRunPlanSequences(t *testing.T) {
 			"smoke":      {{Running: true, Metadata: job, Message: "Job run-smoke-1 created"}, {Running: true, Metadata: job}, {Running: true, Metadata: job}, {Running: true, Metadata: job}, {Running: true, Metadata: job}, {Running: true, Metadata: job}},
 		},
 	}, {
-		name:  "missing-arg-errors-at-once",
-		run:   func() *v1alpha1.AnalysisRun { return newRun(promMetric("error-rate")) },
-		setup: func(d *runDriver) { d.in.ArgsErr = errors.New("arg service-name has no value: set it in the Rollout's analysis args") },
+		name: "missing-arg-errors-at-once",
+		run:  func() *v1alpha1.AnalysisRun { return newRun(promMetric("error-rate")) },
+		setup: func(d *runDriver) {
+			d.in.ArgsErr = errors.New("arg service-name has no value: set it in the Rollout's analysis args")
+		},
 	}, {
 		name: "terminated-mid-run-stops-the-job",
 		run: func() *v1alpha1.AnalysisRun {
