@@ -58,7 +58,7 @@ func (r *RolloutReconciler) routerFor(ro *v1alpha1.Rollout, c v1alpha1.ManagedTr
 			Namespace:       ro.Namespace,
 			StableService:   c.StableService,
 			CanaryService:   c.CanaryService,
-			VirtualServices: virtualServices(tr.Istio),
+			VirtualServices: tr.Istio.VirtualServiceList(),
 			DestinationRule: tr.Istio.DestinationRule,
 			ManagedRoutes:   managedRouteNames(tr),
 		})
@@ -81,13 +81,6 @@ func managedRouteNames(tr *v1alpha1.RolloutTrafficRouting) []string {
 		names = append(names, m.Name)
 	}
 	return names
-}
-
-func virtualServices(i *v1alpha1.IstioTrafficRouting) []v1alpha1.IstioVirtualService {
-	if i.VirtualService != nil {
-		return []v1alpha1.IstioVirtualService{*i.VirtualService}
-	}
-	return i.VirtualServices
 }
 
 // observeTraffic asks the router what it routes now. A reference the Rollout's author must fix

@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	networkingistio "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -57,7 +56,7 @@ func references(ro *v1alpha1.Rollout) []string {
 		}
 	}
 	if tr := c.TrafficRouting; tr != nil && tr.Istio != nil {
-		for _, vs := range virtualServices(tr.Istio) {
+		for _, vs := range tr.Istio.VirtualServiceList() {
 			keys = append(keys, "VirtualService/"+vs.Name)
 		}
 		if dr := tr.Istio.DestinationRule; dr != nil {
@@ -72,22 +71,12 @@ func references(ro *v1alpha1.Rollout) []string {
 	return keys
 }
 
+// serviceNames are the Services the Rollout names, and those a finished managed release still
+// has to hand back (status.managed).
 func serviceNames(ro *v1alpha1.Rollout) []string {
-	var candidates []string
-	if c := ro.Spec.Strategy.Canary; c != nil {
-		candidates = []string{c.CanaryService, c.StableService}
-	}
-	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
-		candidates = []string{bg.ActiveService, bg.PreviewService}
-	}
+	names := ro.ServiceNames()
 	if m := ro.Status.Managed; m != nil {
-		candidates = append(candidates, m.CanaryService, m.StableService) // to release
-	}
-	var names []string
-	for _, n := range candidates {
-		if n != "" && !slices.Contains(names, n) {
-			names = append(names, n)
-		}
+		names = v1alpha1.Distinct(append(names, m.CanaryService, m.StableService))
 	}
 	return names
 }

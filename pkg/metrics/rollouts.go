@@ -65,7 +65,7 @@ func (c RolloutCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{ns, name}, labels...)...)
 		}
 		gauge(infoDesc, 1, strategy, string(st.Phase))
-		gauge(replicasDesc, float64(ptr.Deref(ro.Spec.Replicas, 1)), "desired")
+		gauge(replicasDesc, float64(ro.DesiredReplicas()), "desired")
 		gauge(replicasDesc, float64(st.Replicas), "current")
 		gauge(replicasDesc, float64(st.UpdatedReplicas), "updated")
 		gauge(replicasDesc, float64(st.ReadyReplicas), "ready")

@@ -11,8 +11,6 @@ import (
 	"github.com/ramp-dev/ramp/pkg/workload"
 )
 
-func replicasOf(ro *v1alpha1.Rollout) int32 { return max(0, ptr.Deref(ro.Spec.Replicas, 1)) }
-
 func (c *pass) specReplicas(rs *appsv1.ReplicaSet) int32 {
 	if rs == nil {
 		return 0
@@ -212,7 +210,7 @@ func (c *pass) wanted(rs *appsv1.ReplicaSet) int32 {
 
 // planHistory deletes the oldest scaled-down revisions beyond revisionHistoryLimit.
 func (c *pass) planHistory() {
-	limit := int(ptr.Deref(c.ro.Spec.RevisionHistoryLimit, 10))
+	limit := c.ro.HistoryLimit()
 	var idle []*appsv1.ReplicaSet
 	for _, rs := range c.others {
 		if rs != c.current && rs != c.stable && c.specReplicas(rs) == 0 && rs.Status.Replicas == 0 {

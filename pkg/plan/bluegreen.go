@@ -215,7 +215,7 @@ func (c *pass) abortBlueGreen() {
 			c.hash, c.abortCause(), on, st.StableRS, c.available(c.stable), c.replicas))
 		return
 	}
-	if end := st.AbortedAt.Add(time.Duration(ptr.Deref(c.bg.AbortScaleDownDelaySeconds, 30)) * time.Second); now.Before(end) {
+	if end := st.AbortedAt.Add(c.bg.AbortScaleDownDelay()); now.Before(end) {
 		c.p.requeueAt(now, end)
 	} else {
 		size = 0

@@ -161,8 +161,8 @@ func TestBlueGreenPlannerInvariants(t *testing.T) {
 			before := w.availableBehind("web-active")
 			w.afterWrite = func() {
 				// Pods as they are, not as a lagging ReplicaSet status reports them.
-				if now := w.availableBehind("web-active"); now < min(before, replicasOf(w.ro)) {
-					t.Fatalf("seed %d after %v: available pods behind the active Service %d -> %d (replicas %d): %s", seed, append(log, what), before, now, replicasOf(w.ro), w.describe())
+				if now := w.availableBehind("web-active"); now < min(before, w.ro.DesiredReplicas()) {
+					t.Fatalf("seed %d after %v: available pods behind the active Service %d -> %d (replicas %d): %s", seed, append(log, what), before, now, w.ro.DesiredReplicas(), w.describe())
 				}
 			}
 			w.reconcile()

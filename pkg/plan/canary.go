@@ -54,7 +54,7 @@ func Compute(in Input) Plan {
 	}
 	setCondition(st, ro, in.Now, v1alpha1.ConditionInvalidSpec, false, "ValidSpec", "")
 
-	c := &pass{in: in, ro: ro, spec: ro.Spec.Strategy.Canary, bg: ro.Spec.Strategy.BlueGreen, st: st, p: &p, replicas: replicasOf(ro)}
+	c := &pass{in: in, ro: ro, spec: ro.Spec.Strategy.Canary, bg: ro.Spec.Strategy.BlueGreen, st: st, p: &p, replicas: ro.DesiredReplicas()}
 	if c.spec == nil {
 		c.spec = &v1alpha1.CanaryStrategy{}
 	}
@@ -374,10 +374,10 @@ func (c *pass) planCanary() {
 		}
 		if !reached {
 			c.setPhase(v1alpha1.RolloutPhaseProgressing, fmt.Sprintf("step %s: %s: waiting for %d canary and %d stable pods (%d and %d available)%s",
-				c.spec.StepLabel(idx), stepName(s), t.canary, t.stable, c.available(c.current), c.available(c.stable), c.trafficWait(t)))
+				c.spec.StepLabel(idx), s.Describe(), t.canary, t.stable, c.available(c.current), c.available(c.stable), c.trafficWait(t)))
 			return
 		}
-		c.p.note(v1alpha1.ReasonStepCompleted, fmt.Sprintf("step %s: %s reached with %d canary pods available", c.spec.StepLabel(idx), stepName(s), c.available(c.current)))
+		c.p.note(v1alpha1.ReasonStepCompleted, fmt.Sprintf("step %s: %s reached with %d canary pods available", c.spec.StepLabel(idx), s.Describe(), c.available(c.current)))
 		idx++
 	}
 }
@@ -435,7 +435,7 @@ func (c *pass) withinRollbackWindow() bool {
 // pauseStep handles a pause step; it reports whether the pause is over.
 func (c *pass) pauseStep(idx int32, pause *v1alpha1.RolloutPause, now time.Time) bool {
 	st := c.st
-	d, _ := pauseDuration(pause) // validated
+	d, _ := pause.Length() // validated
 	cond := pauseCondition(st)
 	if cond == nil && st.ControllerPause {
 		// The controller paused and someone cleared the pause: promoted.
@@ -481,7 +481,7 @@ func (c *pass) planAbort(idx int32) {
 	canaryTarget := int32(0)
 	if c.routed() && c.seen().MaxCanaryWeight > 0 {
 		canaryTarget = c.specReplicas(c.current) // until the router confirms traffic left it
-	} else if d := c.abortScaleDownDelay(); d > 0 {
+	} else if d := c.spec.AbortScaleDownDelay(); d > 0 {
 		if end := st.AbortedAt.Add(d); now.Before(end) {
 			canaryTarget = c.specReplicas(c.current)
 			c.p.requeueAt(now, end)

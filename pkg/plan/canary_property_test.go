@@ -64,7 +64,7 @@ func TestCanaryPlannerInvariants(t *testing.T) {
 		var log []string
 		check := func(what string) {
 			pods, avail := w.totals()
-			b, _ := ResolveBounds(replicasOf(w.ro), w.ro.Spec.Strategy.Canary.MaxSurge, w.ro.Spec.Strategy.Canary.MaxUnavailable)
+			b, _ := ResolveBounds(w.ro.DesiredReplicas(), w.ro.Spec.Strategy.Canary.MaxSurge, w.ro.Spec.Strategy.Canary.MaxUnavailable)
 			w.afterWrite = func() {
 				afterPods, afterAvail := w.totals()
 				if afterAvail < min(b.MinAvailable, avail) {

@@ -92,7 +92,7 @@ func Predict(current, next *v1alpha1.Rollout, a Assumptions) Prediction {
 	base := current.DeepCopy()
 	base.Status = v1alpha1.RolloutStatus{}
 	s := NewSimulation(base, start)
-	for _, name := range serviceNames(next) {
+	for _, name := range next.ServiceNames() {
 		s.services[name] = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.ServiceSpec{Selector: maps.Clone(next.Spec.Selector.MatchLabels)}}
 	}
 	if msg := Validate(base); msg == "" {
@@ -122,12 +122,12 @@ func Predict(current, next *v1alpha1.Rollout, a Assumptions) Prediction {
 				out.Problems = append(out.Problems, st.Message)
 			}
 			out.MinDuration = s.now.Sub(startedAt)
-			out.PeakSurge = max(0, out.PeakPods-replicasOf(s.ro))
+			out.PeakSurge = max(0, out.PeakPods-s.ro.DesiredReplicas())
 			return out
 		case st.Phase == v1alpha1.RolloutPhaseHealthy && st.StableRS == st.CurrentPodHash:
 			out.Outcome, out.Message = st.Phase, st.Message
 			out.MinDuration = s.now.Sub(startedAt)
-			out.PeakSurge = max(0, out.PeakPods-replicasOf(s.ro))
+			out.PeakSurge = max(0, out.PeakPods-s.ro.DesiredReplicas())
 			return out
 		case st.Phase == v1alpha1.RolloutPhasePaused && p.RequeueAfter == 0:
 			out.ManualGates++ // someone promotes (or resumes); their time is not counted
@@ -157,22 +157,6 @@ func Predict(current, next *v1alpha1.Rollout, a Assumptions) Prediction {
 }
 
 // serviceNames are the Services the Rollout's strategy names.
-func serviceNames(ro *v1alpha1.Rollout) []string {
-	var names []string
-	if c := ro.Spec.Strategy.Canary; c != nil {
-		names = append(names, c.StableService, c.CanaryService)
-	}
-	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
-		names = append(names, bg.ActiveService, bg.PreviewService)
-	}
-	out := names[:0]
-	for _, n := range names {
-		if n != "" {
-			out = append(out, n)
-		}
-	}
-	return out
-}
 
 // settle reconciles and makes pods ready until nothing changes (at most n rounds).
 func (w *Simulation) settle(n int) {
@@ -239,12 +223,12 @@ func (w *Simulation) recordSteps(out *Prediction, start time.Time, before sides)
 	}
 	for i := len(out.Steps); i < done && i < len(c.Steps); i++ {
 		step := c.Steps[i]
-		ps := PredictedStep{Step: c.StepLabel(int32(i)), Action: stepName(step), CanaryPods: before.canary, StablePods: before.stable, Weight: before.weight, After: w.now.Sub(start)}
+		ps := PredictedStep{Step: c.StepLabel(int32(i)), Action: step.Describe(), CanaryPods: before.canary, StablePods: before.stable, Weight: before.weight, After: w.now.Sub(start)}
 		switch {
 		case step.Pause != nil && step.Pause.Duration == nil:
 			ps.Note = "waits for a promotion"
 		case step.Pause != nil:
-			d, _ := pauseDuration(step.Pause)
+			d, _ := step.Pause.Length()
 			ps.Note = "pauses for " + d.String()
 		case step.Analysis != nil:
 			ps.Note = "analysis: " + string(w.runPhase(fmt.Sprint(i)))

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,7 +34,7 @@ func (c *pass) checkProgress(before *v1alpha1.RolloutStatus) {
 	if st.Phase != v1alpha1.RolloutPhaseProgressing {
 		return
 	}
-	deadline := time.Duration(ptr.Deref(c.ro.Spec.ProgressDeadlineSeconds, 600)) * time.Second
+	deadline := c.ro.ProgressDeadline()
 	end := st.LastProgressTime.Add(deadline)
 	if now.Before(end) {
 		c.p.requeueAt(now, end)

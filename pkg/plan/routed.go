@@ -242,7 +242,7 @@ func routesAt(spec *v1alpha1.CanaryStrategy, idx int32) ([]traffic.HeaderRoute, 
 		if m := s.SetMirrorRoute; m != nil {
 			delete(mirrors, m.Name)
 			if len(m.Match) > 0 {
-				mirrors[m.Name] = traffic.MirrorRoute{Name: m.Name, Match: m.Match, Percentage: ptr.Deref(m.Percentage, 100)}
+				mirrors[m.Name] = traffic.MirrorRoute{Name: m.Name, Match: m.Match, Percentage: m.MirrorPercentage()}
 			}
 		}
 	}
@@ -325,15 +325,6 @@ func (c *pass) stableSideName() string {
 	return "Service " + c.spec.StableService
 }
 
-// abortScaleDownDelay is how long an aborted canary keeps its pods after traffic left it.
-func (c *pass) abortScaleDownDelay() time.Duration {
-	def := int32(0)
-	if c.routed() {
-		def = 30
-	}
-	return time.Duration(ptr.Deref(c.spec.AbortScaleDownDelaySeconds, def)) * time.Second
-}
-
 // trafficWait says, with a router, what traffic the step still waits for.
 func (c *pass) trafficWait(t target) string {
 	if !c.routed() {
@@ -350,24 +341,3 @@ func (c *pass) trafficWait(t target) string {
 }
 
 func (c *pass) routerName() string { return c.spec.TrafficRouting.RouterType() }
-
-// stepName describes a step for the timeline: "setWeight 20".
-func stepName(s v1alpha1.CanaryStep) string {
-	switch {
-	case s.SetWeight != nil:
-		return fmt.Sprintf("setWeight %d", *s.SetWeight)
-	case s.SetCanaryScale != nil && s.SetCanaryScale.Replicas != nil:
-		return fmt.Sprintf("setCanaryScale replicas %d", *s.SetCanaryScale.Replicas)
-	case s.SetCanaryScale != nil && s.SetCanaryScale.Weight != nil:
-		return fmt.Sprintf("setCanaryScale weight %d", *s.SetCanaryScale.Weight)
-	case s.SetCanaryScale != nil:
-		return "setCanaryScale matchTrafficWeight"
-	case s.SetHeaderRoute != nil:
-		return "setHeaderRoute " + s.SetHeaderRoute.Name
-	case s.SetMirrorRoute != nil:
-		return "setMirrorRoute " + s.SetMirrorRoute.Name
-	case s.Analysis != nil:
-		return "analysis"
-	}
-	return "pause"
-}

@@ -41,7 +41,7 @@ func TestRoutedPlannerInvariants(t *testing.T) {
 		}
 		check := func(what string) {
 			weightBefore, canaryBefore, scaledBefore := w.router.state.CanaryWeight, w.availableBehind("web-canary"), scaled(w.ro.Status)
-			replicas := int64(replicasOf(w.ro))
+			replicas := int64(w.ro.DesiredReplicas())
 			// A share the canary already had more of than its pods carry (more replicas asked
 			// for) may stay; no write makes it larger.
 			allowed := max(0, int64(weightBefore)*replicas-100*int64(canaryBefore))

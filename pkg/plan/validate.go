@@ -47,7 +47,7 @@ func Validate(ro *v1alpha1.Rollout) string {
 	if zeroIntOrPercent(c.MaxSurge) && zeroIntOrPercent(c.MaxUnavailable) {
 		return "spec.strategy.canary.maxSurge and maxUnavailable are both 0: no pod could ever be replaced; set maxSurge (for example 1) or maxUnavailable above 0"
 	}
-	if _, err := ResolveBounds(replicasOf(ro), c.MaxSurge, c.MaxUnavailable); err != nil {
+	if _, err := ResolveBounds(ro.DesiredReplicas(), c.MaxSurge, c.MaxUnavailable); err != nil {
 		return fmt.Sprintf("spec.strategy.canary.maxSurge/maxUnavailable: %v", err)
 	}
 	if c.DynamicStableScale && c.TrafficRouting == nil {
@@ -69,7 +69,7 @@ func Validate(ro *v1alpha1.Rollout) string {
 		case step.SetWeight == nil && step.Pause == nil && step.SetCanaryScale == nil && step.Analysis == nil && step.SetHeaderRoute == nil && step.SetMirrorRoute == nil:
 			return field + " has no action: give it one of setWeight, pause, setCanaryScale, analysis, setHeaderRoute, setMirrorRoute"
 		case step.Pause != nil:
-			if _, err := pauseDuration(step.Pause); err != nil {
+			if _, err := step.Pause.Length(); err != nil {
 				return fmt.Sprintf("%s.pause.duration: %v", field, err)
 			}
 		case c.TrafficRouting == nil && step.SetWeight != nil && *step.SetWeight > 100:

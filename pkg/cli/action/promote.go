@@ -3,8 +3,6 @@ package action
 import (
 	"fmt"
 
-	"k8s.io/utils/ptr"
-
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 )
 
@@ -40,7 +38,7 @@ func PromoteFull(ro *v1alpha1.Rollout) (Change, error) {
 
 func promotable(ro *v1alpha1.Rollout) error {
 	switch {
-	case ro.Status.Abort || ro.Status.AbortedAt != nil:
+	case ro.IsAborted():
 		return wrongState("%s is aborted (%s): retry it first (kubectl ramp retry %s)", ref(ro), state(ro), ro.Name)
 	case ro.Spec.Paused:
 		return wrongState("%s is held by spec.paused: resume it (kubectl ramp resume %s)", ref(ro), ro.Name)
@@ -59,8 +57,7 @@ func promotedPast(ro *v1alpha1.Rollout) string {
 		}
 	}
 	if c := ro.Spec.Strategy.Canary; c != nil {
-		idx := ptr.Deref(ro.Status.CurrentStepIndex, 0)
-		return fmt.Sprintf("pause at step %d/%d ended", min(int(idx)+1, len(c.Steps)), len(c.Steps))
+		return fmt.Sprintf("pause at step %s ended", ro.StepLabel())
 	}
 	return "pause ended"
 }

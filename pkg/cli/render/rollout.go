@@ -3,8 +3,6 @@ package render
 import (
 	"fmt"
 
-	"k8s.io/utils/ptr"
-
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/cli/style"
 )
@@ -33,7 +31,7 @@ func actualWeight(ro *v1alpha1.Rollout) string {
 }
 
 // desiredReplicas is spec.replicas; the API server defaults it to 1.
-func desiredReplicas(ro *v1alpha1.Rollout) int32 { return ptr.Deref(ro.Spec.Replicas, 1) }
+func desiredReplicas(ro *v1alpha1.Rollout) int32 { return ro.DesiredReplicas() }
 
 // orDefault is s, or def when s is empty.
 func orDefault(s, def string) string {

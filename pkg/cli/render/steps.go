@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
@@ -39,10 +38,6 @@ func settled(ro *v1alpha1.Rollout) bool {
 	return st.Phase == v1alpha1.RolloutPhaseHealthy && st.StableRS != "" && st.StableRS == st.CurrentPodHash
 }
 
-func aborted(ro *v1alpha1.Rollout) bool {
-	return ro.Status.Abort || ro.Status.AbortedAt != nil
-}
-
 // label is "3/5", 1-based; "5/5" when done and "-" without steps.
 func (c canaryProgress) label() string {
 	if c.spec == nil {
@@ -54,7 +49,7 @@ func (c canaryProgress) label() string {
 // setWeight is the weight the steps ask for now: the last setWeight at or before the current
 // step, the full weight once all are done, 0 after an abort (traffic went back to stable).
 func setWeight(ro *v1alpha1.Rollout, c canaryProgress) int32 {
-	if aborted(ro) {
+	if ro.IsAborted() {
 		return 0
 	}
 	return c.spec.WeightAt(int32(c.index))
@@ -70,7 +65,7 @@ func writeSteps(b *strings.Builder, ro *v1alpha1.Rollout, c canaryProgress, p st
 	_, currentTone := style.PhaseSymbol(ro.Status.Phase)
 	for i, s := range c.steps {
 		num := fmt.Sprintf("%*d.", numWidth, i+1)
-		desc := describeStep(s)
+		desc := s.Describe()
 		var line style.Cell
 		switch {
 		case i < c.index:
@@ -82,70 +77,4 @@ func writeSteps(b *strings.Builder, ro *v1alpha1.Rollout, c canaryProgress, p st
 		}
 		b.WriteString("  " + line.Shown + "\n")
 	}
-}
-
-// describeStep is a step as people read it: "setWeight: 20", "pause (until promoted)".
-func describeStep(s v1alpha1.CanaryStep) string {
-	switch {
-	case s.SetWeight != nil:
-		return fmt.Sprintf("setWeight: %d", *s.SetWeight)
-	case s.Pause != nil:
-		if s.Pause.Duration == nil {
-			return "pause (until promoted)"
-		}
-		return "pause: " + pauseText(*s.Pause.Duration)
-	case s.SetCanaryScale != nil:
-		return "setCanaryScale: " + canaryScaleText(*s.SetCanaryScale)
-	case s.Analysis != nil:
-		names := make([]string, 0, len(s.Analysis.Templates))
-		for _, t := range s.Analysis.Templates {
-			names = append(names, t.TemplateName)
-		}
-		return "analysis: " + strings.Join(names, ", ")
-	case s.SetHeaderRoute != nil:
-		return "setHeaderRoute: " + s.SetHeaderRoute.Name + removedIf(len(s.SetHeaderRoute.Match) == 0)
-	case s.SetMirrorRoute != nil:
-		m := s.SetMirrorRoute
-		if len(m.Match) == 0 {
-			return "setMirrorRoute: " + m.Name + removedIf(true)
-		}
-		return fmt.Sprintf("setMirrorRoute: %s (%d%%)", m.Name, ptr.Deref(m.Percentage, 100))
-	}
-	return "(empty step)"
-}
-
-// removedIf marks a route step without matches: it takes the route away.
-func removedIf(removed bool) string {
-	if removed {
-		return " (remove)"
-	}
-	return ""
-}
-
-// pauseText is a pause duration with its unit: a bare number of seconds gets an "s".
-func pauseText(d intstr.IntOrString) string {
-	if d.Type == intstr.Int {
-		return fmt.Sprintf("%ds", d.IntVal)
-	}
-	if s := d.StrVal; s != "" && strings.Trim(s, "0123456789") == "" {
-		return s + "s"
-	}
-	return d.StrVal
-}
-
-func canaryScaleText(s v1alpha1.SetCanaryScale) string {
-	var parts []string
-	if s.Replicas != nil {
-		parts = append(parts, fmt.Sprintf("replicas %d", *s.Replicas))
-	}
-	if s.Weight != nil {
-		parts = append(parts, fmt.Sprintf("weight %d%%", *s.Weight))
-	}
-	if s.MatchTrafficWeight {
-		parts = append(parts, "matchTrafficWeight")
-	}
-	if len(parts) == 0 {
-		return "(unset)"
-	}
-	return strings.Join(parts, " / ")
 }

@@ -3,37 +3,10 @@ package render
 import (
 	"testing"
 
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 )
-
-func TestDescribeStep(t *testing.T) {
-	for _, tc := range []struct {
-		step v1alpha1.CanaryStep
-		want string
-	}{
-		{setWeightStep(20), "setWeight: 20"},
-		{pauseStep(nil), "pause (until promoted)"},
-		{pauseStep(ptr.To(intstr.FromString("30s"))), "pause: 30s"},
-		{pauseStep(ptr.To(intstr.FromString("45"))), "pause: 45s"},
-		{pauseStep(ptr.To(intstr.FromInt32(90))), "pause: 90s"},
-		{v1alpha1.CanaryStep{SetCanaryScale: &v1alpha1.SetCanaryScale{Replicas: ptr.To(int32(2))}}, "setCanaryScale: replicas 2"},
-		{v1alpha1.CanaryStep{SetCanaryScale: &v1alpha1.SetCanaryScale{Weight: ptr.To(int32(30))}}, "setCanaryScale: weight 30%"},
-		{v1alpha1.CanaryStep{SetCanaryScale: &v1alpha1.SetCanaryScale{MatchTrafficWeight: true}}, "setCanaryScale: matchTrafficWeight"},
-		{analysisStep("template-a", "template-b"), "analysis: template-a, template-b"},
-		{v1alpha1.CanaryStep{SetHeaderRoute: &v1alpha1.SetHeaderRoute{Name: "beta-testers", Match: []v1alpha1.HeaderRoutingMatch{{HeaderName: "x-beta"}}}}, "setHeaderRoute: beta-testers"},
-		{v1alpha1.CanaryStep{SetHeaderRoute: &v1alpha1.SetHeaderRoute{Name: "beta-testers"}}, "setHeaderRoute: beta-testers (remove)"},
-		{v1alpha1.CanaryStep{SetMirrorRoute: &v1alpha1.SetMirrorRoute{Name: "mirror-1", Percentage: ptr.To(int32(50)), Match: []v1alpha1.RouteMatch{{}}}}, "setMirrorRoute: mirror-1 (50%)"},
-		{v1alpha1.CanaryStep{SetMirrorRoute: &v1alpha1.SetMirrorRoute{Name: "mirror-1", Match: []v1alpha1.RouteMatch{{}}}}, "setMirrorRoute: mirror-1 (100%)"},
-		{v1alpha1.CanaryStep{}, "(empty step)"},
-	} {
-		if got := describeStep(tc.step); got != tc.want {
-			t.Errorf("describeStep = %q, want %q", got, tc.want)
-		}
-	}
-}
 
 func TestStepAndWeight(t *testing.T) {
 	steps := []v1alpha1.CanaryStep{setWeightStep(20), pauseStep(nil), setWeightStep(50), pauseStep(nil)}

@@ -73,7 +73,7 @@ func CanaryIngress(cfg Config, stable *networkingv1.Ingress, weight int32, route
 	maps.Copy(annotations, cfg.CanaryIngressAnnotations)
 	annotations[prefix+"/canary"] = "true"
 	annotations[prefix+"/canary-weight"] = strconv.Itoa(int(weight))
-	if cfg.MaxWeight != 0 && cfg.MaxWeight != 100 {
+	if cfg.MaxWeight != 0 && cfg.MaxWeight != v1alpha1.DefaultTotalWeight {
 		annotations[prefix+"/canary-weight-total"] = strconv.Itoa(int(cfg.MaxWeight))
 	}
 	if route != nil && len(route.Match) > 0 {
