@@ -3,14 +3,15 @@ package controllers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -18,37 +19,7 @@ import (
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/plan"
 	"github.com/ramp-dev/ramp/pkg/traffic"
-	"github.com/ramp-dev/ramp/pkg/workload"
 )
-
-// replicaSets lists the ReplicaSets the Rollout owns, and the orphans it may adopt: those its
-// selector matches that carry a revision hash (left by a deleted Rollout, or another tool).
-func (r *RolloutReconciler) replicaSets(ctx context.Context, ro *v1alpha1.Rollout) (owned, orphans []*appsv1.ReplicaSet, err error) {
-	sel, err := metav1.LabelSelectorAsSelector(ro.Spec.Selector)
-	if err != nil || sel.Empty() {
-		sel = labels.Nothing() // the planner reports the selector; nothing is matched meanwhile
-	}
-	// By index: listing (and so copying) every ReplicaSet of the namespace for each reconcile
-	// was a third of the controller's CPU with 500 Rollouts in one namespace.
-	ownedList, orphanList := &appsv1.ReplicaSetList{}, &appsv1.ReplicaSetList{}
-	for key, list := range map[string]*appsv1.ReplicaSetList{string(ro.UID): ownedList, orphanKey: orphanList} {
-		if err := r.List(ctx, list, client.InNamespace(ro.Namespace), client.MatchingFields{ownerIndex: key}); err != nil {
-			return nil, nil, fmt.Errorf("list replicasets of %s/%s: %w", ro.Namespace, ro.Name, err)
-		}
-	}
-	list := &appsv1.ReplicaSetList{Items: append(ownedList.Items, orphanList.Items...)}
-	for i := range list.Items {
-		rs := &list.Items[i]
-		owner := metav1.GetControllerOf(rs)
-		switch {
-		case owner != nil && owner.UID == ro.UID:
-			owned = append(owned, rs)
-		case owner == nil && rs.DeletionTimestamp.IsZero() && rs.Labels[v1alpha1.PodTemplateHashLabel] != "" && sel.Matches(labels.Set(rs.Labels)):
-			orphans = append(orphans, rs)
-		}
-	}
-	return owned, orphans, nil
-}
 
 func (r *RolloutReconciler) adopt(ctx context.Context, ro *v1alpha1.Rollout, rs *appsv1.ReplicaSet) error {
 	orig := rs.DeepCopy()
@@ -176,14 +147,11 @@ func (r *RolloutReconciler) createReplicaSet(ctx context.Context, ro *v1alpha1.R
 	if !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create replicaset %s/%s: %w", p.Create.Namespace, p.Create.Name, err)
 	}
-	// From the API server: the cache holds only ReplicaSets with the revision label, and the
-	// object in the way may not have it.
-	existing := &appsv1.ReplicaSet{}
-	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(p.Create), existing); err != nil {
-		return fmt.Errorf("get replicaset %s/%s: %w", p.Create.Namespace, p.Create.Name, err)
+	existing, err := r.freshReplicaSet(ctx, client.ObjectKeyFromObject(p.Create)) // the object in the way may lack the revision label
+	if err != nil {
+		return err
 	}
-	if owner := metav1.GetControllerOf(existing); owner != nil && owner.UID == ro.UID &&
-		existing.Labels[v1alpha1.PodTemplateHashLabel] == p.Create.Labels[v1alpha1.PodTemplateHashLabel] {
+	if plan.CreatedButNotCached(ro, p.Create, existing) {
 		return fmt.Errorf("replicaset %s/%s exists but is not in the cache yet", existing.Namespace, existing.Name)
 	}
 	return &nameTakenError{name: p.Create.Name}
@@ -192,65 +160,31 @@ func (r *RolloutReconciler) createReplicaSet(ctx context.Context, ro *v1alpha1.R
 // moveSideMetadata changes the side metadata of a ReplicaSet's pods: on its template (for pods
 // to come), in its record annotation, and on each of its existing pods.
 func (r *RolloutReconciler) moveSideMetadata(ctx context.Context, ns, name string, md v1alpha1.PodTemplateMetadata) error {
-	rs := &appsv1.ReplicaSet{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, rs); err != nil {
-		return fmt.Errorf("get replicaset %s/%s: %w", ns, name, err)
-	}
-	// In this order: template (pods created from now on), existing pods, then the record. An
-	// interrupted move is redone in full on the next reconcile; every patch is idempotent.
-	change := workload.ChangeMetadata(workload.EphemeralOf(rs), md)
-	templatePatch, err := json.Marshal(map[string]any{"spec": map[string]any{"template": map[string]any{"metadata": change}}})
+	rs, err := r.freshReplicaSet(ctx, client.ObjectKey{Namespace: ns, Name: name})
 	if err != nil {
-		return fmt.Errorf("side metadata patch for %s/%s: %w", ns, name, err)
+		return err
+	}
+	templatePatch, podPatch, record, err := plan.SideMetadataPatches(rs, md)
+	if err != nil {
+		return err
 	}
 	if err := r.Patch(ctx, rs, client.RawPatch(types.MergePatchType, templatePatch), client.FieldOwner(fieldManager)); err != nil {
 		return fmt.Errorf("move side metadata of replicaset %s/%s: %w", ns, name, err)
 	}
 	r.expected.wrote(rs)
-	sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+	pods, err := r.podsOf(ctx, rs)
 	if err != nil {
-		return fmt.Errorf("selector of replicaset %s/%s: %w", ns, name, err)
+		return err
 	}
-	pods := &corev1.PodList{}
-	if err := r.APIReader.List(ctx, pods, client.InNamespace(ns), client.MatchingLabelsSelector{Selector: sel}); err != nil {
-		return fmt.Errorf("list pods of replicaset %s/%s: %w", ns, name, err)
-	}
-	podPatch, err := json.Marshal(map[string]any{"metadata": change})
-	if err != nil {
-		return fmt.Errorf("side metadata patch for pods of %s/%s: %w", ns, name, err)
-	}
-	for i := range pods.Items {
-		pod := &pods.Items[i]
-		if owner := metav1.GetControllerOf(pod); owner == nil || owner.UID != rs.UID {
-			continue
-		}
+	for _, pod := range pods {
 		if err := r.Patch(ctx, pod, client.RawPatch(types.MergePatchType, podPatch), client.FieldOwner(fieldManager)); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("move side metadata of pod %s/%s: %w", ns, pod.Name, err)
 		}
 	}
-	record := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, workload.EphemeralMetadataAnnotation, workload.RecordMetadata(md))
 	if err := r.Patch(ctx, rs, client.RawPatch(types.MergePatchType, record), client.FieldOwner(fieldManager)); err != nil {
 		return fmt.Errorf("record side metadata of replicaset %s/%s: %w", ns, name, err)
 	}
 	return nil
-}
-
-// pods lists the Rollout's pods straight from the API server (they are not cached: they are
-// needed only while a restartAt is pending).
-func (r *RolloutReconciler) pods(ctx context.Context, ro *v1alpha1.Rollout) ([]*corev1.Pod, error) {
-	sel, err := metav1.LabelSelectorAsSelector(ro.Spec.Selector)
-	if err != nil || sel.Empty() {
-		return nil, nil // the planner reports the selector
-	}
-	list := &corev1.PodList{}
-	if err := r.APIReader.List(ctx, list, client.InNamespace(ro.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
-		return nil, fmt.Errorf("list pods of rollout %s/%s: %w", ro.Namespace, ro.Name, err)
-	}
-	out := make([]*corev1.Pod, len(list.Items))
-	for i := range list.Items {
-		out[i] = &list.Items[i]
-	}
-	return out, nil
 }
 
 // evict asks the API server to evict a pod, which honours PodDisruptionBudgets. A refusal for
@@ -267,4 +201,146 @@ func (r *RolloutReconciler) evict(ctx context.Context, ns, name string) (refused
 	default:
 		return false, fmt.Errorf("evict pod %s/%s: %w", ns, name, err)
 	}
+}
+
+// release returns the router the spec no longer names to the stable revision: by deleting
+// the canary Ingresses the plan names (NGINX), or by weight 0 and then no managed routes. Objects already gone or changed beyond recognition (the user's own edit)
+// are noted and let go.
+func (r *RolloutReconciler) release(ctx context.Context, ro *v1alpha1.Rollout, in *plan.Input, rel *plan.Release) ([]plan.Note, error) {
+	if rel == nil {
+		return nil, nil
+	}
+	if rel.ByDeletion {
+		return r.deleteIngresses(ctx, in, rel.DeleteIngresses)
+	}
+	router := r.routerFor(ro, rel.Managed)
+	if router == nil {
+		return nil, nil
+	}
+	err := router.SetWeight(ctx, rel.Traffic)
+	if _, invalid := traffic.IsInvalid(err); err == nil || invalid {
+		// The managed routes send requests to the canary too: they go even when the weights
+		// cannot be set back (the user changed the route beyond recognition).
+		err = errors.Join(err, router.RemoveManagedRoutes(ctx))
+	}
+	if msg, ok := traffic.IsInvalid(err); ok {
+		return []plan.Note{{Reason: v1alpha1.ReasonTrafficInvalid, Warning: true,
+			Message: fmt.Sprintf("the %s routing ramp used before cannot be returned to stable, left as it is where it could not be: %s", router.Type(), msg)}}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("return the %s routing of rollout %s/%s to stable: %w", router.Type(), ro.Namespace, ro.Name, err)
+	}
+	return nil, nil
+}
+
+// setWeight has the router route the plan's weight; once it does, the status reports it and
+// the timeline notes the change.
+func setWeight(ctx context.Context, ro *v1alpha1.Rollout, router traffic.Router, p *plan.Plan) ([]plan.Note, error) {
+	if router == nil {
+		return nil, nil
+	}
+	if err := router.SetWeight(ctx, *p.Traffic); err != nil {
+		return nil, fmt.Errorf("set %s canary weight of rollout %s/%s to %d: %w", router.Type(), ro.Namespace, ro.Name, p.Traffic.CanaryWeight, err)
+	}
+	p.Status.Canary.Weights = p.ConfirmedWeights
+	return notes(p.WeightNote), nil
+}
+
+// setRoutes has the router add and remove the plan's managed routes.
+func setRoutes(ctx context.Context, router traffic.Router, p *plan.Plan) ([]plan.Note, error) {
+	if router == nil {
+		return nil, nil
+	}
+	if err := setManagedRoutes(ctx, router, p.Traffic); err != nil {
+		return nil, err
+	}
+	return notes(p.RoutesNote), nil
+}
+
+func notes(n *plan.Note) []plan.Note {
+	if n == nil {
+		return nil
+	}
+	return []plan.Note{*n}
+}
+
+// setManagedRoutes removes the managed routes d lets go and sets those it wants.
+func setManagedRoutes(ctx context.Context, router traffic.Router, d *traffic.Desired) error {
+	if d.RemoveAllRoutes {
+		if err := router.RemoveManagedRoutes(ctx); err != nil {
+			return fmt.Errorf("remove %s managed routes: %w", router.Type(), err)
+		}
+		return nil
+	}
+	hr, headers := router.(traffic.HeaderRouter)
+	mr, mirrors := router.(traffic.MirrorRouter)
+	for _, name := range d.RemoveRoutes {
+		// A route with no match is removed; the name says nothing of its kind, so ask both.
+		if headers {
+			if err := hr.SetHeaderRoute(ctx, traffic.HeaderRoute{Name: name}); err != nil {
+				return fmt.Errorf("remove %s header route %s: %w", router.Type(), name, err)
+			}
+		}
+		if mirrors {
+			if err := mr.SetMirrorRoute(ctx, traffic.MirrorRoute{Name: name}); err != nil {
+				return fmt.Errorf("remove %s mirror route %s: %w", router.Type(), name, err)
+			}
+		}
+	}
+	for _, h := range d.HeaderRoutes {
+		if !headers {
+			return fmt.Errorf("%s cannot route by header", router.Type()) // Validate rejects such specs
+		}
+		if err := hr.SetHeaderRoute(ctx, h); err != nil {
+			return fmt.Errorf("set %s header route %s: %w", router.Type(), h.Name, err)
+		}
+	}
+	for _, m := range d.MirrorRoutes {
+		if !mirrors {
+			return fmt.Errorf("%s cannot mirror", router.Type()) // Validate rejects such specs
+		}
+		if err := mr.SetMirrorRoute(ctx, m); err != nil {
+			return fmt.Errorf("set %s mirror route %s: %w", router.Type(), m.Name, err)
+		}
+	}
+	return nil
+}
+
+// deleteIngresses deletes the canary Ingresses the plan names, each as it was observed (a UID
+// precondition: never another object that took the name since).
+func (r *RolloutReconciler) deleteIngresses(ctx context.Context, in *plan.Input, names []string) ([]plan.Note, error) {
+	var notes []plan.Note
+	for _, ing := range in.CanaryIngresses {
+		if !slices.Contains(names, ing.Name) {
+			continue
+		}
+		if err := r.Delete(ctx, ing, client.Preconditions{UID: &ing.UID}); client.IgnoreNotFound(err) != nil {
+			return notes, fmt.Errorf("delete canary ingress %s/%s: %w", ing.Namespace, ing.Name, err)
+		}
+		notes = append(notes, plan.Note{Reason: v1alpha1.ReasonRouteChanged,
+			Message: fmt.Sprintf("canary Ingress %s deleted: trafficRouting.nginx no longer names its stable Ingress", ing.Name)})
+	}
+	return notes, nil
+}
+
+// startRun creates the AnalysisRun the plan asks for, with the spec the plan resolved.
+func (r *RolloutReconciler) startRun(ctx context.Context, ro *v1alpha1.Rollout, req plan.RunRequest) error {
+	spec := *req.Spec.DeepCopy()
+	labels := r.Options.shardLabels(ro.Labels) // the run is measured by the Rollout's shard
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[v1alpha1.PodTemplateHashLabel], labels[plan.AnalysisKindLabel], labels[v1alpha1.RolloutTypeLabel] = req.LatestHash, req.Kind, req.RolloutType
+	run := &v1alpha1.AnalysisRun{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: req.Name, Namespace: ro.Namespace,
+			Labels:          labels,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ro, v1alpha1.GroupVersion.WithKind("Rollout"))},
+		},
+		Spec: spec,
+	}
+	if err := r.Create(ctx, run, client.FieldOwner(fieldManager)); client.IgnoreAlreadyExists(err) != nil {
+		return fmt.Errorf("create analysisrun %s/%s: %w", ro.Namespace, req.Name, err)
+	}
+	return nil
 }

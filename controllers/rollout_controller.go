@@ -45,6 +45,8 @@ type RolloutReconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods,verbs=list;patch
 // +kubebuilder:rbac:groups="",resources=pods/eviction,verbs=create
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=rollouts.ramp.dev,resources=analysisruns,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=rollouts.ramp.dev,resources=analysistemplates;clusteranalysistemplates,verbs=get;list;watch
 
 // forgetRollout drops everything kept in memory for a deleted Rollout: no map grows with the
 // Rollouts a cluster ever had.

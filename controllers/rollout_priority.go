@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
-	"github.com/ramp-dev/ramp/pkg/workload"
+	"github.com/ramp-dev/ramp/pkg/plan"
 )
 
 // The Rollout controller's queue is controller-runtime's priority queue: what must act now is
@@ -41,22 +41,6 @@ func add(q requestQueue, req reconcile.Request, urgent bool) {
 	pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(UrgentPriority)}, req)
 }
 
-// urgentRolloutChange: a change of a Rollout that must act at once.
-func urgentRolloutChange(old, cur *v1alpha1.Rollout) bool {
-	switch {
-	case cur.Status.Abort && !old.Status.Abort:
-		return true // abort: traffic back to stable
-	case len(old.Status.PauseConditions) > 0 && len(cur.Status.PauseConditions) == 0 && cur.Status.ControllerPause:
-		return true // promoted by a user
-	case cur.Status.PromoteFull && !old.Status.PromoteFull:
-		return true
-	case cur.Generation != old.Generation && cur.Status.StableRS != "":
-		hash, err := workload.TemplateHash(&cur.Spec.Template, cur.Status.CollisionCount)
-		return err == nil && hash == cur.Status.StableRS && hash != cur.Status.CurrentPodHash // rollback to stable
-	}
-	return false
-}
-
 // rolloutEvents enqueues a Rollout for its own changes, urgent ones first; gone tells the
 // reconciler a Rollout was deleted, so that nothing is kept for it.
 func rolloutEvents(gone func(client.Object)) handler.EventHandler {
@@ -70,7 +54,7 @@ func rolloutEvents(gone func(client.Object)) handler.EventHandler {
 			if !okOld || !okNew {
 				return
 			}
-			add(q, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(cur)}, urgentRolloutChange(old, cur))
+			add(q, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(cur)}, plan.UrgentChange(old, cur))
 		},
 		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q requestQueue) {
 			gone(e.Object)

@@ -25,44 +25,6 @@ func queuedRollout(name, rv string) *v1alpha1.Rollout {
 	return ro
 }
 
-func TestUrgentRolloutChanges(t *testing.T) {
-	base := queuedRollout("web", "1")
-	tests := []struct {
-		name   string
-		change func(*v1alpha1.Rollout)
-		urgent bool
-	}{
-		{"replica count", func(ro *v1alpha1.Rollout) { ro.Status.AvailableReplicas = 3 }, false},
-		{"abort", func(ro *v1alpha1.Rollout) { ro.Status.Abort = true }, true},
-		{"promote full", func(ro *v1alpha1.Rollout) { ro.Status.PromoteFull = true }, true},
-		{"new image", func(ro *v1alpha1.Rollout) { ro.Generation, ro.Spec.Template.Spec.Containers[0].Image = 2, "web:2" }, false},
-		{"template back to stable", func(ro *v1alpha1.Rollout) {
-			ro.Status.CurrentPodHash = "canaryhash" // a release of another revision is under way
-			ro.Generation = 2
-		}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			old, cur := base.DeepCopy(), base.DeepCopy()
-			if tt.name == "template back to stable" {
-				old.Status.CurrentPodHash = "canaryhash"
-			}
-			tt.change(cur)
-			if got := urgentRolloutChange(old, cur); got != tt.urgent {
-				t.Errorf("urgent = %v, want %v", got, tt.urgent)
-			}
-		})
-	}
-	paused := base.DeepCopy()
-	paused.Status.PauseConditions = []v1alpha1.PauseCondition{{Reason: v1alpha1.PauseReasonCanaryPauseStep}}
-	paused.Status.ControllerPause = true
-	promoted := paused.DeepCopy()
-	promoted.Status.PauseConditions = nil
-	if !urgentRolloutChange(paused, promoted) {
-		t.Error("a user's promotion is not urgent")
-	}
-}
-
 // However long the queue of routine work, an abort is the next item a worker gets, and so is
 // the Rollout of a run that just failed.
 func TestUrgentEventsJumpTheQueue(t *testing.T) {
