@@ -33,56 +33,8 @@ const (
 // chaosManifest is Rollout c-i with its Services, and for even i an Ingress it routes through
 // (NGINX), for odd i none (the canary's share is its share of the pods).
 func chaosManifest(i int) string {
-	name := fmt.Sprintf("c-%d", i)
-	routing, ingress := "", ""
-	if i%2 == 0 {
-		routing = fmt.Sprintf("\n      trafficRouting: {nginx: {stableIngress: %s}}", name)
-		ingress = fmt.Sprintf(`
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: %[1]s}
-spec:
-  ingressClassName: nginx
-  rules:
-  - host: %[1]s.example.com
-    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: %[1]s-stable, port: {number: 80}}}}]}`, name)
-	}
-	return fmt.Sprintf(`
-apiVersion: v1
-kind: Service
-metadata: {name: %[1]s-stable}
-spec: {selector: {app: %[1]s}, ports: [{port: 80}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: %[1]s-canary}
-spec: {selector: {app: %[1]s}, ports: [{port: 80}]}%[3]s
----
-apiVersion: rollouts.ramp.dev/v1alpha1
-kind: Rollout
-metadata: {name: %[1]s}
-spec:
-  replicas: %[4]d
-  selector: {matchLabels: {app: %[1]s}}
-  template:
-    metadata: {labels: {app: %[1]s}}
-    spec: {containers: [{name: web, image: "web:1"}]}
-  strategy:
-    canary:
-      maxSurge: 1
-      maxUnavailable: 1
-      scaleDownDelaySeconds: 1
-      stableService: %[1]s-stable
-      canaryService: %[1]s-canary%[2]s
-      steps:
-      - setWeight: 25
-      - pause: {duration: 1s}
-      - setWeight: 50
-      - pause: {duration: 1s}
-      - setWeight: 75
-      - pause: {duration: 1s}
-`, name, routing, ingress, chaosReplicas)
+	steps := "      - setWeight: 25\n      - pause: {duration: 1s}\n      - setWeight: 50\n      - pause: {duration: 1s}\n      - setWeight: 75\n      - pause: {duration: 1s}\n"
+	return canaryCase(fmt.Sprintf("c-%d", i), chaosReplicas, "1", "1", 0, steps, i%2 == 0).manifest
 }
 
 // chaosPauses are the step indexes of the pause steps: each must be seen paused, or a step was
