@@ -247,9 +247,12 @@ func TestPrometheusOutageAbortsNeverPromotes(t *testing.T) {
 	w.prom.Stop()
 	setImage(t, w.ns, "web:2")
 	ro := waitRollout(t, w.ns, "aborted after errors in a row", abortedByAnalysis)
-	if ptr.Deref(ro.Status.CurrentStepIndex, -1) != 1 {
-		t.Errorf("step %d: the rollout went past the analysis step", ptr.Deref(ro.Status.CurrentStepIndex, -1))
+	if ptr.Deref(ro.Status.CurrentStepIndex, -1) != 0 {
+		t.Errorf("step index %d after the abort, want 0 (as Argo)", ptr.Deref(ro.Status.CurrentStepIndex, -1))
 	}
+	waitTimeline(t, w.ns, "aborted with only setWeight 25 completed: never past the analysis step", func(reasons []string) bool {
+		return count(reasons, v1alpha1.ReasonAborted) == 1 && count(reasons, v1alpha1.ReasonStepCompleted) == 1
+	})
 	if s := ro.Status.Canary.CurrentStepAnalysisRunStatus; s == nil || s.Status != v1alpha1.AnalysisPhaseError {
 		t.Errorf("step run status %+v, want Error", s)
 	}
