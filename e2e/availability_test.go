@@ -110,32 +110,32 @@ spec:
 	if steps != "" {
 		stepsYAML = "      steps:\n" + steps
 	}
-	manifest := services(name, "stable", "canary") + ingress + fmt.Sprintf(`
----
-apiVersion: rollouts.ramp.dev/v1alpha1
-kind: Rollout
-metadata: {name: %[1]s}
-spec:
-  replicas: %[2]d
-  minReadySeconds: %[3]d
-  selector: {matchLabels: {app: %[1]s}}
-  template:
-    metadata: {labels: {app: %[1]s}}
-    spec: {containers: [{name: web, image: "web:1"}]}
-  strategy:
-    canary:
-      maxSurge: %[4]s
-      maxUnavailable: %[5]s
+	strategy := fmt.Sprintf(`    canary:
+      maxSurge: %[2]s
+      maxUnavailable: %[3]s
       scaleDownDelaySeconds: 1
       stableService: %[1]s-stable
-      canaryService: %[1]s-canary%[6]s
-%[7]s`, name, replicas, minReady, surge, unavailable, routing, stepsYAML)
+      canaryService: %[1]s-canary%[4]s
+%[5]s`, name, surge, unavailable, routing, stepsYAML)
+	manifest := services(name, "stable", "canary") + ingress + rolloutManifest(name, replicas, minReady, strategy)
 	about := fmt.Sprintf("canary replicas %d maxSurge %s maxUnavailable %s minReadySeconds %d routed %t steps %q", replicas, surge, unavailable, minReady, routed, strings.Join(strings.Fields(steps), " "))
 	return availabilityCase{name: name, manifest: manifest, floor: replicas - int32(u), about: about}
 }
 
 func blueGreenCase(name string, replicas int32, minReady int) availabilityCase {
-	manifest := services(name, "active", "preview") + fmt.Sprintf(`
+	strategy := fmt.Sprintf(`    blueGreen:
+      activeService: %[1]s-active
+      previewService: %[1]s-preview
+      scaleDownDelaySeconds: 1
+`, name)
+	manifest := services(name, "active", "preview") + rolloutManifest(name, replicas, minReady, strategy)
+	return availabilityCase{name: name, manifest: manifest, floor: replicas, about: fmt.Sprintf("blue-green replicas %d minReadySeconds %d", replicas, minReady)}
+}
+
+// rolloutManifest is Rollout name on web:1, its pods app=name, with strategy (YAML indented
+// four spaces).
+func rolloutManifest(name string, replicas int32, minReady int, strategy string) string {
+	return fmt.Sprintf(`
 ---
 apiVersion: rollouts.ramp.dev/v1alpha1
 kind: Rollout
@@ -148,12 +148,7 @@ spec:
     metadata: {labels: {app: %[1]s}}
     spec: {containers: [{name: web, image: "web:1"}]}
   strategy:
-    blueGreen:
-      activeService: %[1]s-active
-      previewService: %[1]s-preview
-      scaleDownDelaySeconds: 1
-`, name, replicas, minReady)
-	return availabilityCase{name: name, manifest: manifest, floor: replicas, about: fmt.Sprintf("blue-green replicas %d minReadySeconds %d", replicas, minReady)}
+%[4]s`, name, replicas, minReady, strategy)
 }
 
 func services(name string, roles ...string) string {
