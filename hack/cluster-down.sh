@@ -12,7 +12,7 @@ keep_logs=false
 ours() { tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | head -n1 | grep -q -- "/$2\$"; }
 
 # The demo's processes first, then the control plane from the top down.
-for name in demo-exporter prometheus ramp-controller kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+for name in load prometheus ramp-controller traefik podserve kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
   pidfile="$RAMP_CLUSTER_DIR/pids/$name"
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")

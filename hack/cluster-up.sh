@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Brings up a real Kubernetes control plane on loopback: etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler and kwok (fake nodes whose pods become Running and
-# Ready). Idempotent: a healthy cluster is left as it is; a half-started one is cleaned up first.
+# Ready), and a real data plane: Traefik, serving Ingresses of class nginx (with ingress-nginx's
+# canary annotations) and Gateways of class traefik, in front of podserve, which answers for the
+# pods as their app would. Idempotent: a healthy cluster is left as it is; a half-started one is
+# cleaned up first.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -33,12 +36,18 @@ free_port API_PORT
 free_port KCM_PORT
 free_port SCHED_PORT
 free_port KWOK_PORT
+free_port PODSERVE_PORT
+free_port TRAEFIK_WEB_PORT
+free_port TRAEFIK_ADMIN_PORT
 cat >"$RAMP_CLUSTER_DIR/ports.env" <<PORTS
 ETCD_PORT=$ETCD_PORT
 API_PORT=$API_PORT
 KCM_PORT=$KCM_PORT
 SCHED_PORT=$SCHED_PORT
 KWOK_PORT=$KWOK_PORT
+PODSERVE_PORT=$PODSERVE_PORT
+TRAEFIK_WEB_PORT=$TRAEFIK_WEB_PORT
+TRAEFIK_ADMIN_PORT=$TRAEFIK_ADMIN_PORT
 PORTS
 
 pki="$RAMP_CLUSTER_DIR/pki"
@@ -71,9 +80,10 @@ chmod 600 "$KUBECONFIG_PATH" "$RAMP_CLUSTER_DIR/controller.kubeconfig"
 stage "ports, keys and kubeconfig"
 
 # start NAME ARGS...: starts a component in its own session, logging to logs/NAME.log.
+# BIN (default $RAMP_BIN_DIR) is where NAME's binary is; ENV... are extra environment.
 start() {
   local name=$1; shift
-  setsid "$RAMP_BIN_DIR/$name" "$@" </dev/null >"$RAMP_CLUSTER_DIR/logs/$name.log" 2>&1 &
+  env ${START_ENV:-} setsid "${BIN:-$RAMP_BIN_DIR}/$name" "$@" </dev/null >"$RAMP_CLUSTER_DIR/logs/$name.log" 2>&1 &
   echo $! >"$RAMP_CLUSTER_DIR/pids/$name"
 }
 
@@ -146,5 +156,51 @@ wait_for kwok 60 nodes_ready
 wait_for kube-controller-manager 60 no_taints
 wait_for kube-controller-manager 60 k get serviceaccount default -n default
 stage "$NODES kwok nodes Ready, untainted"
+
+# The data plane. The API server refuses loopback endpoint addresses, so pods keep kwok's
+# 10.244/16 IPs, which nothing on this machine holds: Traefik dials them through podserve's
+# SOCKS5 front (Go's HTTP transports honour a socks5:// HTTP_PROXY; loopback, and so the API
+# server, is never proxied), and podserve answers as the pod at that address would.
+k apply --server-side --force-conflicts -f "$(gateway_api_crds)" >/dev/null
+k wait --for=condition=Established --timeout=60s crd/gateways.gateway.networking.k8s.io crd/httproutes.gateway.networking.k8s.io >/dev/null
+k apply -f - >/dev/null <<'CLASSES'
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: nginx
+spec:
+  controller: k8s.io/ingress-nginx
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: traefik
+spec:
+  controllerName: traefik.io/gateway-controller
+CLASSES
+mkdir -p "$RAMP_CLUSTER_DIR/bin"
+(cd "$REPO_ROOT" && go build -o "$RAMP_CLUSTER_DIR/bin/podserve" ./hack/podserve)
+BIN="$RAMP_CLUSTER_DIR/bin" start podserve --kubeconfig="$KUBECONFIG_PATH" --listen="127.0.0.1:$PODSERVE_PORT"
+wait_for podserve 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PODSERVE_PORT"
+# A route change applies within ~100 ms: Traefik's throttles (2 s by default) are lowered.
+cat >"$RAMP_CLUSTER_DIR/traefik.yaml" <<TRAEFIK
+global: {checkNewVersion: false, sendAnonymousUsage: false}
+entryPoints:
+  web: {address: "127.0.0.1:$TRAEFIK_WEB_PORT"}
+  traefik: {address: "127.0.0.1:$TRAEFIK_ADMIN_PORT"}
+ping: {entryPoint: traefik}
+metrics:
+  prometheus: {entryPoint: traefik, addServicesLabels: true}
+log: {level: INFO, noColor: true}
+providers:
+  providersThrottleDuration: 50ms
+  kubernetesIngressNGINX: {throttleDuration: 0s}
+  kubernetesGateway: {throttleDuration: 0s}
+TRAEFIK
+START_ENV="KUBECONFIG=$KUBECONFIG_PATH HTTP_PROXY=socks5://127.0.0.1:$PODSERVE_PORT NO_PROXY=127.0.0.1,localhost" \
+  start traefik --configFile="$RAMP_CLUSTER_DIR/traefik.yaml"
+traefik_ready() ( exec 3<>"/dev/tcp/127.0.0.1/$TRAEFIK_ADMIN_PORT" && printf 'GET /ping HTTP/1.0\r\n\r\n' >&3 && head -n1 <&3 | grep -q ' 200 ' )
+wait_for traefik 60 traefik_ready
+stage "traefik on :$TRAEFIK_WEB_PORT (metrics :$TRAEFIK_ADMIN_PORT), podserve on :$PODSERVE_PORT"
 
 print_env

@@ -121,77 +121,125 @@ if [ "${STRATEGY:-canary}" = bluegreen ]; then
   exit 0
 fi
 
-if [ "${ROUTER:-}" = gatewayapi ]; then
-  say "step 4/6: a Rollout routed by the HTTPRoute of examples/canary-gateway-api.yaml in namespace demo"
-  k delete namespace demo --ignore-not-found --wait=true --timeout=60s >/dev/null
-  k create namespace demo >/dev/null
-  k apply -n demo -f "$REPO_ROOT/examples/canary-gateway-api.yaml"
-  ramp_status 0
-  route() {
-    echo "  HTTPRoute web: rules [$(k get -n demo httproute/web -o jsonpath='{.spec.rules[*].name}')]," \
-      "rule app: web-stable $(k get -n demo httproute/web -o jsonpath='{.spec.rules[?(@.name=="app")].backendRefs[?(@.name=="web-stable")].weight}')," \
-      "web-canary $(k get -n demo httproute/web -o jsonpath='{.spec.rules[?(@.name=="app")].backendRefs[?(@.name=="web-canary")].weight}')"
-  }
-  route
-  echo "  (no Gateway controller runs here: ramp writes the weights and rules a Gateway would serve)"
-  follow_timeline 0 "$by_step"
-  say "step 5/6: release nginx:1.28: a header rule for testers, then weight 10, then 50 (timeline below)"
-  echo "  \$ kubectl ramp set image web web=nginx:1.28"
-  ramp set image web web=nginx:1.28
-  ramp_status 2 >/dev/null
-  stop_timeline
-  route
-  ramp get rollout web
-  say "paused until promoted: promoting"
-  echo "  \$ kubectl ramp promote web && kubectl ramp status web"
-  ramp promote web
-  ramp_status 0
-  say "step 6/6: the route is the user's again, all on the new revision"
-  route
-  echo
-  ramp timeline web
-  say "demo done. The cluster and the controller keep running; make cluster-down stops them."
-  exit 0
-fi
+# The canary, through the real data plane: Traefik serves the Ingress (ROUTER=nginx, the
+# default: ingress-nginx's canary annotations) or the Gateway API HTTPRoute (ROUTER=gatewayapi),
+# and podserve answers for the pods. Every stage is measured by sending real requests.
+router=${ROUTER:-nginx}
+case "$router" in
+  nginx) example=canary-nginx.yaml ;;
+  gatewayapi) example=canary-gateway-api.yaml ;;
+  *) die "ROUTER=$router: want nginx or gatewayapi" ;;
+esac
+. "$RAMP_CLUSTER_DIR/ports.env"
+traefik="http://127.0.0.1:$TRAEFIK_WEB_PORT/"
+(cd "$REPO_ROOT" && go build -o "$RAMP_CLUSTER_DIR/bin/load" ./hack/load)
+# measure WHAT [--header 'Name: value'] [--requests N]: sends requests to web.example.com
+# through Traefik and prints which revision answered them, named stable and canary.
+measure() {
+  local what=$1; shift
+  local stable canary
+  stable=$(k get -n demo rollout/web -o jsonpath='{.status.stableRS}')
+  canary=$(k get -n demo rollout/web -o jsonpath='{.status.currentPodHash}')
+  local labels=(--label "$stable=stable")
+  [ "$canary" = "$stable" ] || labels+=(--label "$canary=canary")
+  printf '  %-34s %s\n' "$what:" "$("$RAMP_CLUSTER_DIR/bin/load" --url "$traefik" --host web.example.com "${labels[@]}" "$@")"
+}
+jp() { k get -n demo rollout/web -o jsonpath="$1"; }
 
-say "step 4/8: a Rollout from examples/canary-basic.yaml in namespace demo"
+say "step 4/8: a Rollout from examples/$example in namespace demo, served by Traefik on 127.0.0.1:$TRAEFIK_WEB_PORT"
 k delete namespace demo --ignore-not-found --wait=true --timeout=60s >/dev/null # a fresh start on every run
 k create namespace demo >/dev/null
-k apply -n demo -f "$REPO_ROOT/examples/canary-basic.yaml"
+if [ "$router" = gatewayapi ]; then
+  echo "  the Gateway \"public\" of the example: class traefik, listening on Traefik's web entrypoint"
+  k apply -n demo -f - >/dev/null <<GATEWAY
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: public
+spec:
+  gatewayClassName: traefik
+  listeners:
+  - name: web
+    protocol: HTTP
+    port: $TRAEFIK_WEB_PORT
+GATEWAY
+fi
+k apply -n demo -f "$REPO_ROOT/examples/$example"
+# The example's last timed pause, shortened for the demo.
+k patch -n demo rollout/web --type=json -p "$(jp '{.spec.strategy.canary.steps}' | python3 -c '
+import json, sys
+steps = json.load(sys.stdin)
+for s in steps:
+    if "pause" in s and s["pause"].get("duration"):
+        s["pause"]["duration"] = "5s"
+print(json.dumps([{"op": "replace", "path": "/spec/strategy/canary/steps", "value": steps}]))')" >/dev/null
 ramp_status 0
-ramp get rollout web
+poll 30 "Traefik routes web.example.com" "$RAMP_CLUSTER_DIR/bin/load" --url "$traefik" --host web.example.com --requests 5
+measure "before the release"
 
-follow_timeline +1 "$by_step"
+# step_info STEPS IDX: what step IDX is (pause-until-promoted, pause-timed or other) and whether
+# a header route is set by then (header or none).
+step_info() {
+  python3 -c '
+import json, sys
+steps, i = json.loads(sys.argv[1]), int(sys.argv[2])
+header = "none"
+for s in steps[:i]:
+    if "setHeaderRoute" in s:
+        header = "header" if s["setHeaderRoute"].get("match") else "none"
+s = steps[i] if i < len(steps) else {}
+kind = "other"
+if "pause" in s:
+    kind = "pause-timed" if s["pause"].get("duration") else "pause-until-promoted"
+print(kind, header)' "$1" "$2"
+}
 
-say "step 5/8: release nginx:1.28: the canary walks its steps (timeline below)"
+# walk_release: follows the release step by step; at each pause, measures the split at the
+# weight set so far (and the header rule once it is set) and promotes a pause until promoted.
+walk_release() {
+  local seen=-1 idx steps n kind header w
+  steps=$(jp '{.spec.strategy.canary.steps}')
+  n=$(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$steps")
+  local deadline=$(( $(date +%s) + 300 ))
+  while :; do
+    idx=$(jp '{.status.currentStepIndex}')
+    if [ "$idx" = "$n" ] && [ "$(jp '{.status.phase}')" = Healthy ]; then break; fi
+    [ "$(date +%s)" -lt "$deadline" ] || die "the release did not finish in 5 minutes: $(jp '{.status.message}')"
+    if [ -n "$idx" ] && [ "$idx" != "$seen" ] && [ "$idx" -lt "$n" ]; then
+      read -r kind header <<<"$(step_info "$steps" "$idx")"
+      if [ "$kind" != other ]; then
+        w=$(jp '{.status.canary.weights.canary.weight}')
+        measure "pause at step $((idx + 1))/$n, weight ${w:-0}%"
+        [ "$header" = header ] && measure "  with X-Canary: yes" --header "X-Canary: yes" --requests 200
+        if [ "$kind" = pause-until-promoted ]; then echo "  \$ kubectl ramp promote web"; ramp promote web >/dev/null; fi
+      fi
+      seen=$idx
+    fi
+    sleep 0.3
+  done
+}
+
+follow_timeline 0 "$by_step"
+say "step 5/8: release nginx:1.28; at each pause, 1,000 real requests show who answers (timeline interleaved)"
 echo "  \$ kubectl ramp set image web web=nginx:1.28"
 ramp set image web web=nginx:1.28
-ramp_status 2 >/dev/null
+walk_release
+sleep 1 # let the last timeline lines print
 stop_timeline
+measure "released"
 ramp get rollout web
-say "paused until promoted: promoting"
-echo "  \$ kubectl ramp promote web && kubectl ramp status web"
-ramp promote web
-ramp_status 0
 
-say "step 6/8: analysis: a real Prometheus scraping a demo exporter, and an AnalysisTemplate"
+say "step 6/8: analysis: a real Prometheus scraping Traefik's request metrics, and an AnalysisTemplate"
 prom_bin=$("$HACK_DIR/prometheus.sh")
-for name in prometheus demo-exporter; do
-  if running "$name"; then kill "$(cat "$RAMP_CLUSTER_DIR/pids/$name")"; while running "$name"; do sleep 0.2; done; fi
-done
-(cd "$REPO_ROOT" && go build -o "$RAMP_CLUSTER_DIR/demo-exporter" ./hack/demo-exporter)
-rm -f "$RAMP_CLUSTER_DIR/demo-exporter.addr"
-setsid "$RAMP_CLUSTER_DIR/demo-exporter" --addr-file "$RAMP_CLUSTER_DIR/demo-exporter.addr" </dev/null >"$RAMP_CLUSTER_DIR/logs/demo-exporter.log" 2>&1 &
-echo $! >"$RAMP_CLUSTER_DIR/pids/demo-exporter"
-until [ -s "$RAMP_CLUSTER_DIR/demo-exporter.addr" ]; do running demo-exporter || die "demo-exporter exited"; sleep 0.2; done
-exporter=$(cat "$RAMP_CLUSTER_DIR/demo-exporter.addr")
+if running prometheus; then kill "$(cat "$RAMP_CLUSTER_DIR/pids/prometheus")"; while running prometheus; do sleep 0.2; done; fi
 free_port prom_port
+rm -rf "$RAMP_CLUSTER_DIR/prometheus" # a fresh TSDB: the wait for two scrapes below must not count an earlier run's
 mkdir -p "$RAMP_CLUSTER_DIR/prometheus"
 cat >"$RAMP_CLUSTER_DIR/prometheus/prometheus.yml" <<CONF
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:
-- job_name: demo
-  static_configs: [{targets: ["$exporter"]}]
+- job_name: traefik
+  static_configs: [{targets: ["127.0.0.1:$TRAEFIK_ADMIN_PORT"]}]
 CONF
 setsid "$prom_bin" --config.file="$RAMP_CLUSTER_DIR/prometheus/prometheus.yml" --storage.tsdb.path="$RAMP_CLUSTER_DIR/prometheus/data" \
   --web.listen-address="127.0.0.1:$prom_port" </dev/null >"$RAMP_CLUSTER_DIR/logs/prometheus.log" 2>&1 &
@@ -202,46 +250,60 @@ until (get "127.0.0.1:$prom_port" /-/ready) >/dev/null 2>&1; do
   [ "$(date +%s)" -lt "$deadline" ] || die "prometheus not ready after 60s"
   sleep 0.5
 done
-# The versions about to be released: nginx:1.29 healthy, nginx:1.30 failing 40% of its requests.
-get "$exporter" "/set?version=nginx:1.29&errorRate=0"
-get "$exporter" "/set?version=nginx:1.30&errorRate=0.4"
-# rate() needs two scrapes in its window: wait until Prometheus has a rate for both.
-until get "127.0.0.1:$prom_port" '/api/v1/query?query=count(rate(http_requests_total%7Bversion%3D~%22nginx%3A1.(29%7C30)%22%7D%5B5s%5D))' 2>/dev/null | grep -q '"value":\[[^,]*,"4"\]'; do
+# Ready is not scraped: wait until two scrapes of Traefik are in (rate() needs two).
+until get "127.0.0.1:$prom_port" '/api/v1/query?query=count_over_time(up%7Bjob%3D%22traefik%22%7D%5B1m%5D)%3E%3D2' 2>/dev/null | grep -q '"value"'; do
   running prometheus || die "prometheus exited"
-  [ "$(date +%s)" -lt "$deadline" ] || die "prometheus has no data from the demo exporter after 60s"
+  [ "$(date +%s)" -lt "$deadline" ] || die "prometheus has not scraped Traefik twice after 60s"
   sleep 0.5
 done
-stage "prometheus on 127.0.0.1:$prom_port, scraping the demo exporter on $exporter"
+stage "prometheus on 127.0.0.1:$prom_port, scraping Traefik on :$TRAEFIK_ADMIN_PORT"
+# How Traefik names the canary's backend in its metrics, per provider.
+case "$router" in
+  nginx) canary_service='demo-web-web-stable-http-canary@kubernetesingressnginx' ;;
+  gatewayapi) canary_service='httproute-demo-web-.*-svc-demo-web-canary-.*@kubernetesgateway' ;;
+esac
 k apply -n demo -f "$REPO_ROOT/hack/demo-analysis.yaml"
-# The analysis step after setWeight 20; the version label is the image.
 k patch -n demo rollout/web --type=json -p "[{\"op\":\"replace\",\"path\":\"/spec/strategy/canary/steps\",\"value\":[
   {\"setWeight\":20},
   {\"analysis\":{\"templates\":[{\"templateName\":\"error-rate\"}],\"args\":[
     {\"name\":\"prometheus\",\"value\":\"http://127.0.0.1:$prom_port\"},
-    {\"name\":\"version\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"spec.template.spec.containers[0].image\"}}}]}},
-  {\"setWeight\":50},{\"pause\":{\"duration\":\"5s\"}}]}]"
+    {\"name\":\"service\",\"value\":\"$canary_service\"}]}},
+  {\"setWeight\":50},{\"pause\":{\"duration\":\"5s\"}}]}]" >/dev/null
+# Steady traffic while the next two versions are released: the analysis measures it.
+setsid "$RAMP_CLUSTER_DIR/bin/load" --url "$traefik" --host web.example.com --rate 100 --requests 1000000 </dev/null >/dev/null 2>&1 &
+echo $! >"$RAMP_CLUSTER_DIR/pids/load"
+stop_load() { [ -f "$RAMP_CLUSTER_DIR/pids/load" ] && kill "$(cat "$RAMP_CLUSTER_DIR/pids/load")" 2>/dev/null; rm -f "$RAMP_CLUSTER_DIR/pids/load"; }
+trap 'stop_timeline; stop_load' EXIT
+echo "  100 requests/s go to web.example.com from now on"
 
 restart_timeline() { follow_timeline 0 "$by_reason" 'rollout|analysis'; }
 
-say "step 7/8: release nginx:1.29, healthy: its analysis passes and it becomes stable"
+say "step 7/8: release nginx:1.29, healthy: its measured error rate is 0 and it becomes stable"
 restart_timeline
 ramp set image web web=nginx:1.29
 ramp_status 0 >/dev/null
 sleep 1 # let the last timeline lines print
 stop_timeline
+measure "released"
 
-say "step 8/8: release nginx:1.30, which fails 40% of its requests: the analysis aborts it"
+say "step 8/8: release nginx:1.30, whose pods fail 40% of requests (env FAIL_PERCENT=40): the analysis aborts it"
 restart_timeline
-ramp set image web web=nginx:1.30
+echo "  \$ kubectl patch rollout web: image nginx:1.30, env FAIL_PERCENT=40"
+k patch -n demo rollout/web --type=json -p '[
+  {"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.30"},
+  {"op":"add","path":"/spec/template/spec/containers/0/env","value":[{"name":"FAIL_PERCENT","value":"40"}]}]' >/dev/null
 ramp_status 1 >/dev/null
 sleep 1
 stop_timeline
+stop_load
+measure "after the abort"
 echo
 ramp get rollout web
 say "the rollout's timeline, as kubectl ramp timeline web shows it (from its Events and status)"
 ramp timeline web
 echo
-say "demo done. The cluster, the controller, Prometheus and the demo exporter keep running; to look around, then stop them all:"
+say "demo done. The cluster, the controller, Traefik and Prometheus keep running; to look around, then stop them all:"
 echo "  export KUBECONFIG=$KUBECONFIG_PATH PATH=$RAMP_CLUSTER_DIR/plugin:$RAMP_BIN_DIR:\$PATH"
+echo "  curl -H 'Host: web.example.com' $traefik      # answered by a pod of the stable revision"
 echo "  kubectl ramp list rollouts -A; kubectl ramp get rollout web -n demo --watch"
 echo "  make cluster-down"

@@ -25,7 +25,7 @@ die() { printf '[ramp] ERROR: %s\n' "$*" >&2; exit 1; }
 
 KUBECTL="$RAMP_BIN_DIR/kubectl"
 KUBECONFIG_PATH="$RAMP_CLUSTER_DIR/kubeconfig"
-components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok podserve traefik)
 
 # poll SECONDS WHAT CMD...: runs CMD every half second until it succeeds; dies naming WHAT, with
 # CMD's last output, when SECONDS pass first. For objects the API server has only just been
