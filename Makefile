@@ -89,9 +89,11 @@ envtest-assets: ## Build the etcd and kube-apiserver binaries envtest uses (cach
 	hack/build-bins.sh envtest
 
 .PHONY: bench
-bench: envtest-assets ## Measure the planner's cost and how fast an abort returns traffic to stable.
+bench: envtest-assets ## Measure the planner's cost, how fast an abort returns traffic to stable (objects, then real requests), and requests lost in a promotion.
 	go test -run '^$$' -bench . -benchmem ./pkg/plan/
 	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) RAMP_GATEWAY_API_CRDS=$$(hack/gateway-api-crds.sh) go test -tags integration -run '^$$' -bench Abort -benchtime 30x ./controllers/
+	hack/e2e.sh -run '^$$' -bench DataPlaneAbort -benchtime 30x
+	hack/e2e.sh -run '^$$' -bench DataPlanePromotion -benchtime 5x
 
 .PHONY: bench-scale
 bench-scale: ## Measure ramp at scale on the local control plane (abort latency, step overhead, writes, idle RSS/CPU); 20-40 min.

@@ -39,7 +39,7 @@ const (
 // a Gateway "public" of class traefik on Traefik's web port); every pause waits for promotion
 // and old revisions keep their pods 3 s after a promotion. It waits for the first revision and
 // for Traefik to serve the host.
-func routedExample(t *testing.T, router string, dp framework.DataPlane) (ns, host string) {
+func routedExample(t testing.TB, router string, dp framework.DataPlane) (ns, host string) {
 	t.Helper()
 	ns = cluster.Namespace(t)
 	host = ns + ".example.com"

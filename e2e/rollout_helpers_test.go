@@ -63,12 +63,12 @@ spec:
 %[4]s%[5]s`, name, replicas, image, canary, stepsYAML)))
 }
 
-func getRollout(t *testing.T, ns string) *v1alpha1.Rollout {
+func getRollout(t testing.TB, ns string) *v1alpha1.Rollout {
 	t.Helper()
 	return getNamedRollout(t, ns, "web")
 }
 
-func getNamedRollout(t *testing.T, ns, name string) *v1alpha1.Rollout {
+func getNamedRollout(t testing.TB, ns, name string) *v1alpha1.Rollout {
 	t.Helper()
 	ro := &v1alpha1.Rollout{}
 	if err := cluster.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ro); err != nil {
@@ -78,13 +78,13 @@ func getNamedRollout(t *testing.T, ns, name string) *v1alpha1.Rollout {
 }
 
 // waitRollout polls the Rollout until ok says so.
-func waitRollout(t *testing.T, ns, what string, ok func(*v1alpha1.Rollout) bool) *v1alpha1.Rollout {
+func waitRollout(t testing.TB, ns, what string, ok func(*v1alpha1.Rollout) bool) *v1alpha1.Rollout {
 	t.Helper()
 	return waitNamedRollout(t, ns, "web", what, ok)
 }
 
 // waitNamedRollout is waitRollout for a Rollout of another name.
-func waitNamedRollout(t *testing.T, ns, name, what string, ok func(*v1alpha1.Rollout) bool) *v1alpha1.Rollout {
+func waitNamedRollout(t testing.TB, ns, name, what string, ok func(*v1alpha1.Rollout) bool) *v1alpha1.Rollout {
 	t.Helper()
 	var ro *v1alpha1.Rollout
 	testenv.Eventually(t, rolloutTimeout, what, func(ctx context.Context) (bool, string, error) {
@@ -123,13 +123,13 @@ func releasedAt(ns, image string) func(*v1alpha1.Rollout) bool {
 }
 
 // patchRollout patches the spec of the Rollout named web, as a user would.
-func patchRollout(t *testing.T, ns string, patchType types.PatchType, patch string) {
+func patchRollout(t testing.TB, ns string, patchType types.PatchType, patch string) {
 	t.Helper()
 	patchNamedRollout(t, ns, "web", patchType, patch)
 }
 
 // patchNamedRollout is patchRollout for a Rollout of another name.
-func patchNamedRollout(t *testing.T, ns, name string, patchType types.PatchType, patch string) {
+func patchNamedRollout(t testing.TB, ns, name string, patchType types.PatchType, patch string) {
 	t.Helper()
 	ro := &v1alpha1.Rollout{}
 	ro.Namespace, ro.Name = ns, name
@@ -138,19 +138,19 @@ func patchNamedRollout(t *testing.T, ns, name string, patchType types.PatchType,
 	}
 }
 
-func setImage(t *testing.T, ns, image string) {
+func setImage(t testing.TB, ns, image string) {
 	t.Helper()
 	setNamedImage(t, ns, "web", image)
 }
 
 // setNamedImage is setImage for a Rollout of another name.
-func setNamedImage(t *testing.T, ns, name, image string) {
+func setNamedImage(t testing.TB, ns, name, image string) {
 	t.Helper()
 	patchNamedRollout(t, ns, name, types.JSONPatchType, fmt.Sprintf(`[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":%q}]`, image))
 }
 
 // patchStatus writes user intent into status the way `kubectl ramp` does.
-func patchStatus(t *testing.T, ns, mergePatch string) {
+func patchStatus(t testing.TB, ns, mergePatch string) {
 	t.Helper()
 	ro := &v1alpha1.Rollout{}
 	ro.Namespace, ro.Name = ns, "web"
@@ -159,7 +159,7 @@ func patchStatus(t *testing.T, ns, mergePatch string) {
 	}
 }
 
-func promote(t *testing.T, ns string) { patchStatus(t, ns, `{"status":{"pauseConditions":null}}`) }
+func promote(t testing.TB, ns string) { patchStatus(t, ns, `{"status":{"pauseConditions":null}}`) }
 
 // readyPods counts the Running and Ready pods of each revision, by pod-template hash.
 func readyPods(t *testing.T, ns string) map[string]int {

@@ -22,7 +22,7 @@ import (
 const abortReaction = 10 * time.Second
 
 // waitObject polls a namespaced object until ok says so, and returns it.
-func waitObject[T client.Object](t *testing.T, obj T, name, what string, timeout time.Duration, ok func(T) (bool, string)) T {
+func waitObject[T client.Object](t testing.TB, obj T, name, what string, timeout time.Duration, ok func(T) (bool, string)) T {
 	t.Helper()
 	key := client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}
 	testenv.Eventually(t, timeout, what, func(ctx context.Context) (bool, string, error) {
@@ -40,7 +40,7 @@ func waitObject[T client.Object](t *testing.T, obj T, name, what string, timeout
 }
 
 // canaryIngressWeight waits for the canary Ingress web-web-canary to carry weight w.
-func canaryIngressWeight(t *testing.T, ns string, w int, timeout time.Duration) *networkingv1.Ingress {
+func canaryIngressWeight(t testing.TB, ns string, w int, timeout time.Duration) *networkingv1.Ingress {
 	t.Helper()
 	ing := &networkingv1.Ingress{}
 	ing.Namespace = ns
