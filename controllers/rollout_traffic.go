@@ -14,6 +14,7 @@ import (
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=networking.istio.io,resources=virtualservices;destinationrules,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways;gatewayclasses,verbs=get;list;watch
 
 // router is the Rollout's router; nil without trafficRouting. Adding a data plane means one
 // package under pkg/traffic and one case here.
@@ -63,6 +64,7 @@ func (r *RolloutReconciler) routerFor(ro *v1alpha1.Rollout, c v1alpha1.ManagedTr
 			Routes:        tr.GatewayAPI.Routes(),
 			ManagedRoutes: managedRouteNames(tr),
 			TotalWeight:   tr.TotalWeight(),
+			Mirrors:       ro.Spec.Strategy.Canary.MirrorsTraffic(),
 		})
 	}
 	return nil

@@ -204,3 +204,42 @@ func dataPlaneAbort(t *testing.T, router string) {
 	}
 	waitRollout(t, ns, "Degraded by the abort", phaseIs(v1alpha1.RolloutPhaseDegraded))
 }
+
+// Traefik does not implement the Gateway API's RequestMirror (it answers a rule carrying one
+// with 500, while reporting the route Accepted), and its GatewayClass says so: a mirror step
+// goes Degraded naming the class and the feature, the route keeps no mirror rule, and not one
+// request fails.
+func TestDataPlaneMirrorOnAGatewayThatCannotMirror(t *testing.T) {
+	cluster.StartController(t, controllerBin)
+	dp := cluster.DataPlane(t)
+	ns, host := routedExample(t, "gatewayapi", dp)
+	patchRollout(t, ns, types.JSONPatchType, `[{"op":"replace","path":"/spec/strategy/canary/steps","value":[
+		{"setWeight":10},
+		{"setMirrorRoute":{"name":"beta-testers","match":[{"path":{"prefix":"/"}}]}},
+		{"pause":{}}]}]`)
+	steady := load.Start(context.Background(), load.Config{URL: dp.WebURL, Host: host, Rate: 200})
+	setImage(t, ns, "nginx:1.28")
+	ro := waitRollout(t, ns, "Degraded by the mirror step", func(ro *v1alpha1.Rollout) bool {
+		return phaseIs(v1alpha1.RolloutPhaseDegraded)(ro) && strings.Contains(ro.Status.Message, "HTTPRouteRequestMirror")
+	})
+	if !strings.Contains(ro.Status.Message, "class traefik") {
+		t.Errorf("message %q does not name the Gateway's class", ro.Status.Message)
+	}
+	s, err := readRoute(context.Background(), ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(s.rules, "beta-testers") {
+		t.Errorf("route rules %v: the mirror rule was written", s.rules)
+	}
+	mark := time.Now()
+	testenv.Eventually(t, rolloutTimeout, "traffic after the refusal", func(context.Context) (bool, string, error) {
+		res := steady.Snapshot().Results
+		return len(res) > 0 && res[len(res)-1].Sent.After(mark.Add(time.Second)), "", nil
+	})
+	sum := steady.Stop()
+	if failed := sum.Failures(); len(failed) > 0 {
+		t.Errorf("%d of %d requests failed around the refused mirror step: %v", len(failed), len(sum.Results), sum.ByCode())
+	}
+	t.Logf("%s; status: %s", sum, ro.Status.Message)
+}

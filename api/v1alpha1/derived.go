@@ -99,6 +99,19 @@ func seconds(v *int32, def int32) time.Duration {
 	return time.Duration(max(0, *v)) * time.Second
 }
 
+// MirrorsTraffic reports whether a step adds a mirror route (a setMirrorRoute with matches).
+func (c *CanaryStrategy) MirrorsTraffic() bool {
+	if c == nil {
+		return false
+	}
+	for _, s := range c.Steps {
+		if s.SetMirrorRoute != nil && len(s.SetMirrorRoute.Match) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // MirrorPercentage is the share of matching requests mirrored (100 when unset).
 func (m *SetMirrorRoute) MirrorPercentage() int32 {
 	if m.Percentage == nil {

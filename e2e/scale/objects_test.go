@@ -27,7 +27,9 @@ const pausesPerRelease = 10 // seconds of pause steps in progressingSteps
 func podTemplate(app, image string) corev1.PodTemplateSpec {
 	return corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": app}},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: image}}},
+		// The port is where podserve answers for the pods (the abort target's requests).
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: image,
+			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 80}}}}},
 	}
 }
 

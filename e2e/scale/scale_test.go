@@ -28,6 +28,7 @@ import (
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/e2e/framework"
+	"github.com/ramp-dev/ramp/e2e/framework/load"
 	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 
@@ -181,9 +182,10 @@ func patchStatus(t *testing.T, ns, name, patch string) {
 }
 
 // abortLatency aborts the target (paused at weight 50) and measures, through a watch on its
-// canary Ingress, how long until the API server holds weight 0; then retries it back to its
-// pause at weight 50.
-func abortLatency(t *testing.T, ns string) time.Duration {
+// canary Ingress, how long until the API server holds weight 0, and, with 500 requests/s
+// through Traefik, until the last request the canary served (what users feel); then retries it
+// back to its pause at weight 50.
+func abortLatency(t *testing.T, ns string, dp framework.DataPlane) (toWeight0, toLastCanary time.Duration) {
 	ctx := context.Background()
 	canary := "target-target-canary"
 	testenv.Eventually(t, 5*time.Minute, "target paused at weight 50", func(ctx context.Context) (bool, string, error) {
@@ -204,6 +206,13 @@ func abortLatency(t *testing.T, ns string) time.Duration {
 		t.Fatal(err)
 	}
 	defer w.Stop()
+	canaryHash := getRollout(t, ns, "target").Status.CurrentPodHash
+	run := load.Start(ctx, load.Config{URL: dp.WebURL, Host: "target.example.com", Rate: 500})
+	defer run.Stop()
+	testenv.Eventually(t, time.Minute, "the target's canary answers requests", func(context.Context) (bool, string, error) {
+		s := run.Snapshot()
+		return s.ByRevision()[canaryHash] > 0, s.String(), nil
+	})
 	start := time.Now()
 	patchStatus(t, ns, "target", `{"status":{"abort":true}}`)
 	timeout := time.After(time.Minute)
@@ -218,12 +227,22 @@ func abortLatency(t *testing.T, ns string) time.Duration {
 			t.Fatal("the canary Ingress never reached weight 0 after the abort")
 		}
 	}
+	// Traffic for a second beyond the Ingress change (Traefik's throttle is 50 ms).
+	settled := time.Now().Add(time.Second)
+	testenv.Eventually(t, time.Minute, "traffic after the route change", func(context.Context) (bool, string, error) {
+		res := run.Snapshot().Results
+		return len(res) > 0 && res[len(res)-1].Sent.After(settled), "", nil
+	})
+	last, ok := run.Stop().LastFrom(canaryHash)
+	if !ok {
+		t.Fatal("the target's canary served no request")
+	}
 	testenv.Eventually(t, time.Minute, "abort recorded", func(ctx context.Context) (bool, string, error) {
 		ro := getRollout(t, ns, "target")
 		return ro.Status.AbortedAt != nil, ro.Status.Message, nil
 	})
 	patchStatus(t, ns, "target", `{"status":{"abort":false}}`)
-	return took
+	return took, last.Sub(start)
 }
 
 // TestScale prints the figures of the README's performance section.
@@ -261,9 +280,11 @@ func progressing(t *testing.T, r *report, n int) {
 	done := make(chan struct{})
 	go func() { took = churn(t, ns, false, 0, stop); close(done) }()
 	profiled := profile(t, pprofAddr, fmt.Sprintf("progressing-%d", n))
-	var aborts, hops []time.Duration
+	dp := cluster.DataPlane(t)
+	var aborts, felt, hops []time.Duration
 	for range 20 {
-		aborts = append(aborts, abortLatency(t, ns))
+		toZero, toLast := abortLatency(t, ns, dp)
+		aborts, felt = append(aborts, toZero), append(felt, toLast)
 		hops = append(hops, apiHop(t, ns))
 	}
 	<-profiled
@@ -289,6 +310,7 @@ func progressing(t *testing.T, r *report, n int) {
 	floor := churn(t, dns, true, max(len(took), 1), nil)
 
 	r.add("N=%d  aborts=%d  abort->weight 0: p50 %s  p99 %s  max %s", n, len(aborts), ms(percentile(aborts, 50)), ms(percentile(aborts, 99)), ms(percentile(aborts, 100)))
+	r.add("N=%d  aborts=%d  abort->last request served by the canary (500 req/s through Traefik): p50 %s  p99 %s  max %s", n, len(felt), ms(percentile(felt, 50)), ms(percentile(felt, 99)), ms(percentile(felt, 100)))
 	r.add("N=%d  API floor, one write seen through a watch (an abort needs two): p50 %s  p99 %s  max %s", n, ms(percentile(hops, 50)), ms(percentile(hops, 99)), ms(percentile(hops, 100)))
 	r.add("N=%d  releases=%d  step overhead beyond pauses: p50 %s  p95 %s;  Deployment floor (%d releases): p50 %s  p95 %s",
 		n, len(overhead), ms(percentile(overhead, 50)), ms(percentile(overhead, 95)), len(floor), ms(percentile(floor, 50)), ms(percentile(floor, 95)))

@@ -29,6 +29,8 @@ type Config struct {
 	ManagedRoutes []string
 	// TotalWeight is what the stable and canary weights of a rule add up to (maxTrafficWeight).
 	TotalWeight int32
+	// Mirrors: a step adds a mirror route, which the routes' Gateways must be able to serve.
+	Mirrors bool
 }
 
 // Router drives Gateway API routes.
@@ -58,11 +60,17 @@ func New(c client.Client, cfg Config) *Router {
 func (r *Router) Type() string { return Type }
 
 // Verify reads the routes and reports what they route now, and what their Gateways have not
-// accepted.
+// accepted. Steps that mirror on a Gateway whose class says it cannot are a
+// *traffic.InvalidError, before any step runs.
 func (r *Router) Verify(ctx context.Context) (traffic.State, error) {
 	rts, err := r.readAll(ctx)
 	if err != nil {
 		return traffic.State{}, err
+	}
+	if r.cfg.Mirrors {
+		if err := r.checkMirrorSupport(ctx, rts, ""); err != nil {
+			return traffic.State{}, err
+		}
 	}
 	return state(rts, r.cfg), nil
 }
@@ -94,8 +102,18 @@ func (r *Router) SetHeaderRoute(ctx context.Context, route traffic.HeaderRoute) 
 
 // SetMirrorRoute adds, above the user's rules, one rule per selected rule that serves the
 // requests matching route.Match with the user's split and mirrors route.Percentage of them to
-// the canary; no Match removes them.
+// the canary; no Match removes them. A parent Gateway whose class says it does not mirror
+// refuses it, before anything is written.
 func (r *Router) SetMirrorRoute(ctx context.Context, route traffic.MirrorRoute) error {
+	if len(route.Match) > 0 {
+		rts, err := r.readAll(ctx)
+		if err != nil {
+			return err
+		}
+		if err := r.checkMirrorSupport(ctx, rts, route.Name); err != nil {
+			return err
+		}
+	}
 	return r.setManaged(ctx, route.Name, len(route.Match) == 0, func(rt *readRoute, s split, name string) (any, error) {
 		return rt.kind.mirrorRule(rt, s, name, route)
 	})
