@@ -38,11 +38,7 @@ func benchDataPlaneAbort(b *testing.B, router string) {
 		abortAt := time.Now()
 		patchStatus(b, ns, `{"status":{"abort":true}}`)
 		waitRouteAtZero(b, ns, router)
-		settled := time.Now().Add(routeApplyGrace)
-		testenv.Eventually(b, rolloutTimeout, "traffic after the route change applied", func(context.Context) (bool, string, error) {
-			res := run.Snapshot().Results
-			return len(res) > 0 && res[len(res)-1].Sent.After(settled), "", nil
-		})
+		trafficUntil(b, run, time.Now().Add(routeApplyGrace), "traffic after the route change applied")
 		sum := run.Stop()
 		last, ok := sum.LastFrom(canary)
 		if !ok {
@@ -81,18 +77,6 @@ func benchDataPlanePromotion(b *testing.B, router string) {
 	b.ReportMetric(float64(lost), "lost-requests")
 	b.ReportMetric(float64(len(sum.Results)), "requests")
 	fmt.Printf("%s: %d releases, %s requests through them, %d lost %v\n", b.Name(), releases, load.Thousands(len(sum.Results)), lost, sum.ByCode())
-}
-
-func waitRouteAtZero(b *testing.B, ns, router string) {
-	switch router {
-	case "nginx":
-		canaryIngressWeight(b, ns, 0, abortReaction)
-	case "gatewayapi":
-		testenv.Eventually(b, abortReaction, "route at weight 0 without the header rule", func(ctx context.Context) (bool, string, error) {
-			s, err := readRoute(ctx, ns)
-			return err == nil && s.canary == 0 && !slices.Contains(s.rules, "beta-testers"), s.String(), err
-		})
-	}
 }
 
 func reportPercentiles(b *testing.B, what string, ds []time.Duration) {

@@ -171,24 +171,9 @@ func dataPlaneAbort(t *testing.T, router string) {
 
 	abortAt := time.Now()
 	patchStatus(t, ns, `{"status":{"abort":true}}`)
-	switch router {
-	case "nginx":
-		testenv.Eventually(t, abortReaction, "canary Ingress at weight 0 without the header", func(ctx context.Context) (bool, string, error) {
-			ing := canaryIngressWeight(t, ns, 0, abortReaction)
-			_, header := ing.Annotations["nginx.ingress.kubernetes.io/canary-by-header"]
-			return !header, fmt.Sprint(ing.Annotations), nil
-		})
-	case "gatewayapi":
-		testenv.Eventually(t, abortReaction, "route at weight 0 without the header rule", func(ctx context.Context) (bool, string, error) {
-			s, err := readRoute(ctx, ns)
-			return err == nil && s.canary == 0 && !slices.Contains(s.rules, "beta-testers"), s.String(), err
-		})
-	}
+	waitRouteAtZero(t, ns, router)
 	applied := time.Now().Add(routeApplyGrace)
-	testenv.Eventually(t, rolloutTimeout, "2 s of traffic after the route change applied", func(context.Context) (bool, string, error) {
-		last := plain.Snapshot().Results
-		return len(last) > 0 && last[len(last)-1].Sent.After(applied.Add(2*time.Second)), "", nil
-	})
+	trafficUntil(t, plain, applied.Add(2*time.Second), "2 s of traffic after the route change applied")
 	for name, run := range map[string]*load.Run{"plain": plain, "X-Canary: yes": tester} {
 		sum := run.Stop()
 		after := sum.Between(applied, time.Now())
@@ -232,14 +217,38 @@ func TestDataPlaneMirrorOnAGatewayThatCannotMirror(t *testing.T) {
 	if slices.Contains(s.rules, "beta-testers") {
 		t.Errorf("route rules %v: the mirror rule was written", s.rules)
 	}
-	mark := time.Now()
-	testenv.Eventually(t, rolloutTimeout, "traffic after the refusal", func(context.Context) (bool, string, error) {
-		res := steady.Snapshot().Results
-		return len(res) > 0 && res[len(res)-1].Sent.After(mark.Add(time.Second)), "", nil
-	})
+	trafficUntil(t, steady, time.Now().Add(time.Second), "traffic after the refusal")
 	sum := steady.Stop()
 	if failed := sum.Failures(); len(failed) > 0 {
 		t.Errorf("%d of %d requests failed around the refused mirror step: %v", len(failed), len(sum.Results), sum.ByCode())
 	}
 	t.Logf("%s; status: %s", sum, ro.Status.Message)
+}
+
+// waitRouteAtZero waits for the router's objects to route nothing to the canary: weight 0 and
+// no header rule.
+func waitRouteAtZero(t testing.TB, ns, router string) {
+	t.Helper()
+	switch router {
+	case "nginx":
+		testenv.Eventually(t, abortReaction, "canary Ingress at weight 0 without the header", func(ctx context.Context) (bool, string, error) {
+			ing := canaryIngressWeight(t, ns, 0, abortReaction)
+			_, header := ing.Annotations["nginx.ingress.kubernetes.io/canary-by-header"]
+			return !header, fmt.Sprint(ing.Annotations), nil
+		})
+	case "gatewayapi":
+		testenv.Eventually(t, abortReaction, "route at weight 0 without the header rule", func(ctx context.Context) (bool, string, error) {
+			s, err := readRoute(ctx, ns)
+			return err == nil && s.canary == 0 && !slices.Contains(s.rules, "beta-testers"), s.String(), err
+		})
+	}
+}
+
+// trafficUntil waits until run has sent a request after until.
+func trafficUntil(t testing.TB, run *load.Run, until time.Time, what string) {
+	t.Helper()
+	testenv.Eventually(t, rolloutTimeout, what, func(context.Context) (bool, string, error) {
+		res := run.Snapshot().Results
+		return len(res) > 0 && res[len(res)-1].Sent.After(until), fmt.Sprintf("%d requests", len(res)), nil
+	})
 }
