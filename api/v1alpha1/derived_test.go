@@ -107,3 +107,20 @@ func TestDefaultsOfUnsetFields(t *testing.T) {
 		t.Error("abortedAt set (not retried yet): want aborted")
 	}
 }
+
+func TestMirrorsTrafficOnlyWithAMirrorThatMatches(t *testing.T) {
+	add := CanaryStep{SetMirrorRoute: &SetMirrorRoute{Name: "m", Match: []RouteMatch{{Path: &StringMatch{Prefix: "/"}}}}}
+	remove := CanaryStep{SetMirrorRoute: &SetMirrorRoute{Name: "m"}}
+	for _, tc := range []struct {
+		c    *CanaryStrategy
+		want bool
+	}{
+		{nil, false},
+		{&CanaryStrategy{Steps: []CanaryStep{remove}}, false},
+		{&CanaryStrategy{Steps: []CanaryStep{remove, add}}, true},
+	} {
+		if got := tc.c.MirrorsTraffic(); got != tc.want {
+			t.Errorf("MirrorsTraffic(%+v) = %v, want %v", tc.c, got, tc.want)
+		}
+	}
+}
