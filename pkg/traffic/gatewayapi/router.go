@@ -95,7 +95,7 @@ func (r *Router) SetWeight(ctx context.Context, d traffic.Desired) error {
 // SetHeaderRoute adds, above the user's rules, one rule per selected rule that sends its
 // requests carrying every header of route.Match to the canary; no Match removes them.
 func (r *Router) SetHeaderRoute(ctx context.Context, route traffic.HeaderRoute) error {
-	return r.setManaged(ctx, route.Name, len(route.Match) == 0, func(rt *readRoute, s split, name string) (any, error) {
+	return r.setManaged(ctx, route.Name, len(route.Match) == 0, nil, func(rt *readRoute, s split, name string) (any, error) {
 		return rt.kind.headerRule(rt, s, name, route.Match)
 	})
 }
@@ -105,16 +105,8 @@ func (r *Router) SetHeaderRoute(ctx context.Context, route traffic.HeaderRoute) 
 // the canary; no Match removes them. A parent Gateway whose class says it does not mirror
 // refuses it, before anything is written.
 func (r *Router) SetMirrorRoute(ctx context.Context, route traffic.MirrorRoute) error {
-	if len(route.Match) > 0 {
-		rts, err := r.readAll(ctx)
-		if err != nil {
-			return err
-		}
-		if err := r.checkMirrorSupport(ctx, rts, route.Name); err != nil {
-			return err
-		}
-	}
-	return r.setManaged(ctx, route.Name, len(route.Match) == 0, func(rt *readRoute, s split, name string) (any, error) {
+	check := func(rts []*readRoute) error { return r.checkMirrorSupport(ctx, rts, route.Name) }
+	return r.setManaged(ctx, route.Name, len(route.Match) == 0, check, func(rt *readRoute, s split, name string) (any, error) {
 		return rt.kind.mirrorRule(rt, s, name, route)
 	})
 }
@@ -135,14 +127,20 @@ func (r *Router) RemoveManagedRoutes(ctx context.Context) error {
 }
 
 // setManaged sets the managed rules of name in every route that uses header routes (or removes
-// them when remove); build makes the rule for one selected rule.
-func (r *Router) setManaged(ctx context.Context, name string, remove bool, build func(*readRoute, split, string) (any, error)) error {
+// them when remove); build makes the rule for one selected rule. check, when set, may refuse
+// the routes as read before any rule is set.
+func (r *Router) setManaged(ctx context.Context, name string, remove bool, check func([]*readRoute) error, build func(*readRoute, split, string) (any, error)) error {
 	if !slices.Contains(r.cfg.ManagedRoutes, name) {
 		return traffic.Invalid("spec.strategy.canary.trafficRouting.managedRoutes: route %q is not listed: add it (managed routes are the only rules ramp adds or removes)", name)
 	}
 	rts, err := r.readAll(ctx)
 	if err != nil {
 		return err
+	}
+	if check != nil && !remove {
+		if err := check(rts); err != nil {
+			return err
+		}
 	}
 	ops := make([][]op, len(rts))
 	for i, rt := range rts {
