@@ -229,6 +229,18 @@ func TestRolloutScaleSubresource(t *testing.T) {
 	if r := ptr.Deref(got.Spec.Replicas, -1); r != 5 {
 		t.Fatalf("spec.replicas after scaling = %d, want 5", r)
 	}
+
+	// An autoscaler reads status.HPAReplicas (the pods spec.replicas sizes), not every pod.
+	got.Status.Replicas, got.Status.HPAReplicas, got.Status.Selector = 6, 5, "app=web,rollouts-pod-template-hash=abc"
+	if err := env.Client.Status().Update(ctx, got); err != nil {
+		t.Fatalf("update status: %v", err)
+	}
+	if err := env.Client.SubResource("scale").Get(ctx, ro, scale); err != nil {
+		t.Fatalf("get scale: %v", err)
+	}
+	if scale.Status.Replicas != 5 || scale.Status.Selector != got.Status.Selector {
+		t.Fatalf("scale.status = %+v, want 5 replicas and selector %q", scale.Status, got.Status.Selector)
+	}
 }
 
 // As a Deployment's validation does: maxSurge and maxUnavailable both 0 could never replace a pod.

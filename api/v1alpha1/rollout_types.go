@@ -325,7 +325,14 @@ type RolloutStatus struct {
 	// AvailableReplicas is the number of available pods.
 	// +optional
 	AvailableReplicas int32 `json:"availableReplicas,omitempty"`
-	// Selector is spec.selector as a string, for the scale subresource.
+	// HPAReplicas is what the scale subresource reports to an autoscaler (HPA, KEDA): the pods
+	// spec.replicas sizes, without the extra ones a release adds. With a traffic router (and no
+	// dynamicStableScale) that is the stable ReplicaSet's pods; with blue-green, the active
+	// ReplicaSet's; otherwise every pod, as a Deployment reports.
+	// +optional
+	HPAReplicas int32 `json:"HPAReplicas,omitempty"`
+	// Selector is the label query an autoscaler reads pod metrics with: spec.selector, narrowed
+	// to the active revision under blue-green (the preview's pods serve no users).
 	// +optional
 	Selector string `json:"selector,omitempty"`
 
@@ -429,7 +436,7 @@ type WeightDestination struct {
 // Rollout replaces a Deployment: it releases new revisions of its pod template progressively.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.replicas,selectorpath=.status.selector
+// +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.HPAReplicas,selectorpath=.status.selector
 // +kubebuilder:resource:shortName=ro,categories=all
 // +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.spec.replicas`
 // +kubebuilder:printcolumn:name="Current",type=integer,JSONPath=`.status.replicas`

@@ -41,13 +41,12 @@ func Compute(in Input) Plan {
 	}
 	st := &p.Status
 	st.ObservedGeneration = ro.Generation
-	st.Selector = selectorString(ro)
 	clearReconcileError(&p)
 
 	if msg := Validate(ro); msg != "" {
 		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonInvalidSpec, msg)
 		setCondition(st, ro, in.Now, v1alpha1.ConditionInvalidSpec, true, v1alpha1.ReasonInvalidSpec, msg)
-		countReplicas(st, in.ReplicaSets, "")
+		countReplicas(st, ro, in.ReplicaSets, "")
 		return p
 	}
 	setCondition(st, ro, in.Now, v1alpha1.ConditionInvalidSpec, false, "ValidSpec", "")
@@ -66,17 +65,17 @@ func Compute(in Input) Plan {
 	c.hash = hash
 	if msg := c.missingService(); msg != "" {
 		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonServiceNotFound, msg)
-		countReplicas(st, in.ReplicaSets, hash)
+		countReplicas(st, ro, in.ReplicaSets, hash)
 		return p
 	}
 	if in.Traffic != nil && in.Traffic.Invalid != "" && c.routed() {
 		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonTrafficInvalid, in.Traffic.Invalid)
-		countReplicas(st, in.ReplicaSets, hash)
+		countReplicas(st, ro, in.ReplicaSets, hash)
 		return p
 	}
 	if in.AnalysisInvalid != "" {
 		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonAnalysisInvalid, in.AnalysisInvalid)
-		countReplicas(st, in.ReplicaSets, hash)
+		countReplicas(st, ro, in.ReplicaSets, hash)
 		return p
 	}
 	before := st.DeepCopy()
@@ -84,7 +83,7 @@ func Compute(in Input) Plan {
 	recorded := c.recordManaged()
 	c.planIngresses()
 	if recorded {
-		countReplicas(st, in.ReplicaSets, hash)
+		countReplicas(st, ro, in.ReplicaSets, hash)
 		return p
 	}
 	if c.current == nil {
@@ -122,7 +121,7 @@ func Compute(in Input) Plan {
 	c.planMetadata()
 	c.planSelectors()
 	c.planHistory()
-	countReplicas(st, in.ReplicaSets, hash)
+	countReplicas(st, ro, in.ReplicaSets, hash)
 	c.setConditions()
 	c.checkProgress(before)
 	c.planRestart()

@@ -35,8 +35,10 @@ func setCondition(st *v1alpha1.RolloutStatus, ro *v1alpha1.Rollout, now time.Tim
 	})
 }
 
-// countReplicas fills the replica counts from the ReplicaSets' own status.
-func countReplicas(st *v1alpha1.RolloutStatus, rss []*appsv1.ReplicaSet, currentHash string) {
+// countReplicas fills the replica counts from the ReplicaSets' own status, and what an
+// autoscaler is shown of them.
+func countReplicas(st *v1alpha1.RolloutStatus, ro *v1alpha1.Rollout, rss []*appsv1.ReplicaSet, currentHash string) {
+	defer autoscalerView(st, ro, rss)
 	st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas = 0, 0, 0, 0
 	for _, rs := range rss {
 		st.Replicas += rs.Status.Replicas
@@ -46,15 +48,4 @@ func countReplicas(st *v1alpha1.RolloutStatus, rss []*appsv1.ReplicaSet, current
 			st.UpdatedReplicas = rs.Status.Replicas
 		}
 	}
-}
-
-func selectorString(ro *v1alpha1.Rollout) string {
-	if ro.Spec.Selector == nil {
-		return ""
-	}
-	sel, err := metav1.LabelSelectorAsSelector(ro.Spec.Selector)
-	if err != nil {
-		return ""
-	}
-	return sel.String()
 }
