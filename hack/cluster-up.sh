@@ -126,7 +126,8 @@ stage "kube-apiserver on :$API_PORT"
 start kube-controller-manager --kubeconfig="$KUBECONFIG_PATH" --bind-address=127.0.0.1 --secure-port="$KCM_PORT" \
   --leader-elect=false --controllers='*,-nodeipam' --service-account-private-key-file="$pki/sa.key" \
   --use-service-account-credentials=false --kube-api-qps=300 --kube-api-burst=600 \
-  --concurrent-replicaset-syncs=20 --concurrent-deployment-syncs=20
+  --concurrent-replicaset-syncs=20 --concurrent-deployment-syncs=20 \
+  --horizontal-pod-autoscaler-sync-period=2s
 start kube-scheduler --kubeconfig="$KUBECONFIG_PATH" --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --leader-elect=false
 start kwok --kubeconfig="$KUBECONFIG_PATH" --config="$RAMP_BIN_DIR/kwok-stages.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
