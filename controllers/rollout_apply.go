@@ -59,6 +59,8 @@ func (r *RolloutReconciler) write(ctx context.Context, ro *v1alpha1.Rollout, rou
 		return nil, r.pointService(ctx, ro, p, w.Name)
 	case plan.WriteScale:
 		return nil, r.scale(ctx, ro, w.Name, p.Scale[w.Name])
+	case plan.WriteWorkload:
+		return nil, r.scaleWorkload(ctx, ro.Namespace, p.Workload)
 	case plan.WriteEvict:
 		refused, err := r.evict(ctx, ro.Namespace, w.Name)
 		if refused {

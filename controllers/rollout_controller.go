@@ -64,7 +64,7 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, client.IgnoreNotFound(err) // deleted: forgetRollout dropped its state
 	}
 	if !ro.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil // owned ReplicaSets go with it through garbage collection
+		return r.releaseWorkload(ctx, ro)
 	}
 	if r.expected.staleRollout(ro) {
 		log.FromContext(ctx).V(1).Info("waiting for the cache to see our last status write")
@@ -81,7 +81,18 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 
 // reconcile is one pass: observe, plan, carry the plan out, write status.
 func (r *RolloutReconciler) reconcile(ctx context.Context, ro *v1alpha1.Rollout) (ctrl.Result, error) {
-	in, router, err := r.observe(ctx, ro)
+	if wrote, err := r.holdForWorkload(ctx, ro); wrote || err != nil {
+		return ctrl.Result{}, err
+	}
+	dep, err := r.workload(ctx, ro)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	ro, invalid := plan.ResolveWorkload(ro, dep)
+	in, router, err := r.observe(ctx, ro, invalid)
+	if in != nil {
+		in.Workload = dep
+	}
 	if err != nil || in == nil {
 		return ctrl.Result{}, err
 	}

@@ -24,10 +24,14 @@ import (
 // pods (only while a restart is pending), AnalysisRuns and merged templates, canary Ingresses,
 // orphans it may adopt, and what its router routes. It only reads. A nil Input means not now:
 // a ReplicaSet status the cache has not caught up with will bring the Rollout back.
-func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout) (*plan.Input, traffic.Router, error) {
+func (r *RolloutReconciler) observe(ctx context.Context, ro *v1alpha1.Rollout, workloadInvalid string) (*plan.Input, traffic.Router, error) {
 	rss, orphans, err := r.replicaSets(ctx, ro)
 	if err != nil {
 		return nil, nil, err
+	}
+	if workloadInvalid != "" {
+		// no template to plan from: the Rollout is Degraded, with its pods counted
+		return &plan.Input{Rollout: ro, ReplicaSets: rss, Now: r.Clock.Now(), WorkloadInvalid: workloadInvalid}, nil, nil
 	}
 	if name := r.expected.stale(rss); name != "" {
 		log.FromContext(ctx).V(1).Info("waiting for replicaset status to catch up", "replicaset", name)

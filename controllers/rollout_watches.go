@@ -45,6 +45,9 @@ func references(ro *v1alpha1.Rollout) []string {
 			keys = append(keys, kind+t.TemplateName)
 		}
 	}
+	if ref := ro.Spec.WorkloadRef; ref != nil {
+		keys = append(keys, "Deployment/"+ref.Name)
+	}
 	c := ro.Spec.Strategy.Canary
 	if c == nil {
 		return keys
@@ -83,7 +86,7 @@ func serviceNames(ro *v1alpha1.Rollout) []string {
 
 // SetupWithManager registers the reconciler: Rollouts (urgent changes first, see
 // rollout_priority.go), the ReplicaSets, canary Ingresses and AnalysisRuns they own, and the
-// Services, Ingresses and (when their CRDs are installed) VirtualServices, DestinationRules,
+// Services, Ingresses, workloadRef Deployments and (when their CRDs are installed) VirtualServices, DestinationRules,
 // HTTPRoutes and GRPCRoutes they name.
 func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	ctx := context.Background()
@@ -109,6 +112,7 @@ func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&v1alpha1.AnalysisTemplate{}, r.enqueueNaming("AnalysisTemplate")).
 		Watches(&v1alpha1.ClusterAnalysisTemplate{}, r.enqueueNaming("ClusterAnalysisTemplate")).
 		Watches(&corev1.Service{}, r.enqueueNaming("Service")).
+		Watches(&appsv1.Deployment{}, r.enqueueNaming("Deployment")).
 		Watches(&networkingv1.Ingress{}, r.enqueueNaming("Ingress"))
 	if istioInstalled(mgr) {
 		b = b.Watches(&networkingistio.VirtualService{}, r.enqueueNaming("VirtualService")).

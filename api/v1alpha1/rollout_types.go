@@ -16,11 +16,20 @@ type RolloutSpec struct {
 	Replicas *int32 `json:"replicas,omitempty"`
 
 	// Selector is the label query over pods that belong to this Rollout. It must match the
-	// template's labels.
-	Selector *metav1.LabelSelector `json:"selector"`
+	// template's labels. With workloadRef it may be left out: the Deployment's is used.
+	// +optional
+	Selector *metav1.LabelSelector `json:"selector,omitempty"`
 
-	// Template describes the pods that will be created.
-	Template corev1.PodTemplateSpec `json:"template"`
+	// Template describes the pods that will be created. Exactly one of template and
+	// workloadRef is set.
+	// +optional
+	Template corev1.PodTemplateSpec `json:"template,omitzero"`
+
+	// WorkloadRef names a Deployment whose pod template the Rollout releases, so a team keeps
+	// its Deployment (in Git) and ramp releases each change to its template. Exactly one of
+	// template and workloadRef is set.
+	// +optional
+	WorkloadRef *WorkloadRef `json:"workloadRef,omitempty"`
 
 	// MinReadySeconds is how long a new pod must be ready, with none of its containers crashing,
 	// before it counts as available.
@@ -65,6 +74,35 @@ type RolloutSpec struct {
 	// Strategy is how a new revision is released.
 	Strategy RolloutStrategy `json:"strategy"`
 }
+
+// WorkloadRef names the Deployment a Rollout takes its pod template from (Argo Rollouts'
+// workloadRef, for Deployments).
+type WorkloadRef struct {
+	// APIVersion of the referent: apps/v1.
+	// +kubebuilder:validation:Enum=apps/v1
+	APIVersion string `json:"apiVersion"`
+	// Kind of the referent: Deployment.
+	// +kubebuilder:validation:Enum=Deployment
+	Kind string `json:"kind"`
+	// Name of the Deployment, in the Rollout's namespace.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+	// ScaleDown is what happens to the Deployment's own pods: never (the default: they keep
+	// running beside the Rollout's), onsuccess (scaled to 0 once the Rollout is Healthy),
+	// progressively (scaled down as the Rollout's pods become available). Once scaled down, the
+	// Deployment is kept at 0 (a GitOps sync that restores its replicas is undone) and gets its
+	// replicas back when the Rollout is deleted.
+	// +kubebuilder:validation:Enum=never;onsuccess;progressively
+	// +optional
+	ScaleDown string `json:"scaleDown,omitempty"`
+}
+
+// ScaleDown values of a WorkloadRef.
+const (
+	ScaleDownNever         = "never"
+	ScaleDownOnSuccess     = "onsuccess"
+	ScaleDownProgressively = "progressively"
+)
 
 // RollbackWindowSpec bounds which earlier revisions are rolled back to without steps.
 type RollbackWindowSpec struct {
@@ -335,6 +373,10 @@ type RolloutStatus struct {
 	// to the active revision under blue-green (the preview's pods serve no users).
 	// +optional
 	Selector string `json:"selector,omitempty"`
+	// WorkloadObservedGeneration is the generation of the workloadRef Deployment whose
+	// template this status was planned from (as Argo Rollouts reports it, a string).
+	// +optional
+	WorkloadObservedGeneration string `json:"workloadObservedGeneration,omitempty"`
 
 	// CollisionCount is mixed into the pod-template hash when a ReplicaSet name is taken by an
 	// object with another template.
@@ -447,6 +489,8 @@ type WeightDestination struct {
 // +kubebuilder:printcolumn:name="Set-weight",type=integer,JSONPath=`.status.canary.weights.canary.weight`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="has(self.spec.strategy.canary) != has(self.spec.strategy.blueGreen)",message="spec.strategy sets exactly one of canary, blueGreen",fieldPath=".spec.strategy"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.template) != has(self.spec.workloadRef)",message="spec sets exactly one of template (the pods) and workloadRef (a Deployment whose template ramp releases)",fieldPath=".spec.template"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.selector) || has(self.spec.workloadRef)",message="spec.selector is required (with workloadRef it may be left out: the Deployment's is used)",fieldPath=".spec.selector"
 type Rollout struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -43,6 +43,11 @@ func Compute(in Input) Plan {
 	st.ObservedGeneration = ro.Generation
 	clearReconcileError(&p)
 
+	if in.WorkloadInvalid != "" {
+		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonWorkloadNotFound, in.WorkloadInvalid)
+		countReplicas(st, ro, in.ReplicaSets, "")
+		return p
+	}
 	if msg := Validate(ro); msg != "" {
 		degrade(&p, &ro.Status, in.Now, ro, v1alpha1.ReasonInvalidSpec, msg)
 		setCondition(st, ro, in.Now, v1alpha1.ConditionInvalidSpec, true, v1alpha1.ReasonInvalidSpec, msg)
@@ -125,6 +130,7 @@ func Compute(in Input) Plan {
 	c.setConditions()
 	c.checkProgress(before)
 	c.planRestart()
+	c.planWorkload()
 	c.markShrinks()
 	c.finishRouting()
 	if len(p.Evict) > 0 {

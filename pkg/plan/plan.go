@@ -39,6 +39,12 @@ type Input struct {
 	// AnalysisInvalid says which analysis template or argument the Rollout names that does not
 	// exist; the Rollout is Degraded and nothing is touched.
 	AnalysisInvalid string
+	// Workload is the Deployment spec.workloadRef names (nil without one, or when it does not
+	// exist); Rollout carries its template already (ResolveWorkload).
+	Workload *appsv1.Deployment
+	// WorkloadInvalid says why the Deployment spec.workloadRef names cannot be released
+	// (ResolveWorkload): the Rollout is Degraded and nothing is touched.
+	WorkloadInvalid string
 	// NameTaken is the name of a ReplicaSet the plan created that turned out to be taken by an
 	// object that is not the revision's (a hash collision): planned again with it, the plan
 	// moves status.collisionCount on, and the next pass names the revision anew.
@@ -109,6 +115,8 @@ type Plan struct {
 	// RequeueIfEvictionRefused replaces RequeueAfter when a disruption budget refuses an
 	// eviction: nothing else wakes the Rollout when the budget allows it again.
 	RequeueIfEvictionRefused time.Duration
+	// Workload scales the workloadRef Deployment (workloadRef.scaleDown); nil leaves it.
+	Workload *WorkloadScale
 	// Delete names old, scaled-down ReplicaSets beyond revisionHistoryLimit.
 	Delete []string
 	// Status is the Rollout's new status.

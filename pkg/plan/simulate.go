@@ -42,6 +42,22 @@ type Simulation struct {
 	// later sync (CatchUp). rss holds the pods as they are; lagged, what is reported.
 	LagScaleDowns bool
 	lagged        map[string]appsv1.ReplicaSetStatus
+	// workload is the Deployment spec.workloadRef names (SetWorkload); nil: none.
+	workload *appsv1.Deployment
+}
+
+// SetWorkload puts the Deployment spec.workloadRef names into the simulated cluster, its pods
+// available.
+func (w *Simulation) SetWorkload(dep *appsv1.Deployment) {
+	w.workload = dep.DeepCopy()
+	w.readyWorkload()
+}
+
+func (w *Simulation) readyWorkload() {
+	if d := w.workload; d != nil {
+		n := ptr.Deref(d.Spec.Replicas, 1)
+		d.Status.ObservedGeneration, d.Status.Replicas, d.Status.AvailableReplicas = d.Generation, n, n
+	}
 }
 
 // NewSimulation starts a simulation of ro at now, with nothing in the cluster yet.
@@ -57,6 +73,12 @@ func (w *Simulation) input() Input {
 		services[k] = v.DeepCopy()
 	}
 	in := Input{Rollout: w.ro.DeepCopy(), ReplicaSets: w.replicaSets(), Services: services, Now: w.now}
+	if w.workload != nil {
+		in.Workload = w.workload.DeepCopy()
+	}
+	if w.ro.Spec.WorkloadRef != nil {
+		in.Rollout, in.WorkloadInvalid = ResolveWorkload(in.Rollout, in.Workload)
+	}
 	for _, name := range sortedKeys(w.runs) {
 		in.Runs = append(in.Runs, w.runs[name].DeepCopy())
 	}
@@ -169,6 +191,8 @@ func (w *Simulation) writesOf(p Plan) []func() {
 			writes = append(writes, func() { w.runs[name].Spec.Terminate = true })
 		case WriteDeleteRun:
 			writes = append(writes, func() { delete(w.runs, name) })
+		case WriteWorkload:
+			writes = append(writes, func() { w.scaleWorkload(p.Workload) })
 		case WriteAdopt, WriteEvict, WriteDeleteIngress:
 			// Not modelled: the simulation has no orphans, pods or Ingresses.
 		}
@@ -237,11 +261,28 @@ func (w *Simulation) scale(p Plan, name string) {
 
 // ready makes every pod of every ReplicaSet exist and be available, and reported so.
 func (w *Simulation) ready() {
+	w.readyWorkload()
 	for name, rs := range w.rss {
 		n := ptr.Deref(rs.Spec.Replicas, 1)
 		rs.Status.Replicas, rs.Status.ReadyReplicas, rs.Status.AvailableReplicas = n, n, n
 		w.CatchUp(name)
 	}
+}
+
+func (w *Simulation) scaleWorkload(s *WorkloadScale) {
+	d := w.workload
+	d.Spec.Replicas = ptr.To(s.Replicas)
+	for k, v := range s.Annotations {
+		if v == nil {
+			delete(d.Annotations, k)
+			continue
+		}
+		if d.Annotations == nil {
+			d.Annotations = map[string]string{}
+		}
+		d.Annotations[k] = *v
+	}
+	d.Generation++
 }
 
 // CatchUp makes a ReplicaSet's controller report its pods as they are.

@@ -145,6 +145,9 @@ func (w *world) setImage(image string) {
 
 func (w *world) hashOf(image string) string {
 	tpl := w.ro.Spec.Template.DeepCopy()
+	if w.ro.Spec.WorkloadRef != nil && w.workload != nil {
+		tpl = w.workload.Spec.Template.DeepCopy()
+	}
 	tpl.Spec.Containers[0].Image = image
 	h, err := workload.TemplateHash(tpl, nil)
 	if err != nil {

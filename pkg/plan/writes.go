@@ -13,6 +13,7 @@ const (
 	WriteMetadata      WriteKind = "metadata"       // Name: a ReplicaSet of Metadata
 	WriteSelector      WriteKind = "selector"       // Name: a Service of Selectors
 	WriteScale         WriteKind = "scale"          // Name: a ReplicaSet of Scale
+	WriteWorkload      WriteKind = "workload"       // Name: the workloadRef Deployment
 	WriteEvict         WriteKind = "evict"          // Name: a pod
 	WriteDelete        WriteKind = "delete"         // Name: an old ReplicaSet
 	WriteStartRun      WriteKind = "start-run"      // Index: of StartRuns
@@ -34,7 +35,7 @@ type Write struct {
 // stable is the most urgent write) and the managed routes; a new ReplicaSet; Service
 // selectors (they only move to pods already available, so no Service is left selecting only
 // pods that go away); scale-downs, then scale-ups (no prefix runs more pods than maxSurge
-// allows); evictions; clean-up.
+// allows); the workloadRef Deployment; evictions; clean-up.
 func (p Plan) Writes() []Write {
 	var out []Write
 	add := func(k WriteKind, names ...string) {
@@ -62,6 +63,10 @@ func (p Plan) Writes() []Write {
 				add(WriteScale, name)
 			}
 		}
+	}
+	if p.Workload != nil {
+		// after the Rollout's own scale-ups: it is sized by pods already available
+		add(WriteWorkload, p.Workload.Name)
 	}
 	add(WriteEvict, p.Evict...)
 	add(WriteDelete, p.Delete...)

@@ -14,12 +14,9 @@ func (c *converter) convertArgo(w warner, obj *yaml.Node, typed any) error {
 	expandAliases(obj)
 	stripServerFields(obj, argoAnnotation)
 	dropArgoOwners(w, obj)
-	link := c.links.byRollout[obj]
-	if link != nil {
-		link.inline(child(obj, "spec"))
-	}
 	if w.kind == "Rollout" {
 		convertGatewayAPIPlugin(w, obj)
+		dropOtherWorkloadKinds(w, obj)
 	}
 
 	fields, err := unknownFields(obj, typed)
@@ -28,11 +25,7 @@ func (c *converter) convertArgo(w warner, obj *yaml.Node, typed any) error {
 	}
 	touched := map[*yaml.Node]int{} // mappings that lost a field: the line of the last one
 	for _, f := range fields {
-		message := unsupportedMessage(f.path)
-		if f.path == "spec.workloadRef" && link != nil {
-			message = link.inlinedMessage()
-		}
-		w.warn(f.line(), f.path, message)
+		w.warn(f.line(), f.path, unsupportedMessage(f.path))
 		if f.parent != nil {
 			f.drop()
 			touched[f.parent] = f.key.Line

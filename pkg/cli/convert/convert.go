@@ -86,8 +86,9 @@ func (c *converter) convertObject(doc int, obj *yaml.Node) error {
 		return wrap(w, c.convertArgo(w, obj, argoKinds[kind]()))
 	case apiVersion == "apps/v1" && kind == "Deployment":
 		if link := c.links.byDeployment[obj]; link != nil {
-			w.warn(0, "", fmt.Sprintf("left as it is: Rollout/%s in document %d took its pod template; "+
-				"scale this Deployment to 0 or delete it once the Rollout is up", link.rolloutName, link.rolloutDocument))
+			if msg := link.deploymentMessage(); msg != "" {
+				w.warn(0, "", msg)
+			}
 			return nil
 		}
 		return wrap(w, convertDeployment(w, obj))

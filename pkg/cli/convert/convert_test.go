@@ -184,7 +184,7 @@ func TestServerFieldsAreStripped(t *testing.T) {
 func TestUnsupportedFieldsAreDroppedWithAWarningEach(t *testing.T) {
 	_, out, warnings := convertCase(t, "argo-canary-unsupported")
 	for _, field := range []string{
-		"spec.workloadRef", "spec.strategy.canary.scaleDownDelayRevisionLimit",
+		"spec.strategy.canary.scaleDownDelayRevisionLimit",
 		"spec.strategy.canary.analysis.analysisRunMetadata", "spec.strategy.canary.antiAffinity", "spec.strategy.canary.trafficRouting.alb",
 		"spec.strategy.canary.trafficRouting", "spec.strategy.canary.steps[0].setHeaderRoute",
 		"spec.strategy.canary.steps[2].experiment", "spec.strategy.canary.steps[3].analysis.analysisRunMetadata",
@@ -193,7 +193,7 @@ func TestUnsupportedFieldsAreDroppedWithAWarningEach(t *testing.T) {
 			t.Errorf("no warning for %s in %v", field, warnings)
 		}
 	}
-	for _, gone := range []string{"workloadRef", "antiAffinity", "alb", "managedRoutes", "setHeaderRoute", "experiment", "analysisRunMetadata"} {
+	for _, gone := range []string{"antiAffinity", "alb", "managedRoutes", "setHeaderRoute", "experiment", "analysisRunMetadata"} {
 		if strings.Contains(string(out), gone) {
 			t.Errorf("output still has %s:\n%s", gone, out)
 		}
@@ -261,7 +261,9 @@ func TestRecreateDeploymentWarns(t *testing.T) {
 	}
 }
 
-func TestWorkloadRefTakesTheTemplateOfADeploymentInTheInput(t *testing.T) {
+// ramp releases a Deployment through workloadRef as Argo does: the field is kept, and the
+// Deployment of the input is left as it is, not made a second Rollout of the same pods.
+func TestWorkloadRefIsKeptAndItsDeploymentLeftAlone(t *testing.T) {
 	_, out, warnings := convertCase(t, "workloadref-with-deployment")
 	objs := outputObjects(t, out)
 	if len(objs) != 2 || objs[1]["apiVersion"] != "apps/v1" {
@@ -271,11 +273,25 @@ func TestWorkloadRefTakesTheTemplateOfADeploymentInTheInput(t *testing.T) {
 	if err := sigsyaml.UnmarshalStrict([]byte(strings.Split(string(out), "\n---\n")[0]), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Spec.Selector == nil || r.Spec.Template.Spec.Containers[0].Image != "registry.example.com/api:3.1.0" {
-		t.Errorf("template and selector not inlined: %+v", r.Spec)
+	if r.Spec.WorkloadRef == nil || r.Spec.WorkloadRef.Name != "api" || len(r.Spec.Template.Spec.Containers) != 0 {
+		t.Errorf("workloadRef not kept as it is: %+v", r.Spec)
 	}
-	if len(warnings) != 2 || warnings[1].Kind != "Deployment" || !strings.Contains(warnings[1].Message, "Rollout/api in document 1") {
-		t.Errorf("warnings %v", warnings)
+	if len(warnings) != 1 || warnings[0].Kind != "Deployment" || !strings.Contains(warnings[0].Message, "scaleDown: onsuccess or progressively") {
+		t.Errorf("warnings %v, want one: the Deployment's pods keep running (scaleDown never)", warnings)
+	}
+}
+
+// Argo's workloadRef may name a ReplicaSet or a PodTemplate; ramp's names Deployments only.
+func TestWorkloadRefToAnotherKindIsDroppedWithAWarning(t *testing.T) {
+	in := "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: api}\nspec:\n  selector: {matchLabels: {app: api}}\n" +
+		"  template: {metadata: {labels: {app: api}}, spec: {containers: [{name: api, image: api:1}]}}\n" +
+		"  workloadRef: {apiVersion: v1, kind: PodTemplate, name: api}\n  strategy: {canary: {}}\n"
+	out, warnings, err := Convert([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "workloadRef") || !hasWarning(warnings, "spec.workloadRef") {
+		t.Errorf("workloadRef to a PodTemplate kept, or no warning %v:\n%s", warnings, out)
 	}
 }
 

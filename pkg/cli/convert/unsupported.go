@@ -8,8 +8,6 @@ import (
 // What became of the Argo Rollouts features ramp lacks, and what to do instead, by field path
 // with list indices written [].
 var argoFeatures = map[string]string{
-	"spec.workloadRef": "ramp needs the pod template inline: copy the Deployment's template into spec.template " +
-		"(and its selector into spec.selector); dropped",
 	"spec.strategy.canary.steps[].experiment": "ramp has no Experiments; the step was dropped " +
 		"(an analysis step can check the canary instead)",
 	"spec.strategy.canary.steps[].plugin":  "ramp has no step plugins; the step was dropped",

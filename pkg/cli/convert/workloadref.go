@@ -6,10 +6,11 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// An Argo Rollout may take its pod template from a Deployment (spec.workloadRef); ramp's needs it
-// inline. When that Deployment is in the same input, the Rollout gets a copy of its template and
-// selector, and the Deployment is left as it is rather than converted into a second Rollout of
-// the same pods.
+// An Argo Rollout may take its pod template from a Deployment (spec.workloadRef), and so may
+// ramp's: the field is kept. When that Deployment is in the same input it is left as it is
+// rather than converted into a second Rollout of the same pods, with a warning when its pods
+// would keep running beside the Rollout's (scaleDown never). A workloadRef to another kind
+// (ReplicaSet, PodTemplate) ramp does not release is dropped with a warning.
 
 // workloadLink is a Rollout of the input whose workloadRef names a Deployment of the input.
 type workloadLink struct {
@@ -17,7 +18,7 @@ type workloadLink struct {
 	rolloutName        string
 	deploymentDocument int
 	deploymentName     string
-	template, selector *yaml.Node // copies, taken before anything is converted
+	scaleDown          string
 }
 
 type workloadLinks struct {
@@ -59,13 +60,7 @@ func linkWorkloadRefs(docs []*document) workloadLinks {
 			rolloutName:        scalarAt(r.obj, "metadata", "name"),
 			deploymentDocument: dep.document,
 			deploymentName:     scalarAt(dep.obj, "metadata", "name"),
-		}
-		if t := child(dep.obj, "spec", "template"); t != nil {
-			link.template = deepCopy(t)
-			deleteKey(child(link.template, "metadata"), "creationTimestamp")
-		}
-		if s := child(dep.obj, "spec", "selector"); s != nil {
-			link.selector = deepCopy(s)
+			scaleDown:          scalarAt(ref, "scaleDown"),
 		}
 		links.byRollout[r.obj] = link
 		if links.byDeployment[dep.obj] == nil {
@@ -80,28 +75,24 @@ func namespacedName(obj *yaml.Node, name string) string {
 	return scalarAt(obj, "metadata", "namespace") + "/" + name
 }
 
-// inline puts the Deployment's selector and template into the Rollout's spec where its
-// workloadRef is, unless the Rollout has its own.
-func (l *workloadLink) inline(spec *yaml.Node) {
-	if l.selector != nil && !hasKey(spec, "selector") {
-		insertBefore(spec, "workloadRef", "selector", deepCopy(l.selector))
+// deploymentMessage is the warning on the Deployment a Rollout releases, "" when there is none.
+func (l *workloadLink) deploymentMessage() string {
+	if l.scaleDown == "onsuccess" || l.scaleDown == "progressively" {
+		return ""
 	}
-	if l.template != nil && !hasKey(spec, "template") {
-		insertBefore(spec, "workloadRef", "template", deepCopy(l.template))
-	}
+	return fmt.Sprintf("left as it is: Rollout/%s in document %d releases its pod template (workloadRef); its own pods keep "+
+		"running beside the Rollout's until you set workloadRef.scaleDown: onsuccess or progressively", l.rolloutName, l.rolloutDocument)
 }
 
-func (l *workloadLink) inlinedMessage() string {
-	return fmt.Sprintf("ramp needs the pod template inline: copied from Deployment/%s in document %d; dropped",
-		l.deploymentName, l.deploymentDocument)
-}
-
-// insertBefore inserts k: v into the mapping m before the key before, at the end without it.
-func insertBefore(m *yaml.Node, before, k string, v *yaml.Node) {
-	i := keyIndex(m, before)
-	if i < 0 {
-		m.Content = append(m.Content, scalar(k), v)
+// dropOtherWorkloadKinds drops a workloadRef to a kind other than a Deployment (Argo also takes
+// ReplicaSets and PodTemplates), which ramp does not release.
+func dropOtherWorkloadKinds(w warner, obj *yaml.Node) {
+	spec := child(obj, "spec")
+	ref := child(spec, "workloadRef")
+	if ref == nil || (scalarAt(ref, "apiVersion") == "apps/v1" && scalarAt(ref, "kind") == "Deployment") {
 		return
 	}
-	m.Content = append(m.Content[:i], append([]*yaml.Node{scalar(k), v}, m.Content[i:]...)...)
+	w.warn(ref.Line, "spec.workloadRef", fmt.Sprintf("ramp's workloadRef names an apps/v1 Deployment, not %s %s: copy its "+
+		"template into spec.template (and its selector into spec.selector); dropped", scalarAt(ref, "apiVersion"), scalarAt(ref, "kind")))
+	deleteKey(spec, "workloadRef")
 }
