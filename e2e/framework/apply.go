@@ -21,23 +21,33 @@ const fieldOwner = client.FieldOwner("ramp-e2e")
 // of namespaced kinds without a namespace land there), and returns them as applied.
 func (c *Cluster) Apply(t testing.TB, ns string, manifest []byte) []*unstructured.Unstructured {
 	t.Helper()
+	objs, err := c.ApplyAs(context.Background(), ns, fieldOwner, manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+// ApplyAs is Apply as field manager owner (another tool: a GitOps controller), returning the
+// first error rather than failing the test, so it may run outside the test's goroutine.
+func (c *Cluster) ApplyAs(ctx context.Context, ns string, owner client.FieldOwner, manifest []byte) ([]*unstructured.Unstructured, error) {
 	objs, err := decodeYAML(manifest)
 	if err != nil {
-		t.Fatalf("decode manifest: %v", err)
+		return nil, fmt.Errorf("decode manifest: %w", err)
 	}
 	for _, obj := range objs {
 		namespaced, err := c.Client.IsObjectNamespaced(obj)
 		if err != nil {
-			t.Fatalf("apply %s %s: %v", obj.GetKind(), obj.GetName(), err)
+			return nil, fmt.Errorf("apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}
 		if namespaced && obj.GetNamespace() == "" {
 			obj.SetNamespace(ns)
 		}
-		if err := c.Client.Apply(context.Background(), client.ApplyConfigurationFromUnstructured(obj), fieldOwner, client.ForceOwnership); err != nil {
-			t.Fatalf("apply %s %s: %v", obj.GetKind(), obj.GetName(), err)
+		if err := c.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), owner, client.ForceOwnership); err != nil {
+			return nil, fmt.Errorf("apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}
 	}
-	return objs
+	return objs, nil
 }
 
 // ApplyFile is Apply for a file, with its path relative to the repository's top folder.
