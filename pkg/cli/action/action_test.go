@@ -275,3 +275,17 @@ func TestUndo(t *testing.T) {
 		t.Errorf("fallback warning %q", c.Warning)
 	}
 }
+
+// A workloadRef Rollout's template is its Deployment's: set image and undo say to change it there.
+func TestTemplateEditsOfAWorkloadRefRolloutPointAtTheDeployment(t *testing.T) {
+	ro := rollout(func(ro *v1alpha1.Rollout) {
+		ro.Spec.Template = corev1.PodTemplateSpec{}
+		ro.Spec.WorkloadRef = &v1alpha1.WorkloadRef{APIVersion: "apps/v1", Kind: "Deployment", Name: "web-app"}
+	})
+	if _, err := SetImage(ro, []string{"web=web:3"}); err == nil || !strings.Contains(err.Error(), "kubectl set image deployment/web-app") {
+		t.Errorf("set image: %v, want it to point at the Deployment", err)
+	}
+	if _, err := Undo(ro, nil, 0); err == nil || !strings.Contains(err.Error(), "Deployment web-app (workloadRef)") {
+		t.Errorf("undo: %v, want it to point at the Deployment", err)
+	}
+}

@@ -27,6 +27,9 @@ func jsonPatch(ro *v1alpha1.Rollout, ops ...map[string]any) []byte {
 // Undo puts the pod template of an earlier revision back into the Rollout. toRevision 0 means
 // the revision before the current one. replicaSets are the Rollout's own.
 func Undo(ro *v1alpha1.Rollout, replicaSets []appsv1.ReplicaSet, toRevision int64) (Change, error) {
+	if err := templateInDeployment(ro); err != nil {
+		return Change{}, err
+	}
 	byRevision := map[int64]*appsv1.ReplicaSet{}
 	var current int64
 	for i := range replicaSets {
@@ -103,11 +106,25 @@ func list(revisions []int64) string {
 	return strings.Join(s, ", ")
 }
 
+// templateInDeployment refuses to edit the template of a Rollout that takes it from a
+// Deployment (workloadRef): the change belongs there, where ramp picks it up.
+func templateInDeployment(ro *v1alpha1.Rollout) error {
+	w := ro.Spec.WorkloadRef
+	if w == nil {
+		return nil
+	}
+	return fmt.Errorf("%s takes its pod template from Deployment %s (workloadRef): change the Deployment "+
+		"(kubectl set image deployment/%s CONTAINER=IMAGE, or in Git), and ramp releases it", ref(ro), w.Name, w.Name)
+}
+
 // SetImage sets container images: each assignment is CONTAINER=IMAGE, or *=IMAGE for every
 // container (init containers included, as kubectl set image does).
 func SetImage(ro *v1alpha1.Rollout, assignments []string) (Change, error) {
 	if len(assignments) == 0 {
 		return Change{}, fmt.Errorf("set image needs at least one CONTAINER=IMAGE")
+	}
+	if err := templateInDeployment(ro); err != nil {
+		return Change{}, err
 	}
 	spec := ro.Spec.Template.Spec
 	var ops []map[string]any

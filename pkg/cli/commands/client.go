@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -40,6 +41,19 @@ func (o *Options) connect() (*session, error) {
 }
 
 // rollout reads one Rollout; not found is an error saying how to find the right name.
+// deployment reads a Deployment of the session's namespace; nil when it does not exist.
+func (s *session) deployment(ctx context.Context, name string) (*appsv1.Deployment, error) {
+	dep := &appsv1.Deployment{}
+	err := s.c.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: name}, dep)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("get deployment %s/%s: %w", s.ns, name, err)
+	}
+	return dep, nil
+}
+
 func (s *session) rollout(ctx context.Context, name string) (*v1alpha1.Rollout, error) {
 	ro := &v1alpha1.Rollout{}
 	err := s.c.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: name}, ro)

@@ -17,6 +17,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
+	appsv1 "k8s.io/api/apps/v1"
+
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/cli/action"
 	"github.com/ramp-dev/ramp/pkg/cli/lint"
@@ -110,22 +112,53 @@ promote at each pause without a duration (counted, not timed).`,
 // planInputs are the Rollout as it runs now and as the change makes it.
 func (o *Options) planInputs(ctx context.Context, args []string, f planFlags) (current, next *v1alpha1.Rollout, err error) {
 	var fromFile *v1alpha1.Rollout
+	deployments := map[string]*appsv1.Deployment{}
 	if f.file != "" {
 		data, err := o.read(f.file)
 		if err != nil {
 			return nil, nil, err
 		}
-		if fromFile, err = rolloutIn(data); err != nil {
+		if fromFile, deployments, err = rolloutIn(data); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", f.file, err)
 		}
 	}
 	var s *session
-	switch {
-	case len(args) == 1:
+	if len(args) == 1 {
 		if s, err = o.connect(); err != nil {
 			return nil, nil, err
 		}
+	}
+	// A workloadRef Rollout is simulated with its Deployment's template inline: from the file,
+	// else from the cluster.
+	inline := func(ro *v1alpha1.Rollout) (*v1alpha1.Rollout, error) {
+		ref := ro.Spec.WorkloadRef
+		if ref == nil {
+			return ro, nil
+		}
+		dep := deployments[ref.Name]
+		if dep == nil && s != nil {
+			if dep, err = s.deployment(ctx, ref.Name); err != nil {
+				return nil, err
+			}
+		}
+		resolved, msg := plan.ResolveWorkload(ro, dep)
+		if msg != "" {
+			return nil, fmt.Errorf("%s: put the Deployment in the file too, or name the Rollout of the cluster", msg)
+		}
+		resolved.Spec.WorkloadRef = nil
+		return resolved, nil
+	}
+	if fromFile != nil {
+		if fromFile, err = inline(fromFile); err != nil {
+			return nil, nil, err
+		}
+	}
+	switch {
+	case len(args) == 1:
 		if current, err = s.rollout(ctx, args[0]); err != nil {
+			return nil, nil, err
+		}
+		if current, err = inline(current); err != nil {
 			return nil, nil, err
 		}
 		next = current.DeepCopy()
@@ -190,28 +223,39 @@ func changed(ro *v1alpha1.Rollout, verb func(*v1alpha1.Rollout) (action.Change, 
 }
 
 // rolloutIn is the first Rollout of a YAML or JSON stream.
-func rolloutIn(data []byte) (*v1alpha1.Rollout, error) {
+func rolloutIn(data []byte) (*v1alpha1.Rollout, map[string]*appsv1.Deployment, error) {
 	d := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var ro *v1alpha1.Rollout
+	deployments := map[string]*appsv1.Deployment{}
 	for {
 		var doc map[string]any
 		if err := d.Decode(&doc); errors.Is(err, io.EOF) {
-			return nil, errors.New("no Rollout (rollouts.ramp.dev/v1alpha1) in it")
+			break
 		} else if err != nil {
-			return nil, err
-		}
-		if doc["kind"] != "Rollout" || !strings.HasPrefix(fmt.Sprint(doc["apiVersion"]), v1alpha1.GroupVersion.Group+"/") {
-			continue
+			return nil, nil, err
 		}
 		raw, err := json.Marshal(doc)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		ro := &v1alpha1.Rollout{}
-		if err := yaml.UnmarshalStrict(raw, ro); err != nil {
-			return nil, fmt.Errorf("Rollout %v: %w", doc["metadata"], err)
+		switch {
+		case doc["kind"] == "Deployment" && doc["apiVersion"] == "apps/v1":
+			dep := &appsv1.Deployment{}
+			if err := yaml.Unmarshal(raw, dep); err != nil {
+				return nil, nil, fmt.Errorf("Deployment %v: %w", doc["metadata"], err)
+			}
+			deployments[dep.Name] = dep
+		case ro == nil && doc["kind"] == "Rollout" && strings.HasPrefix(fmt.Sprint(doc["apiVersion"]), v1alpha1.GroupVersion.Group+"/"):
+			ro = &v1alpha1.Rollout{}
+			if err := yaml.UnmarshalStrict(raw, ro); err != nil {
+				return nil, nil, fmt.Errorf("Rollout %v: %w", doc["metadata"], err)
+			}
 		}
-		return ro, nil
 	}
+	if ro == nil {
+		return nil, nil, errors.New("no Rollout (rollouts.ramp.dev/v1alpha1) in it")
+	}
+	return ro, deployments, nil
 }
 
 func (f planFlags) assumptions() (plan.Assumptions, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -18,17 +19,26 @@ type finding struct {
 	warning        bool
 }
 
-// controllerChecks are what ramp's controller rejects in an object the API server admitted:
+// controllerChecks are what ramp's controller rejects in an object the API server admitted
+// (a workloadRef Rollout with its Deployment's template, when that is in the file):
 // plan.Validate for a Rollout (the Rollout goes Degraded), analysis.ValidateTemplate for a
 // template (each of its runs would end in Error), with warnings for what a template allows
 // but most likely does not mean. obj is the admitted object, defaults
 // applied.
-func controllerChecks(kind string, obj map[string]any) ([]finding, error) {
+func controllerChecks(kind string, obj map[string]any, deployments map[string]*appsv1.Deployment) ([]finding, error) {
 	switch kind {
 	case "Rollout":
 		ro := &v1alpha1.Rollout{}
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, ro); err != nil {
 			return nil, fmt.Errorf("read as a Rollout: %w", err)
+		}
+		if ref := ro.Spec.WorkloadRef; ref != nil {
+			dep := deployments[ref.Name]
+			if dep == nil {
+				return []finding{{field: "spec.workloadRef", warning: true, message: fmt.Sprintf("Deployment %s is not in this file: "+
+					"the template and selector it gives are checked when the controller reads it", ref.Name)}}, nil
+			}
+			ro, _ = plan.ResolveWorkload(ro, dep)
 		}
 		if msg := plan.Validate(ro); msg != "" {
 			return []finding{{field: planField(msg), message: msg}}, nil

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -66,6 +67,7 @@ func New() (*Linter, error) {
 // (not ramp's), argoproj.io kinds get one Problem saying to run `kubectl ramp convert` first.
 // The error is only for YAML that cannot be read, and names the file and the document.
 func (l *Linter) File(name string, content []byte) ([]Problem, error) {
+	deployments := deploymentsIn(content)
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(content)))
 	var problems []Problem
 	for doc := 1; ; doc++ {
@@ -76,7 +78,7 @@ func (l *Linter) File(name string, content []byte) ([]Problem, error) {
 		if err != nil {
 			return problems, fmt.Errorf("%s: document %d: %w", name, doc, err)
 		}
-		found, err := l.document(raw)
+		found, err := l.document(raw, deployments)
 		if err != nil {
 			return problems, fmt.Errorf("%s: document %d: %w", name, doc, err)
 		}
@@ -88,7 +90,7 @@ func (l *Linter) File(name string, content []byte) ([]Problem, error) {
 }
 
 // document lints one YAML document; its problems are not yet placed in the file.
-func (l *Linter) document(raw []byte) ([]Problem, error) {
+func (l *Linter) document(raw []byte, deployments map[string]*appsv1.Deployment) ([]Problem, error) {
 	js, err := yaml.YAMLToJSON(raw)
 	if err != nil {
 		return nil, err
@@ -122,7 +124,7 @@ func (l *Linter) document(raw []byte) ([]Problem, error) {
 		p.Field, p.Message = problem.field, problem.message
 		return []Problem{p}, nil
 	}
-	found := l.check(a, obj)
+	found := l.check(a, obj, deployments)
 	problems := make([]Problem, len(found))
 	for i, f := range found {
 		problems[i] = p
@@ -150,7 +152,7 @@ func (l *Linter) admissionFor(gvk schema.GroupVersionKind) (*admission, finding)
 
 // check admits the object as the API server would, turning it into the object as stored, and
 // when it is admitted makes the controller's checks of it.
-func (l *Linter) check(a *admission, obj map[string]any) []finding {
+func (l *Linter) check(a *admission, obj map[string]any, deployments map[string]*appsv1.Deployment) []finding {
 	unknown, errs := a.admit(context.Background(), obj)
 	var found []finding
 	for _, path := range unknown {
@@ -166,7 +168,7 @@ func (l *Linter) check(a *admission, obj map[string]any) []finding {
 	if len(found) > 0 {
 		return found
 	}
-	found, err := controllerChecks(a.gvk.Kind, obj)
+	found, err := controllerChecks(a.gvk.Kind, obj, deployments)
 	if err != nil {
 		return []finding{{message: err.Error()}}
 	}
@@ -181,4 +183,21 @@ func nameOf(obj map[string]any) string {
 	}
 	name, _ := meta["generateName"].(string)
 	return name
+}
+
+// deploymentsIn are the apps/v1 Deployments of a file, by name: what its Rollouts' workloadRef
+// may name. Documents that cannot be read are skipped here; File reports them.
+func deploymentsIn(content []byte) map[string]*appsv1.Deployment {
+	out := map[string]*appsv1.Deployment{}
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(content)))
+	for {
+		raw, err := reader.Read()
+		if err != nil {
+			return out
+		}
+		dep := &appsv1.Deployment{}
+		if err := yaml.Unmarshal(raw, dep); err == nil && dep.APIVersion == "apps/v1" && dep.Kind == "Deployment" {
+			out[dep.Name] = dep
+		}
+	}
 }

@@ -259,3 +259,26 @@ func TestProblemString(t *testing.T) {
 		}
 	}
 }
+
+// A workloadRef Rollout is checked with its Deployment's template when the file has it; else
+// a warning says the check waits for the controller.
+func TestWorkloadRefIsCheckedWithTheDeploymentOfTheFile(t *testing.T) {
+	rollout := "apiVersion: rollouts.ramp.dev/v1alpha1\nkind: Rollout\nmetadata: {name: api}\nspec:\n" +
+		"  selector: {matchLabels: {app: api}}\n  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: api}\n  strategy: {canary: {}}\n"
+	deployment := "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  selector: {matchLabels: {app: other}}\n" +
+		"  template: {metadata: {labels: {app: other}}, spec: {containers: [{name: api, image: api:1}]}}\n"
+	problems, err := linter.File("f.yaml", []byte(rollout+deployment))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) != 1 || problems[0].Warning || !strings.HasPrefix(problems[0].Field, "spec.selector") {
+		t.Errorf("Deployment's pods not matched by the Rollout's selector: got %v, want one error on spec.selector", problems)
+	}
+	problems, err = linter.File("f.yaml", []byte(rollout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) != 1 || !problems[0].Warning || problems[0].Field != "spec.workloadRef" {
+		t.Errorf("Deployment not in the file: got %v, want one warning on spec.workloadRef", problems)
+	}
+}
