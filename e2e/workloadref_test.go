@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -156,4 +157,35 @@ func replicaSetImage(t *testing.T, ns, hash string) string {
 		return ""
 	}
 	return list.Items[0].Spec.Template.Spec.Containers[0].Image
+}
+
+// A workloadRef to a Deployment that does not exist yet degrades the Rollout with the field and
+// the fix; creating the Deployment releases it.
+func TestWorkloadRefToAMissingDeployment(t *testing.T) {
+	cluster.StartController(t, controllerBin)
+	ns := cluster.Namespace(t)
+	cluster.Apply(t, ns, []byte(`
+apiVersion: rollouts.ramp.dev/v1alpha1
+kind: Rollout
+metadata: {name: web}
+spec:
+  replicas: 2
+  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: web, scaleDown: progressively}
+  strategy: {canary: {}}
+`))
+	ro := waitRollout(t, ns, "Degraded: the Deployment is missing", phaseIs(v1alpha1.RolloutPhaseDegraded))
+	if !strings.Contains(ro.Status.Message, "spec.workloadRef: Deployment "+ns+"/web not found") {
+		t.Errorf("message %q: want the field and the Deployment named", ro.Status.Message)
+	}
+	cluster.Apply(t, ns, []byte(gitDeployment("nginx:1.27")))
+	waitRollout(t, ns, "Healthy once the Deployment exists", func(ro *v1alpha1.Rollout) bool {
+		return phaseIs(v1alpha1.RolloutPhaseHealthy)(ro) && ro.Status.AvailableReplicas == 2
+	})
+	testenv.Eventually(t, time.Minute, "the Deployment handed over", func(ctx context.Context) (bool, string, error) {
+		dep, err := deploymentOf(ctx, ns)
+		if err != nil {
+			return false, "", err
+		}
+		return ptr.Deref(dep.Spec.Replicas, 1) == 0, fmt.Sprintf("%d replicas", ptr.Deref(dep.Spec.Replicas, 1)), nil
+	})
 }

@@ -274,3 +274,40 @@ func TestRollingParametersThatCannotProgressAreRejected(t *testing.T) {
 		})
 	}
 }
+
+// A Rollout has its pods from exactly one of template and workloadRef; with workloadRef the
+// selector may come from the Deployment. A Go client's empty template is not sent (omitzero).
+func TestTemplateOrWorkloadRefAtAdmission(t *testing.T) {
+	ref := &v1alpha1.WorkloadRef{APIVersion: "apps/v1", Kind: "Deployment", Name: "web", ScaleDown: v1alpha1.ScaleDownOnSuccess}
+	for _, tt := range []struct {
+		name    string
+		mutate  func(*v1alpha1.Rollout)
+		wantErr string
+	}{
+		{"template", func(*v1alpha1.Rollout) {}, ""},
+		{"workloadRef without selector", func(ro *v1alpha1.Rollout) {
+			ro.Spec.Template, ro.Spec.Selector, ro.Spec.WorkloadRef = corev1.PodTemplateSpec{}, nil, ref
+		}, ""},
+		{"both", func(ro *v1alpha1.Rollout) { ro.Spec.WorkloadRef = ref }, "spec sets exactly one of template (the pods) and workloadRef"},
+		{"neither", func(ro *v1alpha1.Rollout) { ro.Spec.Template = corev1.PodTemplateSpec{} }, "spec sets exactly one of template (the pods) and workloadRef"},
+		{"no selector", func(ro *v1alpha1.Rollout) { ro.Spec.Selector = nil }, "spec.selector is required"},
+		{"another kind", func(ro *v1alpha1.Rollout) {
+			ro.Spec.Template, ro.Spec.WorkloadRef = corev1.PodTemplateSpec{}, &v1alpha1.WorkloadRef{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web"}
+		}, `spec.workloadRef.kind: Unsupported value: "ReplicaSet"`},
+		{"unknown scaleDown", func(ro *v1alpha1.Rollout) {
+			ro.Spec.Template, ro.Spec.WorkloadRef = corev1.PodTemplateSpec{}, &v1alpha1.WorkloadRef{APIVersion: "apps/v1", Kind: "Deployment", Name: "web", ScaleDown: "always"}
+		}, `spec.workloadRef.scaleDown: Unsupported value: "always"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ro := newRollout(t)
+			tt.mutate(ro)
+			err := env.Client.Create(context.Background(), ro, client.DryRunAll)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("rejected: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
