@@ -7,16 +7,20 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
+	"github.com/ramp-dev/ramp/pkg/testenv"
 )
 
 // tenantClient acts as a user who may only create and read AnalysisRuns and Rollouts in ns,
@@ -129,5 +133,52 @@ func TestTenantCannotBorrowRampsRights(t *testing.T) {
 	}
 	if len(jobs.Items) != 0 {
 		t.Errorf("%d Jobs exist in the tenant's namespace", len(jobs.Items))
+	}
+}
+
+// A user who may create Rollouts but not read another team's Deployment in their namespace
+// cannot have ramp run its pods; one who may read it but not change it cannot have ramp scale
+// it down. Each refusal names the right.
+func TestTenantCannotReleaseOrScaleADeploymentTheyCannotTouch(t *testing.T) {
+	ns := cluster.Namespace(t)
+	ctx := context.Background()
+	cluster.Apply(t, ns, []byte(strings.ReplaceAll(gitDeployment("nginx:1.27"), "name: web}", "name: payments}")))
+	tenant := tenantClient(t, ns, "none")
+	rollout := func(name, scaleDown string) *v1alpha1.Rollout {
+		return &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: v1alpha1.RolloutSpec{
+			WorkloadRef: &v1alpha1.WorkloadRef{APIVersion: "apps/v1", Kind: "Deployment", Name: "payments", ScaleDown: scaleDown},
+			Strategy:    v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{}},
+		}}
+	}
+	refused := func(ro *v1alpha1.Rollout, want string) {
+		t.Helper()
+		err := tenant.Create(ctx, ro)
+		if err == nil || !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Rollout %s (scaleDown %q): %v, want a refusal saying %q", ro.Name, ro.Spec.WorkloadRef.ScaleDown, err, want)
+		}
+	}
+	refused(rollout("read", ""), "may not get it")
+
+	reader := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployment-reader"}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get"}}}}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployment-reader"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: reader.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "tenant"}}}
+	for _, o := range []client.Object{reader, binding} {
+		if err := cluster.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testenv.Eventually(t, time.Minute, "the tenant may read the Deployment", func(ctx context.Context) (bool, string, error) {
+		err := tenant.Get(ctx, client.ObjectKey{Namespace: ns, Name: "payments"}, &appsv1.Deployment{})
+		return err == nil, fmt.Sprint(err), nil
+	})
+	refused(rollout("scale", v1alpha1.ScaleDownOnSuccess), "may not patch it")
+	if err := tenant.Create(ctx, rollout("beside", v1alpha1.ScaleDownNever)); err != nil {
+		t.Errorf("a Rollout beside a Deployment the tenant may read: %v", err)
+	}
+	dep := &appsv1.Deployment{}
+	if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "payments"}, dep); err != nil || ptr.Deref(dep.Spec.Replicas, 1) != 4 {
+		t.Errorf("the Deployment: %v, %d replicas; want it untouched at 4", err, ptr.Deref(dep.Spec.Replicas, 1))
 	}
 }
