@@ -66,30 +66,58 @@ func (r *RolloutReconciler) holdForWorkload(ctx context.Context, ro *v1alpha1.Ro
 	return true, r.patchFinalizers(ctx, ro, func(o client.Object) { controllerutil.AddFinalizer(o, v1alpha1.WorkloadFinalizer) })
 }
 
-// releaseWorkload is a deleted Rollout's last pass: the Deployment it scaled down gets the
-// Rollout's replicas back, and the Rollout goes (its ReplicaSets with it) only once they are
-// available, or the progress deadline after the deletion has passed.
+// releaseWorkload is a deleted Rollout's last pass: each Deployment it scaled down (the one it
+// names, and any it named before) gets its replicas back, and the Rollout goes (its
+// ReplicaSets with it) only once they are available, or the progress deadline after the
+// deletion has passed.
 func (r *RolloutReconciler) releaseWorkload(ctx context.Context, ro *v1alpha1.Rollout) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(ro, v1alpha1.WorkloadFinalizer) {
 		return ctrl.Result{}, nil // owned ReplicaSets go with it through garbage collection
 	}
-	dep, err := r.workload(ctx, ro)
+	deps, err := r.scaledDownBy(ctx, ro)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	restore, done := plan.WorkloadRestore(ro, dep, r.Clock.Now())
-	if restore != nil {
-		if err := r.scaleWorkload(ctx, ro.Namespace, restore); err != nil {
-			return ctrl.Result{}, err
+	waiting := false
+	for _, dep := range deps {
+		restore, done := plan.WorkloadRestore(ro, dep, r.Clock.Now())
+		if restore != nil {
+			if err := r.scaleWorkload(ctx, ro.Namespace, restore); err != nil {
+				return ctrl.Result{}, err
+			}
+			r.Timeline.Record(ro, ro.Status.Phase, []plan.Note{{Reason: v1alpha1.ReasonWorkloadRestored,
+				Message: fmt.Sprintf("Deployment %s scaled to %d: the Rollout is being deleted, and goes once they are available", restore.Name, restore.Replicas)}})
 		}
-		r.Timeline.Record(ro, ro.Status.Phase, []plan.Note{{Reason: v1alpha1.ReasonWorkloadRestored,
-			Message: fmt.Sprintf("Deployment %s scaled to %d: the Rollout is being deleted, and goes once they are available", restore.Name, restore.Replicas)}})
-		return ctrl.Result{}, nil // the Deployment's status brings the Rollout back
+		waiting = waiting || restore != nil || !done
 	}
-	if !done {
-		return ctrl.Result{RequeueAfter: time.Until(ro.DeletionTimestamp.Add(ro.ProgressDeadline()))}, nil
+	if waiting {
+		// the Deployments' status brings the Rollout back; the deadline, if nothing else does
+		return ctrl.Result{RequeueAfter: max(time.Second, time.Until(ro.DeletionTimestamp.Add(ro.ProgressDeadline())))}, nil
 	}
 	return ctrl.Result{}, r.patchFinalizers(ctx, ro, func(o client.Object) { controllerutil.RemoveFinalizer(o, v1alpha1.WorkloadFinalizer) })
+}
+
+// scaledDownBy are the Deployments a deleted Rollout must hand back: the one it names, and
+// those ramp's annotation says it scaled down.
+func (r *RolloutReconciler) scaledDownBy(ctx context.Context, ro *v1alpha1.Rollout) ([]*appsv1.Deployment, error) {
+	var out []*appsv1.Deployment
+	named, err := r.workload(ctx, ro)
+	if err != nil {
+		return nil, err
+	}
+	if named != nil {
+		out = append(out, named)
+	}
+	list := &appsv1.DeploymentList{}
+	if err := r.List(ctx, list, client.InNamespace(ro.Namespace)); err != nil {
+		return nil, fmt.Errorf("list deployments of %s: %w", ro.Namespace, err)
+	}
+	for i := range list.Items {
+		if dep := &list.Items[i]; plan.ScaledDownBy(ro, dep) && (named == nil || dep.Name != named.Name) {
+			out = append(out, dep)
+		}
+	}
+	return out, nil
 }
 
 // patchFinalizers changes the Rollout's finalizers with an optimistic lock: the list is

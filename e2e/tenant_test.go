@@ -142,7 +142,7 @@ func TestTenantCannotBorrowRampsRights(t *testing.T) {
 func TestTenantCannotReleaseOrScaleADeploymentTheyCannotTouch(t *testing.T) {
 	ns := cluster.Namespace(t)
 	ctx := context.Background()
-	cluster.Apply(t, ns, []byte(strings.ReplaceAll(gitDeployment("nginx:1.27"), "name: web}", "name: payments}")))
+	cluster.Apply(t, ns, []byte(gitDeploymentNamed("payments", "nginx:1.27")))
 	tenant := tenantClient(t, ns, "none")
 	rollout := func(name, scaleDown string) *v1alpha1.Rollout {
 		return &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: v1alpha1.RolloutSpec{
@@ -177,8 +177,7 @@ func TestTenantCannotReleaseOrScaleADeploymentTheyCannotTouch(t *testing.T) {
 	if err := tenant.Create(ctx, rollout("beside", v1alpha1.ScaleDownNever)); err != nil {
 		t.Errorf("a Rollout beside a Deployment the tenant may read: %v", err)
 	}
-	dep := &appsv1.Deployment{}
-	if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "payments"}, dep); err != nil || ptr.Deref(dep.Spec.Replicas, 1) != 4 {
+	if dep, err := deploymentOf(ctx, ns, "payments"); err != nil || ptr.Deref(dep.Spec.Replicas, 1) != 4 {
 		t.Errorf("the Deployment: %v, %d replicas; want it untouched at 4", err, ptr.Deref(dep.Spec.Replicas, 1))
 	}
 }

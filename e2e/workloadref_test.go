@@ -12,6 +12,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -20,11 +21,13 @@ import (
 )
 
 // gitDeployment is the Deployment "web" as a team keeps it in Git: 4 replicas of image.
-func gitDeployment(image string) string {
+func gitDeployment(image string) string { return gitDeploymentNamed("web", image) }
+
+func gitDeploymentNamed(name, image string) string {
 	return fmt.Sprintf(`
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: web}
+metadata: {name: %s}
 spec:
   replicas: 4
   selector: {matchLabels: {app: web}}
@@ -34,7 +37,32 @@ spec:
       containers:
       - name: web
         image: %s
-`, image)
+`, name, image)
+}
+
+// workloadRollout is the Rollout "web" of replicas pods releasing Deployment name.
+func workloadRollout(replicas int, name, scaleDown, strategy string) []byte {
+	return fmt.Appendf(nil, `
+apiVersion: rollouts.ramp.dev/v1alpha1
+kind: Rollout
+metadata: {name: web}
+spec:
+  replicas: %d
+  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: %s, scaleDown: %s}
+  strategy: %s
+`, replicas, name, scaleDown, strategy)
+}
+
+// handedOver polls until ramp has scaled Deployment name to 0.
+func handedOver(t *testing.T, ns, name string) {
+	t.Helper()
+	testenv.Eventually(t, time.Minute, "Deployment "+name+" handed over", func(ctx context.Context) (bool, string, error) {
+		dep, err := deploymentOf(ctx, ns, name)
+		if err != nil {
+			return false, "", err
+		}
+		return ptr.Deref(dep.Spec.Replicas, 1) == 0, fmt.Sprintf("%d replicas", ptr.Deref(dep.Spec.Replicas, 1)), nil
+	})
 }
 
 // resyncLoop re-applies the Deployment's manifest from "Git" every interval until the test
@@ -69,9 +97,9 @@ func startResyncLoop(t *testing.T, ns, image string, interval time.Duration) *re
 	return l
 }
 
-func deploymentOf(ctx context.Context, ns string) (*appsv1.Deployment, error) {
+func deploymentOf(ctx context.Context, ns, name string) (*appsv1.Deployment, error) {
 	dep := &appsv1.Deployment{}
-	return dep, cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, dep)
+	return dep, cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, dep)
 }
 
 // A team keeps its Deployment in Git and an Argo-CD-like loop re-applies it every 2 s, replicas
@@ -83,19 +111,7 @@ func TestWorkloadRefUnderAGitOpsResyncLoop(t *testing.T) {
 	cluster.StartController(t, controllerBin)
 	ns := cluster.Namespace(t)
 	loop := startResyncLoop(t, ns, "nginx:1.27", 2*time.Second)
-	cluster.Apply(t, ns, []byte(`
-apiVersion: rollouts.ramp.dev/v1alpha1
-kind: Rollout
-metadata: {name: web}
-spec:
-  replicas: 4
-  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: web, scaleDown: onsuccess}
-  strategy:
-    canary:
-      steps:
-      - setWeight: 50
-      - pause: {}
-`))
+	cluster.Apply(t, ns, workloadRollout(4, "web", v1alpha1.ScaleDownOnSuccess, "{canary: {steps: [{setWeight: 50}, {pause: {}}]}}"))
 	isAt := func(image string) func(*v1alpha1.Rollout) bool {
 		return func(ro *v1alpha1.Rollout) bool {
 			return phaseIs(v1alpha1.RolloutPhaseHealthy)(ro) && ro.Status.StableRS == ro.Status.CurrentPodHash && ro.Status.AvailableReplicas == 4 &&
@@ -107,7 +123,7 @@ spec:
 		t.Helper()
 		since := loop.syncs.Load()
 		testenv.Eventually(t, time.Minute, what, func(ctx context.Context) (bool, string, error) {
-			dep, err := deploymentOf(ctx, ns)
+			dep, err := deploymentOf(ctx, ns, "web")
 			if err != nil {
 				return false, "", err
 			}
@@ -133,7 +149,7 @@ spec:
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 2*time.Minute, "the Deployment serving again, then the Rollout gone", func(ctx context.Context) (bool, string, error) {
-		dep, err := deploymentOf(ctx, ns)
+		dep, err := deploymentOf(ctx, ns, "web")
 		if err != nil {
 			return false, "", err
 		}
@@ -164,15 +180,7 @@ func replicaSetImage(t *testing.T, ns, hash string) string {
 func TestWorkloadRefToAMissingDeployment(t *testing.T) {
 	cluster.StartController(t, controllerBin)
 	ns := cluster.Namespace(t)
-	cluster.Apply(t, ns, []byte(`
-apiVersion: rollouts.ramp.dev/v1alpha1
-kind: Rollout
-metadata: {name: web}
-spec:
-  replicas: 2
-  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: web, scaleDown: progressively}
-  strategy: {canary: {}}
-`))
+	cluster.Apply(t, ns, workloadRollout(2, "web", v1alpha1.ScaleDownProgressively, "{canary: {}}"))
 	ro := waitRollout(t, ns, "Degraded: the Deployment is missing", phaseIs(v1alpha1.RolloutPhaseDegraded))
 	if !strings.Contains(ro.Status.Message, "spec.workloadRef: Deployment "+ns+"/web not found") {
 		t.Errorf("message %q: want the field and the Deployment named", ro.Status.Message)
@@ -181,11 +189,39 @@ spec:
 	waitRollout(t, ns, "Healthy once the Deployment exists", func(ro *v1alpha1.Rollout) bool {
 		return phaseIs(v1alpha1.RolloutPhaseHealthy)(ro) && ro.Status.AvailableReplicas == 2
 	})
-	testenv.Eventually(t, time.Minute, "the Deployment handed over", func(ctx context.Context) (bool, string, error) {
-		dep, err := deploymentOf(ctx, ns)
-		if err != nil {
-			return false, "", err
+	handedOver(t, ns, "web")
+}
+
+// A Rollout that moved from one Deployment to another gives each its replicas back when it
+// is deleted: the one it names the Rollout's, the one it named before what it had.
+func TestWorkloadRefDeletionRestoresEveryDeploymentItScaledDown(t *testing.T) {
+	cluster.StartController(t, controllerBin)
+	ns := cluster.Namespace(t)
+	for _, name := range []string{"web", "web-v2"} {
+		cluster.Apply(t, ns, []byte(gitDeploymentNamed(name, "nginx:1.27")))
+	}
+	cluster.Apply(t, ns, workloadRollout(3, "web", v1alpha1.ScaleDownOnSuccess, "{canary: {}}"))
+	handedOver(t, ns, "web")
+	patchRollout(t, ns, types.MergePatchType, `{"spec":{"workloadRef":{"name":"web-v2"}}}`)
+	handedOver(t, ns, "web-v2")
+
+	if err := cluster.Client.Delete(context.Background(), getRollout(t, ns)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int32{"web": 4, "web-v2": 3}
+	testenv.Eventually(t, 2*time.Minute, "both Deployments back, then the Rollout gone", func(ctx context.Context) (bool, string, error) {
+		got := map[string]int32{}
+		for name := range want {
+			dep, err := deploymentOf(ctx, ns, name)
+			if err != nil {
+				return false, "", err
+			}
+			got[name] = dep.Status.AvailableReplicas
+			if _, annotated := dep.Annotations[v1alpha1.ScaledDownFromAnnotation]; annotated {
+				got[name] = -1 // not handed back yet
+			}
 		}
-		return ptr.Deref(dep.Spec.Replicas, 1) == 0, fmt.Sprintf("%d replicas", ptr.Deref(dep.Spec.Replicas, 1)), nil
+		err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &v1alpha1.Rollout{})
+		return apierrors.IsNotFound(err) && got["web"] == want["web"] && got["web-v2"] == want["web-v2"], fmt.Sprintf("available %v, rollout: %v", got, err), nil
 	})
 }

@@ -34,4 +34,5 @@ var NotificationReasons = []string{
 	ReasonRestarting, ReasonRestarted, ReasonAnalysisInvalid, ReasonAnalysisStarted, ReasonAnalysisPassed,
 	ReasonAnalysisFailed, ReasonAnalysisInconclusive, ReasonServiceSwitched, ReasonTrafficInvalid,
 	ReasonWeightChanged, ReasonRouteChanged, ReasonReconcileFailed, ReasonReconcileRecovered,
+	ReasonWorkloadNotFound, ReasonWorkloadScaledDown, ReasonWorkloadRestored,
 }

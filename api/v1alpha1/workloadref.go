@@ -8,6 +8,9 @@ const (
 	// ScaledDownAtAnnotation is when the Deployment reached 0 with the Rollout Healthy: from
 	// then on it is kept at 0, whatever restores its replicas (a GitOps sync).
 	ScaledDownAtAnnotation = "rollouts.ramp.dev/scaled-down-at"
+	// ScaledDownByAnnotation names the Rollout that scaled the Deployment down: deleted, it
+	// gives it its replicas back even if it names another Deployment by then.
+	ScaledDownByAnnotation = "rollouts.ramp.dev/scaled-down-by"
 	// WorkloadFinalizer holds a deleted Rollout until the Deployment it scaled down has its
 	// replicas back and available.
 	WorkloadFinalizer = "rollouts.ramp.dev/workload"

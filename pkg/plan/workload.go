@@ -66,7 +66,9 @@ func (c *pass) planWorkload() {
 			return
 		}
 		w.Replicas = c.replicas
-		w.Annotations[v1alpha1.ScaledDownFromAnnotation], w.Annotations[v1alpha1.ScaledDownAtAnnotation] = nil, nil
+		for _, a := range []string{v1alpha1.ScaledDownFromAnnotation, v1alpha1.ScaledDownAtAnnotation, v1alpha1.ScaledDownByAnnotation} {
+			w.Annotations[a] = nil
+		}
 		c.p.note(v1alpha1.ReasonWorkloadRestored, fmt.Sprintf("Deployment %s scaled from %d to %d: workloadRef.scaleDown is %q", dep.Name, current, w.Replicas, ScaleDownOrNever(mode)))
 		c.p.Workload = w
 		return
@@ -86,6 +88,7 @@ func (c *pass) planWorkload() {
 	}
 	if w.Replicas < current && !scaled {
 		w.Annotations[v1alpha1.ScaledDownFromAnnotation] = ptr.To(strconv.Itoa(int(current)))
+		w.Annotations[v1alpha1.ScaledDownByAnnotation] = ptr.To(c.ro.Name)
 	}
 	if w.Replicas == current && len(w.Annotations) == 0 {
 		return
@@ -108,22 +111,33 @@ func ScaleDownOrNever(mode string) string {
 	return mode
 }
 
-// WorkloadRestore is what a deleted Rollout does to the Deployment it scaled down before it
-// lets go: the Rollout's replicas back, ramp's annotations removed (nil: nothing to do), and
-// whether it may let go now: the Deployment has them available, or the progress deadline since
-// the deletion passed (a Deployment that cannot become available must not hold the Rollout
-// forever).
+// WorkloadRestore is what a deleted Rollout does to a Deployment it scaled down before it lets
+// go: its replicas back (the Rollout's, for the Deployment it still names; what it had, for
+// one it named before), ramp's annotations removed (nil: nothing to do), and whether it may let
+// go now: the Deployment has them available, or the progress deadline since the deletion
+// passed (a Deployment that cannot become available must not hold the Rollout forever).
 func WorkloadRestore(ro *v1alpha1.Rollout, dep *appsv1.Deployment, now time.Time) (*WorkloadScale, bool) {
 	if dep == nil {
 		return nil, true
 	}
-	if _, scaled := dep.Annotations[v1alpha1.ScaledDownFromAnnotation]; scaled {
-		return &WorkloadScale{Name: dep.Name, Replicas: max(ro.DesiredReplicas(), ptr.Deref(dep.Spec.Replicas, 1)), Annotations: map[string]*string{
-			v1alpha1.ScaledDownFromAnnotation: nil, v1alpha1.ScaledDownAtAnnotation: nil,
+	if from, scaled := dep.Annotations[v1alpha1.ScaledDownFromAnnotation]; scaled {
+		replicas := ro.DesiredReplicas()
+		if ref := ro.Spec.WorkloadRef; ref == nil || ref.Name != dep.Name {
+			if n, err := strconv.ParseInt(from, 10, 32); err == nil {
+				replicas = int32(n)
+			}
+		}
+		return &WorkloadScale{Name: dep.Name, Replicas: max(replicas, ptr.Deref(dep.Spec.Replicas, 1)), Annotations: map[string]*string{
+			v1alpha1.ScaledDownFromAnnotation: nil, v1alpha1.ScaledDownAtAnnotation: nil, v1alpha1.ScaledDownByAnnotation: nil,
 		}}, false
 	}
 	want := ptr.Deref(dep.Spec.Replicas, 1)
 	available := dep.Status.ObservedGeneration >= dep.Generation && dep.Status.AvailableReplicas >= want
 	deadline := ro.DeletionTimestamp != nil && now.After(ro.DeletionTimestamp.Add(ro.ProgressDeadline()))
 	return nil, available || deadline
+}
+
+// ScaledDownBy reports whether ramp scaled dep down for the Rollout ro.
+func ScaledDownBy(ro *v1alpha1.Rollout, dep *appsv1.Deployment) bool {
+	return dep.Annotations[v1alpha1.ScaledDownByAnnotation] == ro.Name
 }

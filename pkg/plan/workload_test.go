@@ -76,8 +76,8 @@ func TestWorkloadRefOnSuccessScalesDownOnceHealthyAndKeepsItDown(t *testing.T) {
 	w.settle()
 	w.expect(v1alpha1.RolloutPhaseHealthy, 2, map[string]int32{"web:1": 5})
 	w.expectDeployed(t, 0)
-	if a := w.workload.Annotations; a[v1alpha1.ScaledDownFromAnnotation] != "5" || a[v1alpha1.ScaledDownAtAnnotation] == "" {
-		t.Errorf("Deployment annotations %v: want where it was scaled from and when", a)
+	if a := w.workload.Annotations; a[v1alpha1.ScaledDownFromAnnotation] != "5" || a[v1alpha1.ScaledDownAtAnnotation] == "" || a[v1alpha1.ScaledDownByAnnotation] != "web" {
+		t.Errorf("Deployment annotations %v: want where it was scaled from, when, and by which Rollout", a)
 	}
 	if !slices.Contains(w.reasons(), v1alpha1.ReasonWorkloadScaledDown) {
 		t.Errorf("no %s on the timeline: %v", v1alpha1.ReasonWorkloadScaledDown, w.reasons())
@@ -181,7 +181,8 @@ func TestWorkloadRefOnSuccessUnderBlueGreen(t *testing.T) {
 // available (or the progress deadline after the deletion has passed).
 func TestWorkloadRestoreOnDeletion(t *testing.T) {
 	now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
-	ro := &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{DeletionTimestamp: ptr.To(metav1.NewTime(now))}, Spec: v1alpha1.RolloutSpec{Replicas: ptr.To[int32](7)}}
+	ro := &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Name: "web", DeletionTimestamp: ptr.To(metav1.NewTime(now))}, Spec: v1alpha1.RolloutSpec{Replicas: ptr.To[int32](7),
+		WorkloadRef: &v1alpha1.WorkloadRef{APIVersion: "apps/v1", Kind: "Deployment", Name: "web", ScaleDown: v1alpha1.ScaleDownOnSuccess}}}
 	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Generation: 3, Annotations: map[string]string{v1alpha1.ScaledDownFromAnnotation: "5", v1alpha1.ScaledDownAtAnnotation: "x"}},
 		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](0)}}
 	restore, done := WorkloadRestore(ro, dep, now)
@@ -190,6 +191,12 @@ func TestWorkloadRestoreOnDeletion(t *testing.T) {
 	}
 	if v, ok := restore.Annotations[v1alpha1.ScaledDownFromAnnotation]; !ok || v != nil {
 		t.Errorf("restore does not remove ramp's annotations: %v", restore.Annotations)
+	}
+	// A Deployment the Rollout named before gets what it had back, not the Rollout's replicas.
+	other := ro.DeepCopy()
+	other.Spec.WorkloadRef.Name = "web-v2"
+	if restore, _ := WorkloadRestore(other, dep, now); restore == nil || restore.Replicas != 5 {
+		t.Errorf("restore of a Deployment named before: %+v, want its own 5 replicas", restore)
 	}
 	dep.Annotations, dep.Spec.Replicas, dep.Generation = nil, ptr.To[int32](7), 4
 	dep.Status = appsv1.DeploymentStatus{ObservedGeneration: 4, AvailableReplicas: 6}
