@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -212,5 +213,38 @@ func TestWorkloadRestoreOnDeletion(t *testing.T) {
 	}
 	if _, done = WorkloadRestore(ro, nil, now); !done {
 		t.Errorf("no Deployment: still waiting")
+	}
+}
+
+// A SIGKILL at any point of a hand-over and of a resync's undoing: the status write lost, or
+// the writes cut short. Planned again from the cluster, the Deployment ends at 0 with what it
+// had recorded, and the Rollout serves throughout.
+func TestWorkloadRefHandOverSurvivesCrashes(t *testing.T) {
+	for _, mode := range []string{v1alpha1.ScaleDownOnSuccess, v1alpha1.ScaleDownProgressively} {
+		for cut := range 4 {
+			t.Run(fmt.Sprintf("%s/crash after %d writes", mode, cut), func(t *testing.T) {
+				w := newWorkloadWorld(t, 4, 4, mode, weight(25), pause())
+				w.afterWrite = func() {
+					var available int32
+					for _, rs := range w.replicaSets() {
+						available += rs.Status.AvailableReplicas
+					}
+					if w.deployed()+available < 4 {
+						t.Fatalf("%d Deployment pods and %d of the Rollout's available: fewer than 4: %s", w.deployed(), available, w.describe())
+					}
+				}
+				w.crash = func(n int) int { return min(cut, n) }
+				w.settle()
+				w.expectDeployed(t, 0)
+				w.gitopsSync(4, "web:2")
+				w.crash = func(n int) int { return min(cut, n) }
+				w.settle()
+				w.expect(v1alpha1.RolloutPhasePaused, 1, map[string]int32{"web:1": 3, "web:2": 1})
+				w.expectDeployed(t, 0)
+				if a := w.workload.Annotations; a[v1alpha1.ScaledDownFromAnnotation] != "4" || a[v1alpha1.ScaledDownAtAnnotation] == "" {
+					t.Errorf("annotations %v after the crashes", a)
+				}
+			})
+		}
 	}
 }
