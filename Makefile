@@ -94,6 +94,7 @@ bench: envtest-assets ## Measure the planner's cost, how fast an abort returns t
 	KUBEBUILDER_ASSETS=$(RAMP_BIN_DIR) RAMP_ISTIO_CRDS=$$(hack/istio-crds.sh) RAMP_GATEWAY_API_CRDS=$$(hack/gateway-api-crds.sh) go test -tags integration -run '^$$' -bench Abort -benchtime 30x ./controllers/
 	hack/e2e.sh -run '^$$' -bench DataPlaneAbort -benchtime 30x
 	hack/e2e.sh -run '^$$' -bench DataPlanePromotion -benchtime 5x
+	hack/e2e.sh -run '^$$' -bench WorkloadResyncUndone -benchtime 30x
 
 .PHONY: bench-scale
 bench-scale: ## Measure ramp at scale on the local control plane (abort latency, step overhead, writes, idle RSS/CPU); 20-40 min.

@@ -88,5 +88,5 @@ func reportPercentiles(b *testing.B, what string, ds []time.Duration) {
 	at := func(p float64) time.Duration { return s[min(len(s)-1, int(p/100*float64(len(s))))] }
 	b.ReportMetric(float64(at(50).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(at(99).Microseconds())/1000, "p99-ms")
-	fmt.Printf("%s: %s over %d aborts: p50 %s  p99 %s  max %s\n", b.Name(), what, len(s), at(50).Round(time.Millisecond), at(99).Round(time.Millisecond), s[len(s)-1].Round(time.Millisecond))
+	fmt.Printf("%s: %s over %d samples: p50 %s  p99 %s  max %s\n", b.Name(), what, len(s), at(50).Round(time.Millisecond), at(99).Round(time.Millisecond), s[len(s)-1].Round(time.Millisecond))
 }

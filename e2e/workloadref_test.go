@@ -54,7 +54,7 @@ spec:
 }
 
 // handedOver polls until ramp has scaled Deployment name to 0.
-func handedOver(t *testing.T, ns, name string) {
+func handedOver(t testing.TB, ns, name string) {
 	t.Helper()
 	testenv.Eventually(t, time.Minute, "Deployment "+name+" handed over", func(ctx context.Context) (bool, string, error) {
 		dep, err := deploymentOf(ctx, ns, name)
