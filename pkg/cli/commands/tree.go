@@ -14,6 +14,7 @@ import (
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/cli/render"
+	"github.com/ramp-dev/ramp/pkg/plan"
 )
 
 // tree reads a Rollout and the objects it owns: its ReplicaSets, their pods, its AnalysisRuns.
@@ -23,6 +24,14 @@ func (s *session) tree(ctx context.Context, name string, now time.Time) (render.
 		return render.Tree{}, err
 	}
 	t := render.Tree{Rollout: ro, Now: now}
+	if ref := ro.Spec.WorkloadRef; ref != nil {
+		// its selector and images are the Deployment's, as the controller sees them
+		if t.Workload, err = s.deployment(ctx, ref.Name); err != nil {
+			return t, err
+		}
+		t.Rollout, _ = plan.ResolveWorkload(ro, t.Workload)
+		ro = t.Rollout
+	}
 	sel := s.selector(ro)
 
 	if t.ReplicaSets, err = s.replicaSets(ctx, ro); err != nil {

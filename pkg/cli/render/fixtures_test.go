@@ -88,6 +88,19 @@ func healthyCanary() Tree {
 	}
 }
 
+// workloadRefCanary: healthyCanary releasing the Deployment "api", which ramp handed over.
+func workloadRefCanary() Tree {
+	t := healthyCanary()
+	t.Rollout.Spec.WorkloadRef = &v1alpha1.WorkloadRef{APIVersion: "apps/v1", Kind: "Deployment", Name: "api", ScaleDown: v1alpha1.ScaleDownOnSuccess}
+	t.Workload = &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "shop", Annotations: map[string]string{
+			v1alpha1.ScaledDownFromAnnotation: "3", v1alpha1.ScaledDownAtAnnotation: now.Add(-2 * day).Format(time.RFC3339),
+		}},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](0)},
+	}
+	return t
+}
+
 // pausedBlueGreen: the preview passed its pre-promotion analysis and waits to be promoted.
 func pausedBlueGreen() Tree {
 	ro := newRollout("payments", "checkout", 90*day, 2, "ghcr.io/acme/checkout:3.0.0", v1alpha1.RolloutStrategy{

@@ -4,13 +4,16 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/ramp-dev/ramp/api/v1alpha1"
 	"github.com/ramp-dev/ramp/pkg/cli/style"
+	"github.com/ramp-dev/ramp/pkg/plan"
 	"github.com/ramp-dev/ramp/pkg/workload"
 )
 
@@ -52,6 +55,9 @@ func writeHeader(b *strings.Builder, t Tree, p style.Painter) {
 			key = ""
 		}
 		h.Add(style.Text(key), style.Text(img))
+	}
+	if ref := ro.Spec.WorkloadRef; ref != nil {
+		field("Workload", workloadCell(p, ref, t.Workload, t.Now))
 	}
 	st := ro.Status
 	field("Replicas", style.Text(fmt.Sprintf("Desired: %d  Current: %d  Updated: %d  Ready: %d  Available: %d",
@@ -102,4 +108,22 @@ func imagesOf(ro *v1alpha1.Rollout, rss []appsv1.ReplicaSet) []string {
 		out = append(out, image)
 	}
 	return out
+}
+
+// workloadCell says which Deployment the Rollout releases and what ramp does with its pods:
+// "Deployment api (scaleDown: onsuccess): 0 replicas, kept at 0 since 5m (had 3)".
+func workloadCell(p style.Painter, ref *v1alpha1.WorkloadRef, dep *appsv1.Deployment, now time.Time) style.Cell {
+	head := fmt.Sprintf("Deployment %s (scaleDown: %s)", ref.Name, plan.ScaleDownOrNever(ref.ScaleDown))
+	if dep == nil {
+		return style.Concat(style.Text(head+": "), p.Cell(style.Bad, style.SymbolFailed+" not found"))
+	}
+	replicas := ptr.Deref(dep.Spec.Replicas, 1)
+	text := fmt.Sprintf("%s: %d replicas, %d available", head, replicas, dep.Status.AvailableReplicas)
+	if at, err := time.Parse(time.RFC3339, dep.Annotations[v1alpha1.ScaledDownAtAnnotation]); err == nil {
+		text += fmt.Sprintf(", kept at 0 since %s", style.Since(at, now))
+	}
+	if from := dep.Annotations[v1alpha1.ScaledDownFromAnnotation]; from != "" {
+		text += fmt.Sprintf(" (had %s)", from)
+	}
+	return style.Text(text)
 }

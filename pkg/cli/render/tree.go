@@ -23,7 +23,9 @@ type Tree struct {
 	Pods []corev1.Pod
 	// Runs are the AnalysisRuns the Rollout owns, in any order.
 	Runs []v1alpha1.AnalysisRun
-	Now  time.Time
+	// Workload is the Deployment spec.workloadRef names; nil without one, or when it is missing.
+	Workload *appsv1.Deployment
+	Now      time.Time
 }
 
 // WriteTree writes the header, the canary steps and the tree of revisions of a Rollout.

@@ -25,6 +25,7 @@ var treeFixtures = map[string]func() Tree{
 	"tree-canary-aborted":     abortedCanary,
 	"tree-bare":               bareRollout,
 	"tree-canary-failing":     failingCanary,
+	"tree-workloadref":        workloadRefCanary,
 }
 
 func TestWriteTreeGolden(t *testing.T) {
