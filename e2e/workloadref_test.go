@@ -132,6 +132,10 @@ func TestWorkloadRefUnderAGitOpsResyncLoop(t *testing.T) {
 		})
 	}
 	keptDown("the Deployment at 0 after three more resyncs")
+	if out := rampOK(t, ns, "get", "rollout", "web"); !strings.Contains(out, "Workload:        Deployment web (scaleDown: onsuccess): 0 replicas") ||
+		!strings.Contains(out, "(had 4)") || !strings.Contains(out, "revision:1") {
+		t.Errorf("kubectl ramp get rollout: want the Deployment's state and the Rollout's revision:\n%s", out)
+	}
 
 	// Git releases nginx:1.28: the Rollout pauses at 50% and the Deployment stays down.
 	loop.image.Store("nginx:1.28")
