@@ -196,18 +196,29 @@ func TestHPAScalesARoutedCanaryOnLoadOnly(t *testing.T) {
 }
 
 // Under blue-green the scale subresource shows the active revision: its pods, and a selector
-// that picks only them, so per-pod metrics never average in the idle preview.
+// that picks only them, so per-pod metrics never average in the idle preview, before the
+// release and while a full-size preview waits for its promotion.
 func TestHPAScaleSubresourceUnderBlueGreen(t *testing.T) {
 	cluster.StartController(t, controllerBin)
 	ns := cluster.Namespace(t)
 	cluster.ApplyFile(t, ns, "examples/bluegreen.yaml")
 	ro := waitRollout(t, ns, "first revision Healthy", phaseIs(v1alpha1.RolloutPhaseHealthy))
-	scale := &autoscalingv1.Scale{}
-	if err := cluster.Client.SubResource("scale").Get(context.Background(), ro, scale); err != nil {
-		t.Fatal(err)
+	active := ro.Status.StableRS
+	expectScale := func(what string) {
+		t.Helper()
+		scale := &autoscalingv1.Scale{}
+		if err := cluster.Client.SubResource("scale").Get(context.Background(), getRollout(t, ns), scale); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("app=%s,%s=%s", ro.Name, v1alpha1.PodTemplateHashLabel, active)
+		if scale.Status.Selector != want || scale.Status.Replicas != ptr.Deref(ro.Spec.Replicas, 1) {
+			t.Errorf("%s: scale status selector %q, %d replicas; want %q, %d", what, scale.Status.Selector, scale.Status.Replicas, want, ptr.Deref(ro.Spec.Replicas, 1))
+		}
 	}
-	want := fmt.Sprintf("app=%s,%s=%s", ro.Name, v1alpha1.PodTemplateHashLabel, ro.Status.StableRS)
-	if scale.Status.Selector != want || scale.Status.Replicas != ptr.Deref(ro.Spec.Replicas, 1) {
-		t.Errorf("scale status: selector %q, %d replicas; want %q, %d", scale.Status.Selector, scale.Status.Replicas, want, ptr.Deref(ro.Spec.Replicas, 1))
-	}
+	expectScale("released")
+	setImage(t, ns, "nginx:1.28")
+	waitRollout(t, ns, "the preview at full size, waiting for its promotion", func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.Phase == v1alpha1.RolloutPhasePaused && ro.Status.CurrentPodHash != active && ro.Status.AvailableReplicas == 2*ptr.Deref(ro.Spec.Replicas, 1)
+	})
+	expectScale("preview up")
 }
