@@ -27,19 +27,9 @@ import (
 // and get the one Secret named readable.
 func tenantClient(t *testing.T, ns, readable string) client.Client {
 	t.Helper()
-	ctx := context.Background()
-	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "analysis-author"}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"analysisruns", "rollouts"}, Verbs: []string{"create", "get", "list", "watch"}},
-		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{readable}, Verbs: []string{"get"}},
-	}}
-	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "analysis-author"},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
-		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "tenant"}}}
-	for _, o := range []client.Object{role, binding} {
-		if err := cluster.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	grantTenant(t, ns, "analysis-author",
+		rbacv1.PolicyRule{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"analysisruns", "rollouts"}, Verbs: []string{"create", "get", "list", "watch"}},
+		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{readable}, Verbs: []string{"get"}})
 	cfg := rest.CopyConfig(cluster.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: "tenant", Groups: []string{"system:authenticated"}}
 	c, err := client.New(cfg, client.Options{Scheme: cluster.Client.Scheme()})
@@ -47,6 +37,20 @@ func tenantClient(t *testing.T, ns, readable string) client.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// grantTenant gives the user "tenant" the rules in ns, through a Role and RoleBinding named name.
+func grantTenant(t *testing.T, ns, name string, rules ...rbacv1.PolicyRule) {
+	t.Helper()
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Rules: rules}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "tenant"}}}
+	for _, o := range []client.Object{role, binding} {
+		if err := cluster.Client.Create(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // A user who may only create AnalysisRuns cannot make ramp run a Job or read a Secret for
@@ -159,16 +163,7 @@ func TestTenantCannotReleaseOrScaleADeploymentTheyCannotTouch(t *testing.T) {
 	}
 	refused(rollout("read", ""), "may not get it")
 
-	reader := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployment-reader"}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get"}}}}
-	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployment-reader"},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: reader.Name},
-		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "tenant"}}}
-	for _, o := range []client.Object{reader, binding} {
-		if err := cluster.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	grantTenant(t, ns, "deployment-reader", rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get"}})
 	testenv.Eventually(t, time.Minute, "the tenant may read the Deployment", func(ctx context.Context) (bool, string, error) {
 		err := tenant.Get(ctx, client.ObjectKey{Namespace: ns, Name: "payments"}, &appsv1.Deployment{})
 		return err == nil, fmt.Sprint(err), nil
