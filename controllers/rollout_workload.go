@@ -85,8 +85,7 @@ func (r *RolloutReconciler) releaseWorkload(ctx context.Context, ro *v1alpha1.Ro
 			if err := r.scaleWorkload(ctx, ro.Namespace, restore); err != nil {
 				return ctrl.Result{}, err
 			}
-			r.Timeline.Record(ro, ro.Status.Phase, []plan.Note{{Reason: v1alpha1.ReasonWorkloadRestored,
-				Message: fmt.Sprintf("Deployment %s scaled to %d: the Rollout is being deleted, and goes once they are available", restore.Name, restore.Replicas)}})
+			r.Timeline.Record(ro, ro.Status.Phase, []plan.Note{restore.RestoreNote()})
 		}
 		waiting = waiting || restore != nil || !done
 	}

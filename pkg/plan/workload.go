@@ -137,6 +137,12 @@ func WorkloadRestore(ro *v1alpha1.Rollout, dep *appsv1.Deployment, now time.Time
 	return nil, available || deadline
 }
 
+// RestoreNote is the timeline's line for a deleted Rollout's restore.
+func (w *WorkloadScale) RestoreNote() Note {
+	return Note{Reason: v1alpha1.ReasonWorkloadRestored,
+		Message: fmt.Sprintf("Deployment %s scaled to %d: the Rollout is being deleted, and goes once they are available", w.Name, w.Replicas)}
+}
+
 // ScaledDownBy reports whether ramp scaled dep down for the Rollout ro.
 func ScaledDownBy(ro *v1alpha1.Rollout, dep *appsv1.Deployment) bool {
 	return dep.Annotations[v1alpha1.ScaledDownByAnnotation] == ro.Name
